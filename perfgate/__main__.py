@@ -1,0 +1,5 @@
+"""Allow ``python -m perfgate``."""
+
+from perfgate.cli import main
+
+main()
