@@ -1,0 +1,115 @@
+"""Render a :class:`~perfgate.report.Report` for people: a terminal table and GitHub Markdown.
+
+Pure functions from report to text; delivery (stdout, files, GitHub) lives elsewhere.
+"""
+
+from __future__ import annotations
+
+from tabulate import tabulate
+
+from perfgate.report import HandlerResult, Report, Verdict
+
+VERDICT_ICON = {
+    Verdict.PASS: "✅",
+    Verdict.REGRESSED: "❌",
+    Verdict.IMPROVED: "🚀",
+    Verdict.NEW: "🆕",
+    Verdict.MISSING: "❌",
+    Verdict.INSUFFICIENT: "⚠️",
+}
+
+HEADERS = ["handler", "samples", "baseline p95", "current p95", "Δ p95", "verdict", "note"]
+
+
+def format_ns(ns: int | float | None) -> str:
+    """A duration in the largest unit that keeps it readable: 812ns, 43.1µs, 12.4ms, 1.20s."""
+    if ns is None:
+        return "—"
+    ns = float(ns)
+    if ns < 1e3:
+        return f"{ns:.0f}ns"
+    for unit, scale in (("µs", 1e3), ("ms", 1e6)):
+        if ns < scale * 1e3:
+            value = ns / scale
+            return f"{value:.1f}{unit}" if value < 100 else f"{value:.0f}{unit}"
+    return f"{ns / 1e9:.2f}s"
+
+
+def format_pct(pct: float | None) -> str:
+    if pct is None:
+        return "—"
+    return f"{pct:+.1f}%"
+
+
+def _row(h: HandlerResult, multi_target: bool, icons: bool) -> list[str]:
+    name = f"{h.target}: {h.name}" if multi_target else h.name
+    verdict = f"{VERDICT_ICON[h.verdict]} {h.verdict.value}" if icons else h.verdict.value
+    return [
+        name,
+        str(h.current.count) if h.current else "0",
+        format_ns(h.baseline.p95_ns if h.baseline else None),
+        format_ns(h.current.p95_ns if h.current else None),
+        format_pct(h.delta_pct),
+        verdict,
+        h.note,
+    ]
+
+
+def _rows(report: Report, icons: bool) -> list[list[str]]:
+    multi = len({h.target for h in report.handlers}) > 1
+    return [_row(h, multi, icons) for h in report.handlers]
+
+
+def summary_line(report: Report) -> str:
+    """One line: the verdict and what drove it."""
+    counts: dict[Verdict, int] = {}
+    for h in report.handlers:
+        counts[h.verdict] = counts.get(h.verdict, 0) + 1
+    parts = [f"{n} {v.value}" for v, n in counts.items()]
+    word = "FAIL" if report.verdict == "fail" else "PASS"
+    mode = f" (A/B against {report.against_ref})" if report.mode == "against" else ""
+    return f"perfgate: {word}{mode} — {len(report.handlers)} handlers: " + ", ".join(parts)
+
+
+def render_text(report: Report) -> str:
+    """The terminal table, followed by warnings and the one-line summary."""
+    lines = [tabulate(_rows(report, icons=False), headers=HEADERS, disable_numparse=True)]
+    for w in _all_warnings(report):
+        lines.append(f"warning: {w}")
+    lines.append(summary_line(report))
+    return "\n".join(lines) + "\n"
+
+
+def _all_warnings(report: Report) -> list[str]:
+    out = list(report.warnings)
+    for t in report.targets:
+        out.extend(f"{t.name}: {w}" for w in t.warnings)
+        if t.machine_mismatch:
+            out.append(
+                f"{t.name}: baseline was measured on a different machine "
+                f"({'; '.join(t.machine_mismatch)}): compare with care"
+            )
+    return out
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: Report, title: str = "perfgate") -> str:
+    """GitHub-flavoured Markdown: heading with the verdict, the table, warnings."""
+    icon = "❌" if report.verdict == "fail" else "✅"
+    word = "regression found" if report.verdict == "fail" else "no regression"
+    head = f"### {icon} {title}: {word}"
+    rows = [[_md_escape(c) for c in r] for r in _rows(report, icons=True)]
+    table = tabulate(rows, headers=HEADERS, tablefmt="github", disable_numparse=True)
+    parts = [head, "", table, ""]
+    warnings = _all_warnings(report)
+    if warnings:
+        parts += [f"> ⚠️ {_md_escape(w)}" for w in warnings] + [""]
+    parts.append(
+        "<sub>p95 = nearest-rank 95th percentile of each request's runtime/trace task "
+        "duration, all runs pooled. A handler regresses only when its p95 rose by more than "
+        "the threshold and its per-run p95s differ beyond run-to-run noise.</sub>"
+    )
+    return "\n".join(parts) + "\n"
