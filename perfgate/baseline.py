@@ -1,0 +1,135 @@
+"""Baseline files: what a target's handlers measured on a known commit and machine.
+
+JSON with a schema version, stable key order and two-space indentation, so that a refresh reads
+well in review. ``baselines/embed.go`` embeds the same files into the Go build.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from perfgate.errors import PerfgateError
+from perfgate.report import HandlerStats
+
+BASELINE_SCHEMA_VERSION = 1
+
+
+class Machine(BaseModel):
+    """Where a measurement was made; a difference is shown next to the verdicts."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    go_version: str = ""
+    goos: str = ""
+    goarch: str = ""
+    cpu: str = ""
+    gomaxprocs: int = 0
+
+    def differences(self, other: Machine) -> list[str]:
+        """Human-readable differences, e.g. ``"GOMAXPROCS 4 → 2"`` (empty fields are unknown)."""
+        out = []
+        for field, label in (
+            ("cpu", "CPU"),
+            ("gomaxprocs", "GOMAXPROCS"),
+            ("goos", "GOOS"),
+            ("goarch", "GOARCH"),
+            ("go_version", "Go"),
+        ):
+            a, b = getattr(self, field), getattr(other, field)
+            if a and b and a != b:
+                out.append(f"{label} {a} → {b}")
+        return out
+
+
+class BaselineMeta(Machine):
+    """Provenance of a baseline: commit, branch, date, machine, runs, perfgate version."""
+
+    commit: str = ""
+    branch: str = ""
+    created: str = ""
+    runs: int = 0
+    perfgate_version: str = ""
+
+
+class BaselineHandler(HandlerStats):
+    """A handler's baseline: pooled statistics, per-run p95s and a 101-point quantile sketch."""
+
+    sketch_ns: list[int] = Field(default_factory=list)
+
+
+class Baseline(BaseModel):
+    """One target's baseline file."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    schema_version: int
+    target: str
+    meta: BaselineMeta = Field(default_factory=BaselineMeta)
+    handlers: dict[str, BaselineHandler]
+
+    def to_json(self) -> str:
+        data = self.model_dump(mode="json")
+        data["handlers"] = dict(sorted(data["handlers"].items()))
+        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def load_baseline(path: Path, target: str) -> Baseline:
+    """Read and validate a baseline; every problem names the file and, where known, the field."""
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PerfgateError(
+            f"no baseline for target {target!r}: {path} does not exist",
+            hint="run 'perfgate baseline update' to measure one, then commit it",
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PerfgateError(f"cannot read baseline {path}: {exc}") from None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise PerfgateError(
+            f"baseline {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+            f"{exc.msg})",
+            hint="restore it from git, or run 'perfgate baseline update' to measure it again",
+        ) from None
+    if isinstance(data, dict) and data.get("schema_version") not in (None, BASELINE_SCHEMA_VERSION):
+        raise PerfgateError(
+            f"baseline {path} has schema_version {data.get('schema_version')!r}; "
+            f"this perfgate reads version {BASELINE_SCHEMA_VERSION}",
+            hint="upgrade perfgate, or run 'perfgate baseline update' to rewrite it",
+        )
+    try:
+        baseline = Baseline.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"]) or "(top level)"
+        raise PerfgateError(
+            f"baseline {path} is invalid: field {loc!r}: {err['msg']}",
+            hint="restore it from git, or run 'perfgate baseline update' to measure it again",
+        ) from None
+    if baseline.target != target:
+        raise PerfgateError(
+            f"baseline {path} belongs to target {baseline.target!r}, not {target!r}",
+            hint="check the target's 'baseline' path in the config",
+        )
+    return baseline
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write a file so that readers see the old or the new content, never half of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

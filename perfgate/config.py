@@ -1,0 +1,245 @@
+"""perfgate's configuration: ``perfgate.toml`` or ``[tool.perfgate]`` in ``pyproject.toml``.
+
+User-facing specs ("10%", "90s", globs) are parsed here, once, into typed values; an unknown key
+or a bad value is a :class:`~perfgate.errors.PerfgateError` that names it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from perfgate.errors import PerfgateError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+CONFIG_FILE = "perfgate.toml"
+DEFAULT_RUNS = 10
+DEFAULT_THRESHOLD_PCT = 15.0
+DEFAULT_MIN_SAMPLES = 59  # below this a distribution-free 95% interval for p95 does not exist
+DEFAULT_ALPHA = 0.05
+
+
+def parse_percent(value: Any, what: str = "threshold") -> float:
+    """``"10%"``, ``"10"`` or ``10`` → ``10.0`` (a bare number means percent)."""
+    if isinstance(value, bool):
+        raise ValueError(f"{what} must be a percentage like \"10%\", not {value!r}")
+    if isinstance(value, (int, float)):
+        pct = float(value)
+    elif isinstance(value, str):
+        m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*%?\s*", value)
+        if not m:
+            raise ValueError(f"{what} must be a percentage like \"10%\", not {value!r}")
+        pct = float(m.group(1))
+    else:
+        raise ValueError(f"{what} must be a percentage like \"10%\", not {value!r}")
+    if not 0 < pct <= 1000:
+        raise ValueError(f"{what} must be between 0% and 1000%, not {value!r}")
+    return pct
+
+
+def parse_duration_s(value: Any) -> float:
+    """``"90s"``, ``"5m"``, ``"1h"`` or a number of seconds."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)?\s*", value)
+        if m:
+            scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2) or "s"]
+            return float(m.group(1)) * scale
+    raise ValueError(f"timeout must be a duration like \"10m\" or \"90s\", not {value!r}")
+
+
+class Target(BaseModel):
+    """One perf test to run and gate: a Go package, a test regex, a baseline file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    package: str
+    run: str
+    baseline: str | None = None
+    runs: int = Field(default=DEFAULT_RUNS, ge=1, le=1000)
+    threshold: float = DEFAULT_THRESHOLD_PCT
+    include: list[str] = Field(default_factory=list)
+    exclude: list[str] = Field(default_factory=list)
+    min_samples: int = Field(default=DEFAULT_MIN_SAMPLES, ge=1)
+    handler_thresholds: dict[str, float] = Field(default_factory=dict)
+    go_flags: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    timeout: float = 600.0
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_file_stem(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", v):
+            raise ValueError(
+                f"target name {v!r} must be letters, digits, '_', '-' or '.' "
+                "(it names the baseline file)"
+            )
+        return v
+
+    @field_validator("run")
+    @classmethod
+    def _run_is_a_regex(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"run {v!r} is not a valid regular expression: {exc}") from None
+        return v
+
+    @field_validator("threshold", mode="before")
+    @classmethod
+    def _threshold(cls, v: Any) -> float:
+        return parse_percent(v)
+
+    @field_validator("handler_thresholds", mode="before")
+    @classmethod
+    def _handler_thresholds(cls, v: Any) -> dict[str, float]:
+        if not isinstance(v, dict):
+            raise ValueError("handler_thresholds must be a table of handler = \"NN%\"")
+        return {k: parse_percent(x, f"threshold for {k!r}") for k, x in v.items()}
+
+    @field_validator("timeout", mode="before")
+    @classmethod
+    def _timeout(cls, v: Any) -> float:
+        return parse_duration_s(v)
+
+    @property
+    def baseline_path(self) -> str:
+        return self.baseline or f"baselines/{self.name}.json"
+
+    def wants(self, handler: str) -> bool:
+        """Whether the include/exclude globs keep this handler."""
+        if self.include and not any(fnmatch.fnmatchcase(handler, g) for g in self.include):
+            return False
+        return not any(fnmatch.fnmatchcase(handler, g) for g in self.exclude)
+
+    def threshold_for(self, handler: str) -> float:
+        """The handler's own threshold (exact name or glob), else the target's."""
+        if handler in self.handler_thresholds:
+            return self.handler_thresholds[handler]
+        for pattern, pct in self.handler_thresholds.items():
+            if fnmatch.fnmatchcase(handler, pattern):
+                return pct
+        return self.threshold
+
+
+class Config(BaseModel):
+    """The whole file: targets plus repository-wide settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    targets: list[Target]
+    release_branches: list[str] = Field(default_factory=lambda: ["release/*", "release-*"])
+    alpha: float = Field(default=DEFAULT_ALPHA, gt=0, lt=0.5)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> Config:
+        if not self.targets:
+            raise ValueError("at least one [[targets]] entry is needed")
+        seen: set[str] = set()
+        for t in self.targets:
+            if t.name in seen:
+                raise ValueError(f"target name {t.name!r} appears twice")
+            seen.add(t.name)
+        return self
+
+    def select(self, names: list[str]) -> list[Target]:
+        """The targets named (all when none are); an unknown name is an error."""
+        if not names:
+            return list(self.targets)
+        known = {t.name: t for t in self.targets}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise PerfgateError(
+                f"unknown target {unknown[0]!r}", hint=f"targets in the config: {', '.join(known)}"
+            )
+        return [known[n] for n in names]
+
+
+def _format_loc(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
+    """``("targets", 0, "runs")`` → ``targets[0] (name 'ledger').runs``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    if len(loc) >= 2 and loc[0] == "targets" and isinstance(loc[1], int):
+        try:
+            name = data["targets"][loc[1]].get("name")
+        except (KeyError, IndexError, AttributeError, TypeError):
+            name = None
+        if name:
+            out = out.replace(f"targets[{loc[1]}]", f"targets[{loc[1]}] ({name!r})", 1)
+    return out
+
+
+def parse_config(data: dict[str, Any], source: str) -> Config:
+    """Validate a parsed TOML table; errors name the file, the key and what is wrong."""
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            where = _format_loc(err["loc"], data)
+            if err["type"] == "extra_forbidden":
+                lines.append(f"unknown key {where!r}")
+            elif err["type"] == "missing":
+                lines.append(f"missing key {where!r}")
+            else:
+                msg = err["msg"].removeprefix("Value error, ")
+                lines.append(f"{where}: {msg}" if where else msg)
+        raise PerfgateError(
+            f"invalid configuration in {source}: " + "; ".join(lines),
+            hint="see the configuration reference in perfgate's README",
+        ) from None
+
+
+def find_config(start: Path) -> Path | None:
+    """``perfgate.toml``, or a ``pyproject.toml`` with ``[tool.perfgate]``, in start or above."""
+    for d in [start, *start.parents]:
+        candidate = d / CONFIG_FILE
+        if candidate.is_file():
+            return candidate
+        pyproject = d / "pyproject.toml"
+        if pyproject.is_file() and "[tool.perfgate" in pyproject.read_text(errors="replace"):
+            return pyproject
+        if (d / ".git").exists():
+            break
+    return None
+
+
+def load_config(path: Path | None, cwd: Path) -> tuple[Config, Path]:
+    """Load and validate the config; returns it with the directory it lives in (the root)."""
+    if path is None:
+        path = find_config(cwd)
+        if path is None:
+            raise PerfgateError(
+                f"no {CONFIG_FILE} found in {cwd} or its parents",
+                hint="run 'perfgate init' to create one, or pass --config PATH",
+            )
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise PerfgateError(f"config file not found: {path}") from None
+    except OSError as exc:
+        raise PerfgateError(f"cannot read config {path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8", errors="replace"))
+    except tomllib.TOMLDecodeError as exc:
+        raise PerfgateError(f"{path} is not valid TOML: {exc}") from None
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("perfgate")
+        if data is None:
+            raise PerfgateError(f"{path} has no [tool.perfgate] table")
+    return parse_config(data, str(path)), path.resolve().parent
