@@ -93,8 +93,7 @@ def load_baseline(path: Path, target: str) -> Baseline:
         data = json.loads(raw)
     except json.JSONDecodeError as exc:
         raise PerfgateError(
-            f"baseline {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: "
-            f"{exc.msg})",
+            f"baseline {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
             hint="restore it from git, or run 'perfgate baseline update' to measure it again",
         ) from None
     if isinstance(data, dict) and data.get("schema_version") not in (None, BASELINE_SCHEMA_VERSION):

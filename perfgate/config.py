@@ -31,16 +31,16 @@ DEFAULT_ALPHA = 0.05
 def parse_percent(value: Any, what: str = "threshold") -> float:
     """``"10%"``, ``"10"`` or ``10`` → ``10.0`` (a bare number means percent)."""
     if isinstance(value, bool):
-        raise ValueError(f"{what} must be a percentage like \"10%\", not {value!r}")
+        raise ValueError(f'{what} must be a percentage like "10%", not {value!r}')
     if isinstance(value, (int, float)):
         pct = float(value)
     elif isinstance(value, str):
         m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*%?\s*", value)
         if not m:
-            raise ValueError(f"{what} must be a percentage like \"10%\", not {value!r}")
+            raise ValueError(f'{what} must be a percentage like "10%", not {value!r}')
         pct = float(m.group(1))
     else:
-        raise ValueError(f"{what} must be a percentage like \"10%\", not {value!r}")
+        raise ValueError(f'{what} must be a percentage like "10%", not {value!r}')
     if not 0 < pct <= 1000:
         raise ValueError(f"{what} must be between 0% and 1000%, not {value!r}")
     return pct
@@ -55,7 +55,7 @@ def parse_duration_s(value: Any) -> float:
         if m:
             scale = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[m.group(2) or "s"]
             return float(m.group(1)) * scale
-    raise ValueError(f"timeout must be a duration like \"10m\" or \"90s\", not {value!r}")
+    raise ValueError(f'timeout must be a duration like "10m" or "90s", not {value!r}')
 
 
 class Target(BaseModel):
@@ -105,7 +105,7 @@ class Target(BaseModel):
     @classmethod
     def _handler_thresholds(cls, v: Any) -> dict[str, float]:
         if not isinstance(v, dict):
-            raise ValueError("handler_thresholds must be a table of handler = \"NN%\"")
+            raise ValueError('handler_thresholds must be a table of handler = "NN%"')
         return {k: parse_percent(x, f"threshold for {k!r}") for k, x in v.items()}
 
     @field_validator("timeout", mode="before")

