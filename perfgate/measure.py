@@ -24,7 +24,7 @@ Progress = Callable[[str], None]
 
 NO_TASKS_HINT = (
     "wrap each handler call in a runtime/trace task named after its route, e.g.\n"
-    "    ctx, task := trace.NewTask(r.Context(), pattern) // e.g. \"GET /orders/{id}\"\n"
+    '    ctx, task := trace.NewTask(r.Context(), pattern) // e.g. "GET /orders/{id}"\n'
     "    defer task.End()\n"
     "    next.ServeHTTP(w, r.WithContext(ctx))\n"
     "(see 'Annotating handlers' in perfgate's README)"

@@ -1,0 +1,90 @@
+"""``perfgate report``: per-handler latency tables straight from trace files.
+
+Pools the complete tasks of every trace given and summarises each task type. Pure: the caller
+reads the traces.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from tabulate import tabulate
+
+from perfgate.measure import samples_from_trace
+from perfgate.render import format_ns
+from perfgate.report import HandlerStats
+from perfgate.stats import handler_stats
+from perfgate.trace import TraceData
+
+
+def summarize(traces: Sequence[TraceData]) -> dict[str, HandlerStats]:
+    """Statistics per task type, each trace counting as one run."""
+    runs = [samples_from_trace(t).durations for t in traces]
+    names = sorted({name for run in runs for name in run})
+    return {name: handler_stats([run.get(name, []) for run in runs]) for name in names}
+
+
+def to_json(traces: Sequence[TraceData], stats: dict[str, HandlerStats]) -> str:
+    """The ``--json`` document (integers in ns)."""
+    versions = sorted({t.version for t in traces})
+    doc = {
+        "handlers": [
+            {
+                "name": name,
+                "count": s.count,
+                "p50_ns": s.p50_ns,
+                "p90_ns": s.p90_ns,
+                "p95_ns": s.p95_ns,
+                "p99_ns": s.p99_ns,
+                "max_ns": s.max_ns,
+                "mean_ns": s.mean_ns,
+            }
+            for name, s in stats.items()
+        ],
+        "incomplete_tasks": sum(t.incomplete_tasks for t in traces),
+        "truncated": any(t.truncated for t in traces),
+        "trace_version": versions[0] if len(versions) == 1 else versions,
+        "traces": [
+            {
+                "path": t.path,
+                "trace_version": t.version,
+                "reader": t.reader,
+                "size_bytes": t.size,
+                "bytes_read": t.bytes_read,
+                "generations": t.generations,
+                "tasks": len(t.tasks),
+                "incomplete_tasks": t.incomplete_tasks,
+                "truncated": t.truncated,
+                "truncation_note": t.truncation_note,
+                "notes": t.notes,
+            }
+            for t in traces
+        ],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+
+
+def to_text(traces: Sequence[TraceData], stats: dict[str, HandlerStats]) -> str:
+    """A table per task type, then one line per trace about what was (not) read."""
+    headers = ["handler", "count", "p50", "p90", "p95", "p99", "max", "mean"]
+    rows = [
+        [
+            name,
+            s.count,
+            *(format_ns(v) for v in (s.p50_ns, s.p90_ns, s.p95_ns, s.p99_ns, s.max_ns, s.mean_ns)),
+        ]
+        for name, s in stats.items()
+    ]
+    out = [tabulate(rows, headers=headers, disable_numparse=True, colalign=("left",))]
+    for t in traces:
+        line = f"{t.path}: Go {t.version} trace, {len(t.tasks)} tasks"
+        if t.incomplete_tasks:
+            line += f", {t.incomplete_tasks} incomplete (left out)"
+        if t.reader != "native":
+            line += f", read with {t.reader}"
+        out.append(line)
+        out.extend(f"  note: {n}" for n in t.notes)
+        if t.truncated:
+            out.append(f"  warning: truncated trace: {t.truncation_note}")
+    return "\n".join(out) + "\n"
