@@ -22,6 +22,7 @@ from perfgate.baseline import (
     write_atomically,
 )
 from perfgate.config import Config, Target
+from perfgate.errors import PerfgateError
 from perfgate.measure import Measurement, Progress, Subject, measure, scratch_dir
 from perfgate.report import Report, TargetInfo
 from perfgate.stats import sketch
@@ -85,6 +86,12 @@ def run_check(
 ) -> Report:
     """Measure each target and compare it with its committed baseline."""
     baselines = {t.name: load_baseline(root / t.baseline_path, t.name) for t in targets}
+    for name, b in baselines.items():
+        if not b.handlers:
+            raise PerfgateError(
+                f"the baseline of target {name!r} has no handlers yet",
+                hint="run 'perfgate baseline update' to measure it, then commit it",
+            )
     here = machine(go, env)
     report = Report(perfgate_version=__version__, created=_now())
     report.commit = git_provenance(root)[0] or None

@@ -1,0 +1,118 @@
+"""Verdicts from baseline and current statistics: regressions only beyond threshold and noise."""
+
+import random
+
+import pytest
+
+from perfgate.config import Target
+from perfgate.report import Verdict
+from perfgate.stats import handler_stats
+from perfgate.verdict import common_shift_warning, compare_target, decide
+
+TARGET = Target(name="svc", package=".", run="^TestPerf$", threshold="15%")
+
+
+def runs(median_p95_us, n_runs=10, per_run=200, spread=0.05, seed=0):
+    """Synthetic runs whose p95 sits near ``median_p95_us`` with run-to-run jitter."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n_runs):
+        scale = median_p95_us * 1000 * (1 + rng.uniform(-spread, spread))
+        out.append([int(scale * rng.uniform(0.3, 1.05)) for _ in range(per_run)])
+    return handler_stats(out)
+
+
+def judge(base, cur, target=TARGET, alpha=0.05):
+    results = compare_target(target, base, cur)
+    decide(results, alpha)
+    return {r.name: r for r in results}
+
+
+def test_unchanged_passes():
+    base = {"GET /a": runs(50, seed=1), "GET /b": runs(80, seed=2)}
+    cur = {"GET /a": runs(50, seed=3), "GET /b": runs(80, seed=4)}
+    out = judge(base, cur)
+    assert {r.verdict for r in out.values()} == {Verdict.PASS}
+
+
+def test_one_handler_slower_by_a_third_regresses_alone():
+    base = {"GET /a": runs(50, seed=1), "GET /b": runs(80, seed=2)}
+    cur = {"GET /a": runs(66, seed=3), "GET /b": runs(80, seed=4)}
+    out = judge(base, cur)
+    assert out["GET /a"].verdict == Verdict.REGRESSED
+    assert out["GET /a"].delta_pct > 15
+    assert out["GET /a"].p_value < 0.05
+    assert "run p95 median" in out["GET /a"].note
+    assert out["GET /b"].verdict == Verdict.PASS
+
+
+def test_big_rise_from_one_disturbed_run_is_noise_not_regression():
+    rng = random.Random(7)
+    base_runs = [[int(50_000 * rng.uniform(0.3, 1.05)) for _ in range(200)] for _ in range(10)]
+    cur_runs = [[int(50_000 * rng.uniform(0.3, 1.05)) for _ in range(200)] for _ in range(10)]
+    cur_runs[3] = [x * 4 for x in cur_runs[3]]  # one run on a disturbed machine
+    out = judge({"GET /a": handler_stats(base_runs)}, {"GET /a": handler_stats(cur_runs)})
+    assert out["GET /a"].delta_pct > 15
+    assert out["GET /a"].verdict == Verdict.PASS
+    assert "noise" in out["GET /a"].note
+
+
+def test_too_few_runs_cannot_regress():
+    base = {"GET /a": runs(50, n_runs=2, seed=1)}
+    cur = {"GET /a": runs(100, n_runs=2, seed=2)}
+    out = judge(base, cur)
+    assert out["GET /a"].verdict == Verdict.PASS
+    assert "too few runs" in out["GET /a"].note
+
+
+def test_faster_is_improved():
+    out = judge({"GET /a": runs(80, seed=1)}, {"GET /a": runs(40, seed=2)})
+    assert out["GET /a"].verdict == Verdict.IMPROVED
+
+
+def test_new_missing_insufficient():
+    base = {"GET /old": runs(50, seed=1), "GET /few": runs(50, seed=2)}
+    cur = {"GET /new": runs(50, seed=3), "GET /few": runs(50, n_runs=2, per_run=20, seed=4)}
+    out = judge(base, cur)
+    assert out["GET /new"].verdict == Verdict.NEW
+    assert out["GET /old"].verdict == Verdict.MISSING
+    assert out["GET /few"].verdict == Verdict.INSUFFICIENT
+    assert "40 < 59" in out["GET /few"].note
+    assert Verdict.MISSING.fails and not Verdict.NEW.fails and not Verdict.INSUFFICIENT.fails
+
+
+def test_include_exclude_and_per_handler_threshold():
+    target = Target(
+        name="svc",
+        package=".",
+        run="x",
+        exclude=["GET /healthz"],
+        handler_thresholds={"GET /a*": "60%"},
+    )
+    base = {"GET /a": runs(50, seed=1), "GET /healthz": runs(5, seed=2)}
+    cur = {"GET /a": runs(66, seed=3), "GET /healthz": runs(50, seed=4)}
+    out = judge(base, cur, target)
+    assert "GET /healthz" not in out
+    assert out["GET /a"].threshold_pct == 60
+    assert out["GET /a"].verdict == Verdict.PASS
+
+
+def test_holm_makes_many_handlers_harder_to_flag():
+    # With 3 runs a side the best one-sided p is 0.05: never below alpha, whatever the change.
+    base = {f"GET /{i}": runs(50, n_runs=3, seed=i) for i in range(4)}
+    cur = {f"GET /{i}": runs(100, n_runs=3, seed=10 + i) for i in range(4)}
+    out = judge(base, cur)
+    assert all(r.verdict == Verdict.PASS for r in out.values())
+    assert all(r.p_value == pytest.approx(0.2) for r in out.values())
+
+
+def test_common_shift_warning_when_every_handler_moves_alike():
+    base = {f"GET /{i}": runs(50, seed=i) for i in range(4)}
+    cur = {f"GET /{i}": runs(60, seed=10 + i) for i in range(4)}
+    results = compare_target(TARGET, base, cur)
+    decide(results, 0.05)
+    assert "all 4 handlers are slower" in common_shift_warning(results)
+    cur_same = {f"GET /{i}": runs(50, seed=20 + i) for i in range(4)}
+    results = compare_target(TARGET, base, cur_same)
+    decide(results, 0.05)
+    assert common_shift_warning(results) is None
