@@ -60,12 +60,17 @@ type Meta struct {
 
 // Handler is the baseline of one handler: latency quantiles over all measured runs, and
 // the p95 of each run on its own.
+// Fields perfgate may leave out (p90_ns, max_ns, mean_ns, run_counts) decode as zero.
 type Handler struct {
-	Count    int     `json:"count"`
-	P50      Nanos   `json:"p50_ns"`
-	P95      Nanos   `json:"p95_ns"`
-	P99      Nanos   `json:"p99_ns"`
-	RunP95NS []Nanos `json:"run_p95_ns"`
+	Count     int     `json:"count"`
+	P50       Nanos   `json:"p50_ns"`
+	P90       Nanos   `json:"p90_ns"`
+	P95       Nanos   `json:"p95_ns"`
+	P99       Nanos   `json:"p99_ns"`
+	Max       Nanos   `json:"max_ns"`
+	Mean      Nanos   `json:"mean_ns"`
+	RunP95NS  []Nanos `json:"run_p95_ns"`
+	RunCounts []int   `json:"run_counts"`
 }
 
 // Measured reports whether the handler has been measured (a placeholder entry has count 0).
