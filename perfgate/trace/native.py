@@ -1,0 +1,148 @@
+"""The native reader: tasks, regions and logs straight from the trace bytes, no Go needed.
+
+Streams the file one generation at a time (see ``batches``), tokenises event batches with a
+regular expression (``scan``), reproduces Go's event times (``timing``) and pairs the events
+(``annotations``). Memory grows with the number of user events plus one generation's event times.
+"""
+
+from __future__ import annotations
+
+from perfgate.trace import wire
+from perfgate.trace.annotations import Assembler, DuplicateTask
+from perfgate.trace.batches import Batch, Corrupt, Truncated, read_generations, uvarint
+from perfgate.trace.errors import TraceError
+from perfgate.trace.header import open_trace, read_version
+from perfgate.trace.model import TraceData
+from perfgate.trace.scan import (
+    UserEvent,
+    cpu_sample_times,
+    frequency,
+    scan_generation,
+)
+from perfgate.trace.timing import last_time, nudged, sync_time
+
+_VARINT_STR = __import__("re").compile(rb"[\x80-\xff]{0,9}[\x00-\x7f]")
+
+
+class UnsupportedVersion(TraceError):
+    """A v2-looking trace newer than this reader knows (another reader may handle it)."""
+
+    def __init__(self, message: str, version: int, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.version = version
+
+
+def _strings(batches: list[Batch]) -> dict[int, str]:
+    table: dict[int, str] = {}
+    for b in batches:
+        data = b.data
+        pos = 1
+        n = len(data)
+        while pos < n:
+            if data[pos] != wire.EV_STRING:
+                raise Corrupt(f"unexpected event {data[pos]} in a strings batch")
+            m1 = _VARINT_STR.match(data, pos + 1)
+            m2 = _VARINT_STR.match(data, m1.end()) if m1 else None
+            if m2 is None:
+                raise Corrupt("bad string event")
+            sid, length = uvarint(m1.group()), uvarint(m2.group())  # type: ignore[union-attr]
+            if length > wire.MAX_STRING_SIZE or m2.end() + length > n:
+                raise Corrupt("bad string length")
+            if sid in table:
+                raise Corrupt(f"string id {sid} defined twice")
+            table[sid] = data[m2.end() : m2.end() + length].decode("utf-8", "replace")
+            pos = m2.end() + length
+    return table
+
+
+def _name(strings: dict[int, str], sid: int, what: str) -> str:
+    try:
+        return strings[sid]
+    except KeyError:
+        raise Corrupt(f"{what} refers to unknown string id {sid}") from None
+
+
+def read_native(path: str) -> TraceData:
+    """Read ``path`` with the native reader. Raises TraceError (``UnsupportedVersion`` for a
+    version newer than known)."""
+    f, size = open_trace(path)
+    with f:
+        version = read_version(f, path, size)
+        if version not in wire.V2_VERSIONS:
+            raise UnsupportedVersion(
+                f"{path} is a Go 1.{version} trace, newer than perfgate's native reader knows "
+                f"(it reads {', '.join(wire.version_name(v) for v in wire.V2_VERSIONS)})",
+                version,
+                hint="Use reader='go' with a Go toolchain that can read it, or upgrade perfgate.",
+            )
+        data = TraceData(path=path, version=wire.version_name(version), size=size)
+        data.bytes_read = wire.HEADER_SIZE
+        asm = Assembler()
+        carry: dict[int, tuple[int, int]] = {}
+        last = 0
+        try:
+            for gen in read_generations(f, version):
+                freq = frequency(gen.syncs, version)
+                strings = _strings(gen.strings)
+                scan = scan_generation(gen.events, version, freq, carry)
+                if gen.cpu_samples:
+                    scan.extra = sorted(scan.extra + cpu_sample_times(gen.cpu_samples, freq))
+                sync = sync_time(int(float(gen.min_time) * freq), last)
+                _emit(scan, sync, strings, carry, asm)
+                last = last_time(scan, sync)
+                for m, (g, _seg) in scan.last_setter.items():
+                    carry[m] = (g, -1)
+                for m, g in scan.syscall_bindings.items():
+                    carry.setdefault(m, (g, -1))
+                data.generations += 1
+                data.bytes_read = gen.end_offset
+        except Truncated as e:
+            data.truncated = True
+            data.truncation_note = (
+                f"trace is truncated ({e}): read {data.bytes_read} of {size} bytes, "
+                f"kept {data.generations} complete generation(s)"
+            )
+        except (Corrupt, DuplicateTask) as e:
+            raise TraceError(
+                f"{path} is corrupt: {e} (after {data.generations} good generation(s), "
+                f"{data.bytes_read} of {size} bytes)"
+            ) from None
+        if data.generations == 0 and not data.truncated:
+            raise TraceError(f"{path} holds no trace data after its header")
+    data.tasks = asm.tasks
+    data.regions = asm.regions
+    data.logs = asm.logs
+    return data
+
+
+def _emit(
+    scan: object,
+    sync: int,
+    strings: dict[int, str],
+    carry: dict[int, tuple[int, int]],
+    asm: Assembler,
+) -> None:
+    """Time, order and pair the generation's user events."""
+    timed: list[tuple[int, UserEvent]] = []
+    for ev in scan.user:  # type: ignore[attr-defined]
+        if ev.g is None:
+            bound = scan.syscall_bindings.get(ev.m)  # type: ignore[attr-defined]
+            if bound is not None:
+                ev.g, ev.seg = bound, 0
+            elif ev.m in carry:
+                ev.g = carry[ev.m][0]
+        timed.append((nudged(scan, sync, ev.m, ev.index, ev.time), ev))  # type: ignore[arg-type]
+    timed.sort(key=lambda x: x[0])
+    for t, ev in timed:
+        a = ev.args
+        typ = ev.typ
+        if typ == wire.EV_USER_TASK_BEGIN:
+            asm.task_begin(t, ev.g, a[1], a[2], _name(strings, a[3], "a task"))
+        elif typ == wire.EV_USER_TASK_END:
+            asm.task_end(t, ev.g, a[1])
+        elif typ == wire.EV_USER_REGION_BEGIN:
+            asm.region_begin(t, ev.g, a[1], _name(strings, a[2], "a region"))
+        elif typ == wire.EV_USER_REGION_END:
+            asm.region_end(t, ev.g, a[1], _name(strings, a[2], "a region"))
+        else:
+            asm.log(t, ev.g, a[1], _name(strings, a[2], "a log"), _name(strings, a[3], "a log"))

@@ -1,0 +1,3 @@
+module perfgate.example/fixture
+
+go 1.22
