@@ -27,6 +27,8 @@ type Product struct {
 	Stock      int
 	Tags       []string
 	UpdatedAt  time.Time
+
+	view productView // the API's view of the product, rendered once
 }
 
 // catalog is read-only after construction, so handlers share it without locking.
@@ -60,6 +62,17 @@ func newCatalog(n int) *catalog {
 		}
 		for t := 0; t < 1+int((h>>48)%3); t++ {
 			p.Tags = append(p.Tags, tagPool[(int(h>>52)+t*3)%len(tagPool)])
+		}
+		p.view = productView{
+			SKU:       p.SKU,
+			Name:      p.Name,
+			Category:  p.Category,
+			Price:     formatCents(p.PriceCents),
+			Currency:  "EUR",
+			InStock:   p.Stock > 0,
+			Stock:     p.Stock,
+			Tags:      p.Tags,
+			UpdatedAt: p.UpdatedAt.Format(time.RFC3339),
 		}
 		c.products = append(c.products, p)
 		c.bySKU[p.SKU] = p
@@ -95,28 +108,20 @@ type productView struct {
 }
 
 type productPage struct {
-	Items      []productView `json:"items"`
-	Total      int           `json:"total"`
-	Offset     int           `json:"offset"`
-	NextOffset *int          `json:"next_offset"`
+	Items      []*productView `json:"items"`
+	Total      int            `json:"total"`
+	Offset     int            `json:"offset"`
+	NextOffset *int           `json:"next_offset"`
 }
 
 // renderProducts writes the JSON page of products into buf. It is the whole cost of
 // GET /products beyond the cheap catalog slice, so a perf test slows that handler here.
+// The product views are rendered once, when the catalog is built, so a page allocates
+// little beyond the encoder's own needs.
 func renderProducts(buf *bytes.Buffer, items []*Product, offset, total int) error {
-	pg := productPage{Items: make([]productView, len(items)), Total: total, Offset: offset}
+	pg := productPage{Items: make([]*productView, len(items)), Total: total, Offset: offset}
 	for i, p := range items {
-		pg.Items[i] = productView{
-			SKU:       p.SKU,
-			Name:      p.Name,
-			Category:  p.Category,
-			Price:     formatCents(p.PriceCents),
-			Currency:  "EUR",
-			InStock:   p.Stock > 0,
-			Stock:     p.Stock,
-			Tags:      p.Tags,
-			UpdatedAt: p.UpdatedAt.Format(time.RFC3339),
-		}
+		pg.Items[i] = &p.view
 	}
 	if next := offset + len(items); next < total {
 		pg.NextOffset = &next
