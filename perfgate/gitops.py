@@ -2,6 +2,8 @@
 
 * ``baseline update --commit [--push]``: :func:`check_refresh_allowed` before measuring, then
   :func:`commit_baselines` and :func:`push_baseline_commit`.
+* ``check --against [REF]``: :func:`default_against_ref` when no REF is given, then
+  :func:`worktree_at` to build and measure REF beside the working tree.
 * ``history``: see :mod:`perfgate.history`.
 
 Every problem the user can fix is a :class:`perfgate.errors.PerfgateError` (exit 2). The
@@ -19,6 +21,8 @@ from perfgate.git.refresh import (
     RefreshContext,
     check_refresh_allowed,
 )
+from perfgate.git.refs import base_branch_name, default_against_ref
+from perfgate.git.worktree import Worktree, remove_stale_worktrees, resolve_ref, worktree_at
 
 __all__ = [
     "BOT_EMAIL",
@@ -26,8 +30,14 @@ __all__ = [
     "DEFAULT_RELEASE_GLOBS",
     "PushResult",
     "RefreshContext",
+    "Worktree",
+    "base_branch_name",
     "check_refresh_allowed",
     "commit_baselines",
     "commit_message",
+    "default_against_ref",
     "push_baseline_commit",
+    "remove_stale_worktrees",
+    "resolve_ref",
+    "worktree_at",
 ]
