@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Set up everything the test suite needs in .venv (idempotent), then run it.
+# Usage: scripts/test.sh [pytest args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+if [ -x scripts/install_lint_tools.sh ]; then
+  scripts/install_lint_tools.sh
+fi
+export PATH="$PWD/.venv/bin:$(go env GOPATH 2>/dev/null)/bin:$PATH"
+export GOTOOLCHAIN=local
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+exec .venv/bin/python -m pytest "$@"
