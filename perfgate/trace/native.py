@@ -87,7 +87,7 @@ def read_native(path: str) -> TraceData:
                 scan = scan_generation(gen.events, version, freq, carry)
                 if gen.cpu_samples:
                     scan.extra = sorted(scan.extra + cpu_sample_times(gen.cpu_samples, freq))
-                sync = sync_time(int(float(gen.min_time) * freq), last)
+                sync = sync_time(int(float(gen.min_time) * freq), last, version >= 25)
                 _emit(scan, sync, strings, carry, asm)
                 last = last_time(scan, sync)
                 for m, (g, _seg) in scan.last_setter.items():

@@ -45,9 +45,17 @@ def _window(scan: GenerationScan, lo: int, hi: int) -> list[int]:
     return out
 
 
-def sync_time(min_time_ns: int, last: int) -> int:
-    """The generation's Sync event time after Go's nudge (``last``: previous yielded time)."""
-    return min_time_ns if min_time_ns > last else last + 1
+def sync_time(min_time_ns: int, last: int, at_start: bool) -> int:
+    """Time of the Sync event Go yields just before the generation's first event.
+
+    ``last`` is the time of the last event Go yielded (0 before the first generation). Readers
+    of Go 1.25+ yield a Sync at the start of each generation, at the generation's smallest batch
+    timestamp (nudged like any event); readers of Go 1.22-1.24 (``at_start=False``) yield it at
+    the end of each generation instead, at ``last + 1``, and none before the first one.
+    """
+    if at_start:
+        return min_time_ns if min_time_ns > last else last + 1
+    return last + 1 if last else 0
 
 
 def nudged(scan: GenerationScan, sync: int, m: int, index: int, t: int) -> int:
