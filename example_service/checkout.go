@@ -168,7 +168,11 @@ func (s *Server) handleCheckout(w http.ResponseWriter, r *http.Request) {
 		dec.DisallowUnknownFields()
 		err = dec.Decode(&req)
 	})
-	if err != nil {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("checkout request larger than %d bytes", maxCheckoutBody))
+		return
+	} else if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid checkout request: "+err.Error())
 		return
 	}

@@ -179,7 +179,7 @@ func TestCheckout(t *testing.T) {
 		{"zero qty", `{"customer_id": "c", "payment_token": "t", "items": [{"sku": "SKU-00001", "qty": 0}]}`, http.StatusUnprocessableEntity},
 		{"bad coupon", `{"customer_id": "c", "payment_token": "t", "coupon": "FREE", "items": [{"sku": "SKU-00001", "qty": 1}]}`, http.StatusUnprocessableEntity},
 		{"declined", `{"customer_id": "c", "payment_token": "tok_declined", "items": [{"sku": "SKU-00001", "qty": 1}]}`, http.StatusPaymentRequired},
-		{"too big", `{"customer_id": "` + strings.Repeat("x", maxCheckoutBody) + `"}`, http.StatusBadRequest},
+		{"too big", `{"customer_id": "` + strings.Repeat("x", maxCheckoutBody) + `"}`, http.StatusRequestEntityTooLarge},
 	}
 	for _, c := range cases {
 		if code, _, body := do(t, h, "POST", "/checkout", c.body); code != c.want {
