@@ -260,7 +260,9 @@ def baseline_update(
     if do_commit:
         from perfgate.gitops import check_refresh_allowed
 
-        refresh = check_refresh_allowed(root, config.release_branches, force)
+        refresh = check_refresh_allowed(root, config.release_branches, force, push=push)
+        for w in refresh.warnings:
+            click.echo(f"perfgate: warning: {w}", err=True)
     go = find_go()
     results = refresh_baselines(root, targets, go, dict(os.environ), progress, dry_run)
     for path, b in results:
@@ -298,11 +300,11 @@ def history(config_path: str | None, target_name: str | None, markdown: bool) ->
     config, root = _load(config_path)
     targets: list[Target] = config.select([target_name] if target_name else [])
     for target in targets:
-        points = baseline_history(root, root / target.baseline_path)
+        found = baseline_history(root, root / target.baseline_path)
         if len(targets) > 1:
             click.echo(f"## {target.name}" if markdown else f"{target.name}:")
         click.echo(
-            render_history_markdown(points) if markdown else render_history_text(points), nl=False
+            render_history_markdown(found) if markdown else render_history_text(found), nl=False
         )
 
 

@@ -59,7 +59,7 @@ def git_provenance(root: Path) -> tuple[str, str]:
         return "", ""
 
 
-def _now() -> str:
+def now_iso() -> str:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
@@ -93,7 +93,7 @@ def run_check(
                 hint="run 'perfgate baseline update' to measure it, then commit it",
             )
     here = machine(go, env)
-    report = Report(perfgate_version=__version__, created=_now())
+    report = Report(perfgate_version=__version__, created=now_iso())
     report.commit = git_provenance(root)[0] or None
     for target in targets:
         baseline = baselines[target.name]
@@ -133,7 +133,7 @@ def build_baseline(
         **here.model_dump(),
         commit=commit,
         branch=branch,
-        created=_now(),
+        created=now_iso(),
         runs=len(m.runs),
         perfgate_version=__version__,
     )

@@ -65,6 +65,7 @@ class HandlerResult(BaseModel):
     threshold_pct: float | None = None  # the threshold this handler was judged against
     p_value: float | None = None  # one-sided rank test on per-run p95s, Holm-adjusted
     note: str = ""
+    reference: HandlerStats | None = None  # A/B mode: the committed baseline, for reference
 
 
 class TargetInfo(BaseModel):

@@ -109,7 +109,7 @@ def _runs_note(base: HandlerStats, cur: HandlerStats) -> str:
     )
 
 
-def common_shift_warning(results: list[HandlerResult]) -> str | None:
+def common_shift_warning(results: list[HandlerResult], same_machine: bool = False) -> str | None:
     """When every judged handler moved the same way by a lot, the machine likely changed."""
     deltas = [r.delta_pct for r in results if r.p_value is not None and r.delta_pct is not None]
     if len(deltas) < 3:
@@ -120,6 +120,11 @@ def common_shift_warning(results: list[HandlerResult]) -> str | None:
     if not same_way or abs(mid) <= min(thresholds) / 2:
         return None
     direction = "slower" if mid > 0 else "faster"
+    if same_machine:
+        return (
+            f"all {len(deltas)} handlers are {direction} (median {mid:+.0f}%): a change shared by "
+            "every handler (middleware, dependencies), or a machine that changed during the run"
+        )
     return (
         f"all {len(deltas)} handlers are {direction} (median {mid:+.0f}%): the machine "
         "may differ from when the baseline was measured; consider 'perfgate check "

@@ -1,0 +1,78 @@
+"""Same-machine A/B: measure REF (in a temporary git worktree) and the working tree together.
+
+Runs alternate A B A B …, so the machine's drift and load hit both sides alike; the verdicts are
+decided on these numbers. The committed baseline, where there is one, rides along for reference.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from perfgate.baseline import load_baseline
+from perfgate.config import Config, Target
+from perfgate.errors import PerfgateError
+from perfgate.gate import git_provenance, now_iso
+from perfgate.measure import Progress, Subject, measure, scratch_dir
+from perfgate.report import Report, TargetInfo
+from perfgate.toolchain import Go, machine
+from perfgate.verdict import common_shift_warning, compare_target, decide
+
+
+def _committed_baseline(root: Path, target: Target):
+    try:
+        return load_baseline(root / target.baseline_path, target.name)
+    except PerfgateError:
+        return None
+
+
+def run_against(
+    config: Config,
+    root: Path,
+    targets: Sequence[Target],
+    go: Go,
+    env: Mapping[str, str],
+    ref: str,
+    progress: Progress | None = None,
+) -> Report:
+    """Measure ``ref`` and the working tree at ``root`` interleaved; decide on both."""
+    from perfgate.gitops import default_against_ref, worktree_at
+
+    label = ref or "merge-base"
+    sha_or_ref = ref or default_against_ref(root, env)
+    report = Report(mode="against", created=now_iso(), commit=git_provenance(root)[0] or None)
+    here = machine(go, env)
+    with worktree_at(root, sha_or_ref) as wt, scratch_dir() as tmp:
+        report.against_ref = f"{label} ({wt.short_sha})"
+        base_root = wt.translate(root)
+        for target in targets:
+            if progress:
+                progress(f"{target.name}: building {label} ({wt.short_sha}) and the working tree")
+            subjects = [
+                Subject(go, base_root, target, Path(tmp), "base", env),
+                Subject(go, root, target, Path(tmp), "head", env),
+            ]
+            base_m, head_m = measure(subjects, target.runs, progress)
+            results = compare_target(target, base_m.handler_stats(), head_m.handler_stats())
+            committed = _committed_baseline(root, target)
+            for r in results:
+                if committed is not None:
+                    r.reference = committed.handlers.get(r.name)
+            report.handlers.extend(results)
+            report.targets.append(
+                TargetInfo(
+                    name=target.name,
+                    package=target.package,
+                    runs=target.runs,
+                    baseline_path=target.baseline_path if committed else None,
+                    baseline_commit=(committed.meta.commit or None) if committed else None,
+                    machine=here.model_dump(),
+                    incomplete_tasks=base_m.incomplete_tasks + head_m.incomplete_tasks,
+                )
+            )
+    decide(report.handlers, config.alpha)
+    shift = common_shift_warning(report.handlers, same_machine=True)
+    if shift:
+        report.warnings.append(shift)
+    report.recompute_verdict()
+    return report
