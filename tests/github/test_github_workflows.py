@@ -1,0 +1,175 @@
+"""The Action and the workflows: actionlint, GitHub's JSON schemas, ShellCheck, and the policies
+the issue asks for (least privilege, the fork pattern, a refresh that cannot trigger itself).
+
+actionlint and ShellCheck come from scripts/install_lint_tools.sh; a test skips, saying so, only
+when its tool is not installed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+WORKFLOWS = sorted((REPO / ".github" / "workflows").glob("*.yml"))
+ACTION = REPO / "action.yml"
+INSTALL_HINT = "scripts/install_lint_tools.sh installs it"
+
+
+def find_tool(name: str) -> str | None:
+    """On PATH, in .venv/bin, or in Go's bin directory (where `go install` puts actionlint)."""
+    found = shutil.which(name) or shutil.which(name, path=str(REPO / ".venv" / "bin"))
+    if found:
+        return found
+    gopath = os.environ.get("GOPATH") or str(Path.home() / "go")
+    candidate = Path(gopath) / "bin" / name
+    return str(candidate) if candidate.is_file() and os.access(candidate, os.X_OK) else None
+
+
+def load_yaml(path: Path) -> Any:
+    yaml = pytest.importorskip("ruamel.yaml", reason="ruamel.yaml comes with check-jsonschema")
+    return yaml.YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+
+
+def test_the_workflows_exist():
+    names = {p.name for p in WORKFLOWS}
+    assert {"ci.yml", "perfgate.yml", "perfgate-comment.yml", "baseline-refresh.yml"} <= names
+
+
+def test_actionlint():
+    exe = find_tool("actionlint")
+    if exe is None:
+        pytest.skip(f"actionlint is not installed ({INSTALL_HINT})")
+    shellcheck = find_tool("shellcheck")
+    args = [exe, "-color=false", f"-shellcheck={shellcheck or ''}"]
+    proc = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("schema", "files"),
+    [
+        ("vendor.github-workflows", [str(p) for p in WORKFLOWS]),
+        ("vendor.github-actions", [str(ACTION)]),
+    ],
+)
+def test_github_json_schemas(schema: str, files: list[str]):
+    pytest.importorskip("check_jsonschema", reason="check-jsonschema is in the test extra")
+    cmd = [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *files]
+    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_actions_run_scripts_pass_shellcheck(tmp_path: Path):
+    exe = find_tool("shellcheck")
+    if exe is None:
+        pytest.skip(f"shellcheck is not installed ({INSTALL_HINT})")
+    steps = load_yaml(ACTION)["runs"]["steps"]
+    scripts = [s["run"] for s in steps if "run" in s]
+    assert scripts
+    for i, script in enumerate(scripts):
+        assert "${{" not in script, "inputs must reach run: scripts through env, not ${{ }}"
+        path = tmp_path / f"step{i}.sh"
+        path.write_text(script, encoding="utf-8")
+        proc = subprocess.run(
+            [exe, "--shell=bash", str(path)], capture_output=True, text=True, timeout=60
+        )
+        assert proc.returncode == 0, proc.stdout
+
+
+def all_uses(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        found = [node["uses"]] if isinstance(node.get("uses"), str) else []
+        return found + [u for v in node.values() for u in all_uses(v)]
+    if isinstance(node, list):
+        return [u for v in node for u in all_uses(v)]
+    return []
+
+
+def test_third_party_actions_are_pinned():
+    for path in [*WORKFLOWS, ACTION]:
+        for uses in all_uses(load_yaml(path)):
+            if uses.startswith("./"):
+                continue
+            assert re.fullmatch(r"[\w.-]+/[\w./-]+@(v\d+(\.\d+)*|[0-9a-f]{40})", uses), (
+                f"{path.name}: {uses} is not pinned to a version tag or commit"
+            )
+
+
+def test_action_inputs_outputs_and_install():
+    action = load_yaml(ACTION)
+    for name in [
+        "config",
+        "targets",
+        "runs",
+        "threshold",
+        "comment",
+        "python-version",
+        "go-version",
+        "working-directory",
+        "args",
+    ]:
+        assert name in action["inputs"], name
+    assert {"verdict", "report"} <= set(action["outputs"])
+    assert action["runs"]["using"] == "composite"
+    uses = all_uses(action)
+    assert any(u.startswith("actions/setup-python@") for u in uses)
+    assert any(u.startswith("actions/setup-go@") for u in uses)
+    text = ACTION.read_text(encoding="utf-8")
+    assert 'pip install --disable-pip-version-check --quiet "$GITHUB_ACTION_PATH"' in text
+    assert "--json-out" in text and "--markdown-out" in text
+
+
+def test_ci_runs_the_matrix_with_read_only_permissions():
+    ci = load_yaml(REPO / ".github" / "workflows" / "ci.yml")
+    assert ci["permissions"] == {"contents": "read"}
+    matrix = ci["jobs"]["test"]["strategy"]["matrix"]
+    assert matrix["python"] == ["3.10", "3.11", "3.12"]
+    assert matrix["go"] == ["1.22", "1.26"]
+
+
+def test_the_gate_comments_only_on_same_repository_prs():
+    wf = load_yaml(REPO / ".github" / "workflows" / "perfgate.yml")
+    assert list(wf["on"]) == ["pull_request"]
+    assert wf["permissions"] == {"contents": "read", "pull-requests": "write"}
+    steps = wf["jobs"]["gate"]["steps"]
+    gate = next(s for s in steps if s.get("uses") == "./")
+    assert gate["with"]["comment"] == (
+        "${{ github.event.pull_request.head.repo.full_name == github.repository }}"
+    )
+    upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-artifact@"))
+    assert upload["if"] == "always()" and upload["with"]["name"] == "perfgate-report"
+
+
+def test_the_comment_workflow_is_fork_safe():
+    wf = load_yaml(REPO / ".github" / "workflows" / "perfgate-comment.yml")
+    assert wf["on"]["workflow_run"]["workflows"] == ["perfgate"]
+    assert wf["permissions"]["pull-requests"] == "write"
+    assert "contents" not in wf["permissions"] or wf["permissions"]["contents"] == "read"
+    job = wf["jobs"]["comment"]
+    for step in job["steps"]:
+        if step.get("uses", "").startswith("actions/checkout@"):
+            assert "ref" not in (step.get("with") or {}), "must not check out the PR's code"
+    download = next(s for s in job["steps"] if "download-artifact" in s.get("uses", ""))
+    assert download["with"]["run-id"] == "${{ github.event.workflow_run.id }}"
+    post = job["steps"][-1]["run"]
+    assert "perfgate comment" in post and "--pr" in post
+    assert "${{" not in post
+
+
+def test_the_baseline_refresh_cannot_trigger_itself():
+    wf = load_yaml(REPO / ".github" / "workflows" / "baseline-refresh.yml")
+    assert wf["on"]["push"]["branches"] == ["release/**", "release-*"]
+    assert wf["permissions"] == {"contents": "write"}
+    assert wf["concurrency"]["cancel-in-progress"] is False
+    assert "github.ref" in wf["concurrency"]["group"]
+    job = wf["jobs"]["refresh"]
+    assert job["if"] == "github.actor != 'github-actions[bot]'"
+    assert job["steps"][-1]["run"] == "perfgate baseline update --commit --push"
