@@ -7,6 +7,8 @@ regular expression (``scan``), reproduces Go's event times (``timing``) and pair
 
 from __future__ import annotations
 
+from operator import itemgetter
+
 from perfgate.trace import wire
 from perfgate.trace.annotations import Assembler, DuplicateTask
 from perfgate.trace.batches import Batch, Corrupt, Truncated, read_generations, uvarint
@@ -14,12 +16,18 @@ from perfgate.trace.errors import TraceError
 from perfgate.trace.header import open_trace, read_version
 from perfgate.trace.model import TraceData
 from perfgate.trace.scan import (
-    UserEvent,
+    GenerationScan,
     cpu_sample_times,
     frequency,
     scan_generation,
 )
-from perfgate.trace.timing import last_time, nudged, sync_time
+from perfgate.trace.timing import last_time, nudge_all, sync_time
+
+_first = itemgetter(0)
+TASK_BEGIN = wire.EV_USER_TASK_BEGIN
+TASK_END = wire.EV_USER_TASK_END
+REGION_BEGIN = wire.EV_USER_REGION_BEGIN
+REGION_END = wire.EV_USER_REGION_END
 
 _VARINT_STR = __import__("re").compile(rb"[\x80-\xff]{0,9}[\x00-\x7f]")
 
@@ -55,13 +63,6 @@ def _strings(batches: list[Batch]) -> dict[int, str]:
     return table
 
 
-def _name(strings: dict[int, str], sid: int, what: str) -> str:
-    try:
-        return strings[sid]
-    except KeyError:
-        raise Corrupt(f"{what} refers to unknown string id {sid}") from None
-
-
 def read_native(path: str) -> TraceData:
     """Read ``path`` with the native reader. Raises TraceError (``UnsupportedVersion`` for a
     version newer than known)."""
@@ -78,22 +79,21 @@ def read_native(path: str) -> TraceData:
         data = TraceData(path=path, version=wire.version_name(version), size=size)
         data.bytes_read = wire.HEADER_SIZE
         asm = Assembler()
-        carry: dict[int, tuple[int, int]] = {}
+        carry: dict[int, int] = {}  # M -> goroutine running at the end of the last generation
         last = 0
         try:
             for gen in read_generations(f, version):
                 freq = frequency(gen.syncs, version)
                 strings = _strings(gen.strings)
-                scan = scan_generation(gen.events, version, freq, carry)
+                scan = scan_generation(gen.events, version, freq)
                 if gen.cpu_samples:
                     scan.extra = sorted(scan.extra + cpu_sample_times(gen.cpu_samples, freq))
                 sync = sync_time(int(float(gen.min_time) * freq), last, version >= 25)
                 _emit(scan, sync, strings, carry, asm)
                 last = last_time(scan, sync)
-                for m, (g, _seg) in scan.last_setter.items():
-                    carry[m] = (g, -1)
                 for m, g in scan.syscall_bindings.items():
-                    carry.setdefault(m, (g, -1))
+                    carry[m] = g
+                carry.update(scan.last_setter)
                 data.generations += 1
                 data.bytes_read = gen.end_offset
         except Truncated as e:
@@ -116,33 +116,39 @@ def read_native(path: str) -> TraceData:
 
 
 def _emit(
-    scan: object,
+    scan: GenerationScan,
     sync: int,
     strings: dict[int, str],
-    carry: dict[int, tuple[int, int]],
+    carry: dict[int, int],
     asm: Assembler,
 ) -> None:
     """Time, order and pair the generation's user events."""
-    timed: list[tuple[int, UserEvent]] = []
-    for ev in scan.user:  # type: ignore[attr-defined]
-        if ev.g is None:
-            bound = scan.syscall_bindings.get(ev.m)  # type: ignore[attr-defined]
-            if bound is not None:
-                ev.g, ev.seg = bound, 0
-            elif ev.m in carry:
-                ev.g = carry[ev.m][0]
-        timed.append((nudged(scan, sync, ev.m, ev.index, ev.time), ev))  # type: ignore[arg-type]
-    timed.sort(key=lambda x: x[0])
-    for t, ev in timed:
-        a = ev.args
-        typ = ev.typ
-        if typ == wire.EV_USER_TASK_BEGIN:
-            asm.task_begin(t, ev.g, a[1], a[2], _name(strings, a[3], "a task"))
-        elif typ == wire.EV_USER_TASK_END:
-            asm.task_end(t, ev.g, a[1])
-        elif typ == wire.EV_USER_REGION_BEGIN:
-            asm.region_begin(t, ev.g, a[1], _name(strings, a[2], "a region"))
-        elif typ == wire.EV_USER_REGION_END:
-            asm.region_end(t, ev.g, a[1], _name(strings, a[2], "a region"))
+    nudge_all(scan, sync)
+    user = scan.user
+    user.sort(key=_first)
+    bindings = scan.syscall_bindings
+    task_begin, task_end = asm.task_begin, asm.task_end
+    region_begin, region_end, log = asm.region_begin, asm.region_end, asm.log
+    for t, m, _, typ, g, a1, a2, a3 in user:
+        if g is None:
+            g = bindings.get(m, carry.get(m))
+        if typ == TASK_BEGIN:
+            name = strings.get(a3)
+            if name is None:
+                raise Corrupt(f"a task refers to unknown string id {a3}")
+            task_begin(t, g, a1, a2, name)
+        elif typ == TASK_END:
+            task_end(t, g, a1)
         else:
-            asm.log(t, ev.g, a[1], _name(strings, a[2], "a log"), _name(strings, a[3], "a log"))
+            name = strings.get(a2)
+            if name is None:
+                raise Corrupt(f"an annotation refers to unknown string id {a2}")
+            if typ == REGION_BEGIN:
+                region_begin(t, g, a1, name)
+            elif typ == REGION_END:
+                region_end(t, g, a1, name)
+            else:
+                value = strings.get(a3)
+                if value is None:
+                    raise Corrupt(f"a log refers to unknown string id {a3}")
+                log(t, g, a1, name, value)

@@ -1,15 +1,16 @@
 """Tokenise event batches fast and pull out what perfgate needs.
 
 An event is a type byte followed by a fixed number of unsigned varints, the first being the time
-delta (in ticks) from the previous event of the batch. A precompiled regular expression (one
-alternative per argument count, a character class of the event types with that count) splits a
-batch into events inside the ``re`` engine; timestamps of all events are accumulated with C-level
-iterators; only user-annotation events and the events that put a goroutine on a thread are
-decoded in Python.
+delta (in ticks) from the previous event of the batch. One precompiled regular expression splits
+a batch into events inside the ``re`` engine (an alternative per argument count, a character
+class of the event types with that count); ``findall`` hands back, per event, its time delta and,
+only for the few event types we decode, the event's bytes. Timestamps of all events are then
+accumulated with C-level iterators into per-thread arrays; only user-annotation events and the
+events that put a goroutine on a thread are looked at in Python.
 
-What comes out, per generation: every event's time in nanoseconds per thread (M), needed to
-mirror how ``go tool trace`` orders events and nudges equal timestamps, and the user events with
-the goroutine that emitted them.
+What comes out, per generation: every event's time per thread (M), needed to mirror how
+``go tool trace`` orders events and nudges equal timestamps, and the user events with the
+goroutine that emitted them.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import re
 from array import array
 from bisect import bisect_left
 from dataclasses import dataclass, field
-from itertools import accumulate
+from itertools import accumulate, compress
 from operator import itemgetter
 
 from perfgate.trace import wire
@@ -26,8 +27,6 @@ from perfgate.trace.batches import Batch, Corrupt, uvarint
 
 _V = rb"[\x80-\xff]{0,9}[\x00-\x7f]"
 _VARINTS = re.compile(_V)
-_first = itemgetter(0)
-_dt_key = itemgetter(slice(1, 3))
 
 USER_TYPES = (
     wire.EV_USER_TASK_BEGIN,
@@ -44,37 +43,62 @@ _SETTERS = (
 )
 _STATUS = (wire.EV_GO_STATUS, wire.EV_GO_STATUS_STACK)
 _SWITCHES = (wire.EV_GO_SWITCH, wire.EV_GO_SWITCH_DESTROY)
+_USER_SET = frozenset(USER_TYPES)
+_INTERESTING = frozenset((*USER_TYPES, *_SETTERS, *_STATUS))
 
-# Time delta lookup keyed by the (at most) two bytes after the event type: the delta itself when
-# it fits in them, -1 when it is longer (decoded separately; it means a gap of over a millisecond).
-_DT: dict[bytes, int] = {bytes([a]): (a if a < 0x80 else -1) for a in range(256)}
-for _a in range(256):
-    for _b in range(256):
-        if _a < 0x80:
-            _DT[bytes([_a, _b])] = _a
-        elif _b < 0x80:
-            _DT[bytes([_a, _b])] = (_a & 0x7F) | (_b << 7)
-        else:
-            _DT[bytes([_a, _b])] = -1
+
+class _Varints(dict):  # type: ignore[type-arg]
+    """Varint bytes -> value: one- and two-byte varints precomputed, longer ones decoded.
+
+    An empty key is what the tokeniser yields for a byte that starts no valid event.
+    """
+
+    def __missing__(self, key: bytes) -> int:
+        if not key:
+            raise Corrupt("undecodable event in an event batch")
+        return uvarint(key)
+
+
+class _MemoVarints(_Varints):
+    """Like _Varints, remembering longer values too (task ids recur in all events of a task)."""
+
+    def __missing__(self, key: bytes) -> int:
+        v = self[key] = super().__missing__(key)
+        return v
+
+
+_DTS = _Varints({bytes([a]): a for a in range(128)})
+_DTS.update({bytes([a | 0x80, b]): a | (b << 7) for a in range(128) for b in range(128)})
+_VAL = _MemoVarints(_DTS)
+_MEMO_LIMIT = 1 << 20
+_first = itemgetter(0)
+_second = itemgetter(1)
 
 
 def _class(types: list[int]) -> bytes:
     return b"[" + b"".join(re.escape(bytes([t])) for t in sorted(types)) + b"]"
 
 
-def _event_pattern(version: int) -> re.Pattern[bytes]:
-    by_arity: dict[int, list[int]] = {}
-    for typ, n in wire.event_args(version).items():
-        by_arity.setdefault(n, []).append(typ)
-    # Most frequent shapes first (GoStart/GoBlock/GoStop have 3 arguments).
+def _alternatives(by_arity: dict[int, list[int]]) -> bytes:
+    # Most frequent shapes first (GoBlock/GoSyscallBegin have 3 arguments, GoSyscallEnd 1).
     order = sorted(by_arity, key=lambda n: (n != 3, n != 1, n != 4, n))
-    alts = [_class(by_arity[n]) + _V * n for n in order]
-    return re.compile(b"|".join(alts))
+    return b"|".join(_class(by_arity[n]) + _V * n for n in order)
+
+
+def _event_pattern(version: int) -> re.Pattern[bytes]:
+    """One match per event: group 1 is its time delta, group 2 the whole event if it is one we
+    decode. A byte that starts no valid event matches alone, with both groups empty."""
+    args = wire.event_args(version)
+    boring: dict[int, list[int]] = {}
+    wanted: dict[int, list[int]] = {}
+    for typ, n in args.items():
+        (wanted if typ in _INTERESTING else boring).setdefault(n, []).append(typ)
+    head = b"(?=" + _class(list(args)) + b"(" + _V + b"))"
+    body = b"(?:" + _alternatives(boring) + b"|(" + _alternatives(wanted) + b"))"
+    return re.compile(head + body + rb"|[\x00-\xff]")
 
 
 _PATTERNS: dict[int, re.Pattern[bytes]] = {}
-_INTEREST = re.compile(_class([*USER_TYPES, *_SETTERS, *_STATUS]))
-_USER_OR_SWITCH = re.compile(_class([*USER_TYPES, *_SWITCHES]))
 
 
 def event_pattern(version: int) -> re.Pattern[bytes]:
@@ -85,45 +109,38 @@ def event_pattern(version: int) -> re.Pattern[bytes]:
     return pat
 
 
-def _args(event: bytes) -> list[int]:
-    return [uvarint(v) for v in _VARINTS.findall(event, 1)]
-
-
-@dataclass(slots=True)
-class UserEvent:
-    """A user-annotation event as found in a batch, before times are finalised.
-
-    ``g`` is the goroutine, or ``None`` when it is the goroutine the thread was running when the
-    generation started (resolved once the whole generation has been read). ``seg`` orders the
-    goroutine's stretches of execution (the sequence number of the event that started it).
-    """
-
-    typ: int
-    m: int
-    index: int  # position of the event in its thread's time array
-    time: int  # ns, before the reader's ordering nudge
-    args: list[int]
-    g: int | None
-    seg: int
+# A user event as found in a batch: (time_ns plus the number of earlier events of its thread at
+# the same time - Go's time for it unless other threads interfere, see timing.py -, m, index in
+# the thread's time array, event type, goroutine or None (the thread's goroutine when the
+# generation started: resolved later), arg1, arg2, arg3) - the args after the time delta.
+UserEvent = tuple[int, int, int, int, "int | None", int, int, int]
 
 
 @dataclass
 class GenerationScan:
-    """Times of every event and the user events of one generation."""
+    """Times of every event and the user events of one generation.
+
+    Per-thread time arrays hold ticks when a tick is a whole number of nanoseconds (``unit`` ns
+    per array step; Go's conversion is then exact) and nanoseconds otherwise (``unit`` = 1).
+    ``extra`` (CPU samples, events Go synthesises) is in nanoseconds.
+    """
 
     freq: float  # ns per tick
-    times: dict[int, array] = field(default_factory=dict)  # per M, event times (ns)
-    extra: list[int] = field(default_factory=list)  # times of synthesised/sample events
+    unit: int = 1
+    times: dict[int, array] = field(default_factory=dict)  # per M, sorted
+    extra: list[int] = field(default_factory=list)
     user: list[UserEvent] = field(default_factory=list)
+    user_times: dict[int, list[int]] = field(default_factory=dict)  # per M, in array units
     syscall_bindings: dict[int, int] = field(default_factory=dict)  # M -> G from GoStatus
-    last_setter: dict[int, tuple[int, int]] = field(default_factory=dict)  # M -> (G, seg)
+    last_setter: dict[int, int] = field(default_factory=dict)  # M -> G running at the end
     count: int = 0
 
     def count_before(self, t: int) -> int:
-        """How many events (all threads, samples) have a time before ``t``."""
+        """How many events (all threads, samples) have a time before ``t`` (ns)."""
         n = bisect_left(self.extra, t)
+        q = -(-t // self.unit)  # in array units: x * unit < t  <=>  x < ceil(t / unit)
         for arr in self.times.values():
-            n += bisect_left(arr, t)
+            n += bisect_left(arr, q)
         return n
 
 
@@ -186,85 +203,93 @@ def cpu_sample_times(batches: list[Batch], freq: float) -> list[int]:
     return out
 
 
-def scan_generation(
-    batches: list[Batch],
-    version: int,
-    freq: float,
-    carry: dict[int, tuple[int, int]],
-) -> GenerationScan:
-    """Tokenise every event batch of a generation (batches in file order).
-
-    ``carry`` maps each thread to the goroutine it was running at the end of the previous
-    generation; it is used for user events that come before any scheduling event of their thread.
-    """
+def scan_generation(batches: list[Batch], version: int, freq: float) -> GenerationScan:
+    """Tokenise every event batch of a generation (batches in file order)."""
     pat = event_pattern(version)
-    scan = GenerationScan(freq=freq)
-    fi = int(freq) if freq.is_integer() else 0
+    fi = int(freq) if freq.is_integer() and 0 < freq < (1 << 20) else 0
+    scan = GenerationScan(freq=freq, unit=fi or 1)
+    unit = scan.unit
     times = scan.times
     setters = scan.last_setter
+    append = scan.user.append
+    val = _VAL if len(_VAL) < _MEMO_LIMIT else _DTS
+    findvar = _VARINTS.findall
     unsorted: set[int] = set()
     for b in batches:
         data = b.data
         if not data:
             continue
-        events = pat.findall(data)
-        if sum(map(len, events)) != len(data):
-            raise Corrupt(f"undecodable event in a batch of thread {b.m}")
-        types = bytes(map(_first, events))
-        dts = list(map(_DT.__getitem__, map(_dt_key, events)))
-        if -1 in dts:
-            for i, d in enumerate(dts):
-                if d == -1:
-                    m = _VARINTS.match(events[i], 1)
-                    dts[i] = uvarint(m.group()) if m else 0
-        base = int(float(b.time) * freq)
+        toks = pat.findall(data)
+        dts = list(map(_DTS.__getitem__, map(_first, toks)))
         if fi:
-            ts = accumulate(map(fi.__mul__, dts), initial=base)
+            base = b.time
+            ticks = array("q", accumulate(dts, initial=base))
         else:
-            ts = accumulate((int(float(d) * freq) for d in dts), initial=base)
-        arr = times.get(b.m)
+            base = int(float(b.time) * freq)
+            ticks = array("q", accumulate((int(float(d) * freq) for d in dts), initial=base))
+        del ticks[0]
+        mid = b.m
+        arr = times.get(mid)
         if arr is None:
-            arr = times[b.m] = array("q")
-        offset = len(arr) - 1
-        if offset >= 0 and arr[offset] > base:
-            unsorted.add(b.m)
-        arr.extend(ts)
-        arr.pop(offset + 1)
-        scan.count += len(events)
-        if _INTEREST.search(types) is None:
+            arr = times[mid] = array("q")
+        start = len(arr)
+        if start and arr[-1] > base:
+            unsorted.add(mid)
+        arr += ticks
+        scan.count += len(dts)
+        hits = list(compress(range(len(toks)), map(_second, toks)))
+        if not hits:
             continue
-        cur = setters.get(b.m)
-        for mo in _INTEREST.finditer(types):
-            k = mo.start()
-            typ = types[k]
-            if typ in USER_TYPES:
-                ev = events[k]
-                args = _args(ev)
-                if cur is None:
-                    g, seg = None, -1
-                else:
-                    g, seg = cur
-                scan.user.append(
-                    UserEvent(typ, b.m, offset + 1 + k, arr[offset + 1 + k], args, g, seg)
+        g = setters.get(mid)  # goroutine running on the thread (None: not known yet)
+        uappend = scan.user_times.setdefault(mid, []).append
+        pending = -1  # index of a GoStart-like event not decoded yet
+        for k in hits:
+            ev = toks[k][1]
+            typ = ev[0]
+            if typ in _USER_SET:
+                if pending >= 0:
+                    g = val[findvar(toks[pending][1], 1)[1]]
+                    pending = -1
+                v = findvar(ev, 1)
+                t = ticks[k]
+                uappend(t)
+                ties = 0  # earlier events of this thread at the same time (zero deltas)
+                j = k
+                while j > 0 and dts[j] == 0:
+                    ties += 1
+                    j -= 1
+                append(
+                    (
+                        t * unit + ties,
+                        mid,
+                        start + k,
+                        typ,
+                        g,
+                        val[v[1]],
+                        val[v[2]] if len(v) > 3 else 0,
+                        val[v[3]] if len(v) > 4 else 0,
+                    )
                 )
             elif typ in _STATUS:
-                args = _args(events[k])
-                gid, mid, status = args[1], args[2], args[3]
+                v = findvar(ev, 1)
+                gid, m2, status = val[v[1]], val[v[2]], val[v[3]]
                 if status == wire.GO_STATUS_RUNNING or (
-                    status == wire.GO_STATUS_SYSCALL and mid == b.m
+                    status == wire.GO_STATUS_SYSCALL and m2 == mid
                 ):
-                    cur = (gid, 0)
+                    g = gid
+                    pending = -1
                 elif status == wire.GO_STATUS_SYSCALL:
-                    scan.syscall_bindings[mid] = gid
+                    scan.syscall_bindings[m2] = gid
             else:
-                args = _args(events[k])
-                cur = (args[1], args[2] if len(args) > 2 else 0)
+                pending = k
                 if typ in _SWITCHES:
                     # Go's reader turns a switch into three events at the same time.
-                    t = arr[offset + 1 + k]
+                    t = ticks[k] * unit
                     scan.extra.extend((t, t))
-        if cur is not None:
-            setters[b.m] = cur
+        if pending >= 0:
+            g = val[findvar(toks[pending][1], 1)[1]]
+        if g is not None:
+            setters[mid] = g
     if scan.extra:
         scan.extra.sort()
     for m in unsorted:

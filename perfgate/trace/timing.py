@@ -9,40 +9,29 @@ a generation are often nudged by many microseconds, so a plain ticks-to-ns conve
 enough to match Go's times.
 
 With the yielded order as the events sorted by time, the nudged time of the event at position p
-(the generation's Sync at position 0) is ``p + max(S, max_{j<=p}(t_j - j))`` where S is the
-Sync's own time. The maximum only differs from ``t_p - p`` after a dense burst (more events than
-nanoseconds), so it is taken over S and a short window before the event. Positions come from
-counting, per thread, the events before a time (bisection over sorted per-thread time arrays).
+(the generation's Sync at position 0, at time S) is ``p + max(S, max_{j<=p}(t_j - j))``. Where
+events are sparser than one per nanosecond (always, in practice, except at the generation
+start) the inner maximum is reached at the first event sharing our time, giving
+``max(S + p, t + ties_before)``: the first term is the pile-up after the generation switch
+(positions p are counted by bisecting the sorted per-thread time arrays, only while an event is
+still inside the pile-up), the second the events at the very same nanosecond yielded before ours.
 
-Not mirrored: the heap's tie-break between threads with events at the very same nanosecond (we
-put the event's own thread first... see ``ties``), and events Go yields out of time order because
-their sequence numbers say they must wait for another thread. Both shift a time by a few ns at
-most, rarely.
+Ties between threads follow Go's heap: the thread whose previous event is more recent keeps
+going. Not mirrored: events Go yields out of time order because their sequence numbers make them
+wait for another thread, and Go 1.22's random heap order for equal times. Both shift a time by a
+nanosecond or so, rarely.
 """
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, bisect_right
+from itertools import compress
+from operator import itemgetter
 
 from perfgate.trace.scan import GenerationScan
 
-WINDOW_NS = 4096
-
-
-def _window(scan: GenerationScan, lo: int, hi: int) -> list[int]:
-    """Sorted times of all events with lo <= t < hi."""
-    out: list[int] = []
-    for arr in scan.times.values():
-        i = bisect_left(arr, lo)
-        j = bisect_left(arr, hi, i)
-        if i < j:
-            out.extend(arr[i:j])
-    if scan.extra:
-        i = bisect_left(scan.extra, lo)
-        j = bisect_left(scan.extra, hi, i)
-        out.extend(scan.extra[i:j])
-    out.sort()
-    return out
+_first = itemgetter(0)
 
 
 def sync_time(min_time_ns: int, last: int, at_start: bool) -> int:
@@ -58,44 +47,96 @@ def sync_time(min_time_ns: int, last: int, at_start: bool) -> int:
     return last + 1 if last else 0
 
 
-def nudged(scan: GenerationScan, sync: int, m: int, index: int, t: int) -> int:
-    """Go's time for the event ``index`` of thread ``m`` whose plain time is ``t``."""
-    less = 0  # events (any thread) strictly before t
-    ties = 0  # events at exactly t yielded before this one
-    own = scan.times[m]
-    for mid, arr in scan.times.items():
-        lo = bisect_left(arr, t)
-        less += lo
-        if mid == m:
-            ties += index - lo
+_MAX_TIES = 64  # same-thread events at one nanosecond we look back over (never more in practice)
+
+
+def nudge_all(scan: GenerationScan, sync: int) -> None:
+    """Turn the provisional times of the generation's user events into Go's times, in place.
+
+    The provisional time ``u[0]`` already counts the earlier events of the same thread at the
+    same nanosecond; what is left is ties with other threads and the generation-start pile-up.
+    Both concern few events, found with set and C-level iterator operations over all of them.
+    """
+    user = scan.user
+    times = scan.times
+    if not user:
+        return
+    provisional = list(map(_first, user))
+    if len(times) > 1:
+        shared = _shared_times(scan)
+        if shared:
+            unit = scan.unit
+            near = {t * unit + k for t in shared for k in range(_MAX_TIES)}
+            for i in compress(range(len(user)), map(near.__contains__, provisional)):
+                u = user[i]
+                own = times[u[1]]
+                t = own[u[2]]
+                if t in shared:
+                    lo_own = bisect_left(own, t)
+                    extra = 0
+                    for mid, arr in times.items():
+                        if mid != u[1]:
+                            lo = bisect_left(arr, t)
+                            hi = bisect_right(arr, t, lo)
+                            if hi > lo and _other_first(own, lo_own, arr, lo):
+                                extra += hi - lo
+                    if extra:
+                        user[i] = (u[0] + extra, *u[1:])
+    if sync:
+        end = _pileup_end(scan, sync)
+        unit = scan.unit
+        for i in compress(range(len(user)), map((end + _MAX_TIES).__gt__, provisional)):
+            u = user[i]
+            t = times[u[1]][u[2]] * unit
+            if t < end:
+                ties = u[0] - t
+                p = scan.count_before(t) + ties + 1
+                if sync + p > u[0]:
+                    user[i] = (sync + p, *u[1:])
+
+
+def _shared_times(scan: GenerationScan) -> set[int]:
+    """Times of user events at which some other thread also has an event."""
+    per_m = {m: set(ts) for m, ts in scan.user_times.items()}
+    every = set().union(*per_m.values())
+    hits = {m: every.intersection(arr) for m, arr in scan.times.items()}
+    shared: set[int] = set()
+    for m, own in per_m.items():
+        for m2, h in hits.items():
+            if m2 != m and h:
+                shared |= own & h
+    return shared
+
+
+def _pileup_end(scan: GenerationScan, sync: int) -> int:
+    """Smallest time from which events are no longer piled up behind the generation's Sync.
+
+    An event at time t is in the pile-up while ``sync + position > t``; positions grow by one
+    per event, times much faster, so the set of piled-up times is an initial interval.
+    """
+    lo = sync - 1
+    hi = sync + scan.count + len(scan.extra) + 1
+    # Invariant: times <= lo are piled up, times >= hi are not.
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if sync + scan.count_before(mid) + 1 > mid:
+            lo = mid
         else:
-            hi = bisect_right(arr, t, lo)
-            if hi > lo and _other_first(own, index, arr, lo):
-                ties += hi - lo
-    if scan.extra:
-        less += bisect_left(scan.extra, t)
-    # Position 0 is the generation's Sync; our tie group starts at less + 1.
-    best = t - (less + 1)
-    if sync > best:
-        best = sync
-    win = _window(scan, t - WINDOW_NS, t)
-    first = less + 1 - len(win)
-    for i, tj in enumerate(win):
-        v = tj - (first + i)
-        if v > best:
-            best = v
-    return less + ties + 1 + best
+            hi = mid
+    return hi
 
 
-def _other_first(own: object, index: int, arr: object, lo: int) -> bool:
-    """Whether another thread's events at our exact time come before ours (heuristic)."""
-    prev_own = own[index - 1] if index > 0 else None  # type: ignore[index]
-    prev_other = arr[lo - 1] if lo > 0 else None  # type: ignore[index]
-    if prev_own is None:
+def _other_first(own: array, lo_own: int, arr: array, lo: int) -> bool:
+    """Whether another thread's events at our exact time come before ours.
+
+    Go's heap keeps the cursor it just advanced on top when the next event has the same time, so
+    the thread whose last event before this time is the more recent one goes first.
+    """
+    if lo_own == 0:
         return True
-    if prev_other is None:
+    if lo == 0:
         return False
-    return prev_other > prev_own
+    return arr[lo - 1] > own[lo_own - 1]
 
 
 def last_time(scan: GenerationScan, sync: int) -> int:
@@ -103,14 +144,12 @@ def last_time(scan: GenerationScan, sync: int) -> int:
     n = scan.count + len(scan.extra)
     if n == 0:
         return sync
-    t_last = max((arr[-1] for arr in scan.times.values() if len(arr)), default=0)
+    unit = scan.unit
+    t_last = max((arr[-1] * unit for arr in scan.times.values() if len(arr)), default=0)
     if scan.extra and scan.extra[-1] > t_last:
         t_last = scan.extra[-1]
-    win = _window(scan, t_last - WINDOW_NS, t_last + 1)
-    first = n - len(win) + 1
-    best = sync
-    for i, tj in enumerate(win):
-        v = tj - (first + i)
-        if v > best:
-            best = v
-    return n + best
+    c = len(scan.extra) - bisect_left(scan.extra, t_last)
+    q = -(-t_last // unit)
+    for arr in scan.times.values():
+        c += len(arr) - bisect_left(arr, q)
+    return max(sync + n, t_last + c - 1)
