@@ -128,6 +128,40 @@ class CommentInfo:
     title: str = "perfgate"
 
 
+def defang(text: str) -> str:
+    """Neutralise what a report's free text could do in Markdown on GitHub: ``@name`` mentions
+    (which notify people) and raw HTML such as ``<!--`` (which could hide or fake markers).
+
+    Reports can come from untrusted code: ``perfgate comment`` posts a fork PR's report with a
+    write token.
+    """
+    return text.replace("<", "&lt;").replace("@", "@\u200b")
+
+
+def defanged(report: Report) -> Report:
+    """A copy of ``report`` with :func:`defang` applied to every name, note and warning."""
+    handlers = [
+        h.model_copy(
+            update={"name": defang(h.name), "target": defang(h.target), "note": defang(h.note)}
+        )
+        for h in report.handlers
+    ]
+    targets = [
+        t.model_copy(
+            update={
+                "name": defang(t.name),
+                "warnings": [defang(w) for w in t.warnings],
+                "machine_mismatch": [defang(m) for m in t.machine_mismatch],
+            }
+        )
+        for t in report.targets
+    ]
+    warnings = [defang(w) for w in report.warnings]
+    return report.model_copy(
+        update={"handlers": handlers, "targets": targets, "warnings": warnings}
+    )
+
+
 def _ordered_for_cut(report: Report) -> Report:
     handlers = sorted(report.handlers, key=lambda h: _CUT_ORDER.get(h.verdict, 3))
     return report.model_copy(update={"handlers": handlers})
@@ -147,6 +181,7 @@ def fit_markdown(
     and ``cut_note(shown, total)`` is appended. ``size`` measures text (characters for a comment,
     UTF-8 bytes for the job summary). If not even the heading fits, a one-line summary is returned.
     """
+    report = defanged(report)
     full = render_markdown(report, title=title)
     if size(full) <= budget:
         return full
@@ -180,7 +215,7 @@ def _footer(report: Report, info: CommentInfo) -> str:
         parts.append(f"head commit [{short}]({info.commit_url})" if info.commit_url else short)
     if info.run_url:
         parts.append(f"[workflow run]({info.run_url})")
-    names = sorted({t.name for t in report.targets})
+    names = sorted({defang(t.name) for t in report.targets})
     if names:
         parts.append("targets: " + ", ".join(names))
     if report.perfgate_version:
@@ -219,9 +254,9 @@ def minimal_comment(report: Report, info: CommentInfo, max_listed: int = 20) -> 
     icon = "❌" if report.verdict == "fail" else "✅"
     word = "regression found" if report.verdict == "fail" else "no regression"
     lines = [f"### {icon} {info.title}: {word}", "", summary_line(report), ""]
-    failing = [h for h in report.handlers if h.verdict.fails]
+    failing = [h for h in defanged(report).handlers if h.verdict.fails]
     for h in failing[:max_listed]:
-        lines.append(f"- ❌ `{h.target}: {h.name}` {h.verdict.value}")
+        lines.append(f"- ❌ {h.target}: {h.name} — {h.verdict.value}")
     if len(failing) > max_listed:
         lines.append(f"- … and {len(failing) - max_listed} more")
     where = f"[the workflow run]({info.run_url})" if info.run_url else "the workflow run"

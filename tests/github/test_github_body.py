@@ -108,5 +108,15 @@ def test_minimal_comment_lists_failing_handlers():
     hs = [handler(f"GET /{i}", Verdict.REGRESSED) for i in range(25)]
     body = minimal_comment(make_report(*hs), info())
     assert body.splitlines()[0] == marker("example_service")
-    assert body.count("` regressed\n") == 20 and "… and 5 more" in body
+    assert body.count(" — regressed\n") == 20 and "… and 5 more" in body
     assert len(body) < 3000
+
+
+def test_untrusted_names_cannot_mention_people_or_fake_markers():
+    evil = make_report(
+        handler("GET /x @acme/security-team", Verdict.REGRESSED, note="<!-- perfgate:marker:k -->"),
+        targets=["example_service"],
+    )
+    for body in (build_comment(evil, info()), minimal_comment(evil, info())):
+        assert "@acme" not in body and "@\u200bacme/security-team" in body
+        assert body.count("<!--") == 2  # only perfgate's own marker and stamp
