@@ -111,21 +111,23 @@ def post_comment(
     """
     from perfgate.github.client import CommentSync, make_github
 
-    info = comment_info(report, key, target)
-    sync = CommentSync(
-        gh=make_github(target.api_url, target.token, policy),
-        repository=target.repository,
-        pr_number=target.pr_number,
-        key=key,
-        stamp=info.stamp,
-        body=build_comment(report, info),
-        fallback_body=minimal_comment(report, info),
-        in_actions=target.in_actions,
-        author_override=target.author_override,
-        require_current_head=target.require_current_head,
-        log=log,
-    )
+    if not target.api_url.startswith(("https://", "http://")):
+        return [f"could not post the PR comment: GITHUB_API_URL {target.api_url!r} is not a URL"]
     try:
+        info = comment_info(report, key, target)
+        sync = CommentSync(
+            gh=make_github(target.api_url, target.token, policy),
+            repository=target.repository,
+            pr_number=target.pr_number,
+            key=key,
+            stamp=info.stamp,
+            body=build_comment(report, info),
+            fallback_body=minimal_comment(report, info),
+            in_actions=target.in_actions,
+            author_override=target.author_override,
+            require_current_head=target.require_current_head,
+            log=log,
+        )
         result = call_with_retry(sync, policy, on_retry=lambda m: log(f"GitHub: {m}"))
     except GitHubApiError as exc:
         return [_problem_warning(exc, target)]
