@@ -173,3 +173,68 @@ def test_the_baseline_refresh_cannot_trigger_itself():
     job = wf["jobs"]["refresh"]
     assert job["if"] == "github.actor != 'github-actions[bot]'"
     assert job["steps"][-1]["run"] == "perfgate baseline update --commit --push"
+
+
+def run_action_script(tmp_path: Path, **inputs: str) -> subprocess.CompletedProcess[str]:
+    """Run the action's `perfgate check` step under bash with a stub perfgate that prints its
+    arguments, one per line."""
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("needs bash")
+    step = next(s for s in load_yaml(ACTION)["runs"]["steps"] if s.get("id") == "check")
+    stub_dir = tmp_path / "bin"
+    stub_dir.mkdir(exist_ok=True)
+    stub = stub_dir / "perfgate"
+    stub.write_text('#!/usr/bin/env bash\nprintf "%s\\n" "$@"\n', encoding="utf-8")
+    stub.chmod(0o755)
+    env = {"PATH": f"{stub_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
+    for name in step["env"]:
+        if name.startswith("INPUT_"):
+            default = load_yaml(ACTION)["inputs"][name[6:].lower().replace("_", "-")]["default"]
+            env[name] = inputs.get(name[6:].lower(), default)
+    return subprocess.run(
+        [bash, "-e", "-c", step["run"]], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+
+
+def test_the_action_passes_its_inputs_to_perfgate_check(tmp_path: Path):
+    proc = run_action_script(
+        tmp_path,
+        config="ci/perfgate.toml",
+        targets="svc_a, svc_b",
+        runs="5",
+        threshold="15%",
+        comment="false",
+        args="--against origin/main",
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == [
+        "check",
+        "--json-out",
+        f"{tmp_path}/perfgate-report.json",
+        "--markdown-out",
+        f"{tmp_path}/perfgate-report.md",
+        "--config",
+        "ci/perfgate.toml",
+        "--target",
+        "svc_a",
+        "--target",
+        "svc_b",
+        "--runs",
+        "5",
+        "--threshold",
+        "15%",
+        "--no-comment",
+        "--against",
+        "origin/main",
+    ]
+
+
+def test_the_action_defaults_and_bad_comment_input(tmp_path: Path):
+    proc = run_action_script(tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0] == "check" and "--comment" not in proc.stdout
+    assert "--target" not in proc.stdout
+
+    proc = run_action_script(tmp_path, comment="maybe")
+    assert proc.returncode == 2 and "::error title=perfgate::" in proc.stdout
