@@ -154,6 +154,11 @@ def report(traces: tuple[str, ...], as_json: bool, reader: str) -> None:
 )
 @click.option("--dry-run", is_flag=True, help="Print the comment body instead of posting it.")
 @click.option(
+    "--comment-key",
+    metavar="KEY",
+    help="Keep one comment per KEY on the PR (default: derived from the target names).",
+)
+@click.option(
     "--against",
     "against",
     is_flag=False,
@@ -172,6 +177,7 @@ def check(
     markdown_out: str | None,
     comment: bool | None,
     dry_run: bool,
+    comment_key: str | None,
     against: str | None,
 ) -> None:
     """Measure each target and compare its handlers' p95 with the baseline.
@@ -197,21 +203,22 @@ def check(
     click.echo(render_text(result), nl=False)
     _write(json_out, result.to_json())
     _write(markdown_out, render_markdown(result))
-    _publish(result, json_out, comment, dry_run)
+    _publish(result, json_out, comment, dry_run, comment_key)
     sys.exit(EXIT_REGRESSION if result.verdict == "fail" else EXIT_PASS)
 
 
-def _publish(result: Any, report_path: str | None, comment: bool | None, dry_run: bool) -> None:
-    """Hand the report to GitHub (comment, summary, outputs) when running there."""
-    try:
-        from perfgate.github import publish
-    except ImportError:  # the GitHub edge is optional while it is being built
-        return
+def _publish(
+    result: Any, report_path: str | None, comment: bool | None, dry_run: bool, key: str | None
+) -> None:
+    """Hand the report to GitHub (comment, summary, outputs, annotations) when running there."""
+    from perfgate.github import publish
+
     for warning in publish(
         result,
         report_path=report_path,
         comment=comment,
         dry_run=dry_run,
+        comment_key=key,
         out=sys.stdout,
         err=sys.stderr,
     ):
@@ -308,16 +315,14 @@ def history(config_path: str | None, target_name: str | None, markdown: bool) ->
         )
 
 
-def _register_optional_commands() -> None:
-    try:
-        from perfgate.github.cli import comment_command, merge_command
-    except ImportError:
-        return
+def _register_github_commands() -> None:
+    from perfgate.github.cli import comment_command, merge_command
+
     main.add_command(comment_command, "comment")
     main.add_command(merge_command, "merge")
 
 
-_register_optional_commands()
+_register_github_commands()
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

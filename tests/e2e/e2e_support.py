@@ -24,12 +24,14 @@ class Result:
 
 def perfgate(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Result:
     """Run the installed perfgate CLI in a subprocess."""
+    # Outside a simulated Actions job: never write to a real job's summary or comment.
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GH_"))}
     proc = subprocess.run(
         [sys.executable, "-m", "perfgate", *args],
         cwd=cwd,
         capture_output=True,
         text=True,
-        env={**os.environ, "GOTOOLCHAIN": "local", **(env or {})},
+        env={**base, "GOTOOLCHAIN": "local", **(env or {})},
         timeout=900,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)

@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""How far can perfgate's verdicts be trusted on this machine? Collect runs, then score rules.
+
+    python bench/trust.py collect --rounds 40 --out /tmp/runs.json.gz
+    python bench/trust.py evaluate /tmp/runs.json.gz
+
+``collect`` copies this repository's Go module to temp dirs: one unchanged, and one per
+(handler, slowdown) with a busy wait at the top of the handler's cost function sized to raise
+its p95 by that fraction. It builds each once and runs them interleaved (round robin, one
+process per run, exactly like ``perfgate check``), storing every run's task durations.
+
+``evaluate`` replays perfgate's own verdict code (perfgate.verdict) on random draws from those
+runs: committed-baseline mode takes the baseline from the first half of the rounds and the check
+from the second half (so drift between the two counts against perfgate); A/B mode takes both
+sides from the same rounds. It prints false alarms on unchanged code, detection rate per
+slowdown, and innocent handlers flagged, for several settings side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tabulate import tabulate
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "e2e"))
+
+from e2e_support import copy_module, slow_down  # noqa: E402
+
+from perfgate.config import Target  # noqa: E402
+from perfgate.measure import Subject  # noqa: E402
+from perfgate.report import Verdict  # noqa: E402
+from perfgate.stats import handler_stats, nearest_rank  # noqa: E402
+from perfgate.toolchain import find_go  # noqa: E402
+from perfgate.verdict import compare_target, decide  # noqa: E402
+
+COST_FUNCTION = {
+    "POST /checkout": ("checkout.go", "priceCart"),
+    "GET /products": ("products.go", "renderProducts"),
+    "GET /orders/{id}": ("orders.go", "renderOrder"),
+    "GET /healthz": ("health.go", "checkHealth"),
+}
+TARGET = Target(name="example_service", package="./example_service", run="^TestPerfExampleService$")
+
+
+def _p95_per_handler(subject: Subject, runs: int) -> dict[str, int]:
+    pooled: dict[str, list[int]] = {}
+    for i in range(runs):
+        for name, values in subject.run_once(i).durations.items():
+            pooled.setdefault(name, []).extend(values)
+    return {name: nearest_rank(sorted(v), 0.95) for name, v in pooled.items()}
+
+
+def collect(args: argparse.Namespace) -> None:
+    go = find_go()
+    env = {**os.environ, "GOTOOLCHAIN": "local"}
+    work = Path(tempfile.mkdtemp(prefix="perfgate-trust-"))
+    base_root = copy_module(work / "unchanged")
+    base = Subject(go, base_root, TARGET, work, "unchanged", env)
+    p95 = _p95_per_handler(base, 3)
+    print(f"p95 before slowdowns: {p95}", file=sys.stderr)
+    subjects = {"unchanged": base}
+    for handler in args.handlers:
+        for pct in args.slowdowns:
+            label = f"{handler}|+{pct}%"
+            root = copy_module(work / f"v{len(subjects)}")
+            file, func = COST_FUNCTION[handler]
+            slow_down(
+                root / "example_service" / file,
+                func,
+                max(1, round(p95[handler] * pct / 100 / 1000)),
+            )
+            subjects[label] = Subject(go, root, TARGET, work, f"v{len(subjects)}", env)
+    runs: dict[str, list[dict[str, list[int]]]] = {k: [] for k in subjects}
+    start = time.time()
+    for r in range(args.rounds):
+        for label, subject in subjects.items():
+            runs[label].append(subject.run_once(r).durations)
+        print(f"round {r + 1}/{args.rounds} ({time.time() - start:.0f}s)", file=sys.stderr)
+    meta = {"rounds": args.rounds, "p95_before": p95, "date": time.strftime("%Y-%m-%d %H:%M")}
+    with gzip.open(args.out, "wt") as fh:
+        json.dump({"meta": meta, "runs": runs}, fh)
+    print(f"wrote {args.out}", file=sys.stderr)
+
+
+def _verdicts(base_runs, cur_runs, target: Target, alpha: float) -> dict[str, Verdict]:
+    names = sorted({n for run in base_runs + cur_runs for n in run})
+    base = {n: handler_stats([run.get(n, []) for run in base_runs]) for n in names}
+    cur = {n: handler_stats([run.get(n, []) for run in cur_runs]) for n in names}
+    results = compare_target(target, base, cur)
+    decide(results, alpha)
+    return {r.name: r.verdict for r in results}
+
+
+def _draw(rng: random.Random, mode: str, rounds: int, n: int) -> tuple[list[int], list[int]]:
+    """Run indices for the baseline side and the check side of one simulated gate."""
+    if mode == "baseline":  # baseline measured earlier, check later: drift counts
+        half = rounds // 2
+        return rng.sample(range(half), n), rng.sample(range(half, rounds), n)
+    both = rng.sample(range(rounds), 2 * n)  # A/B: same period, different runs
+    return both[:n], both[n:]
+
+
+def evaluate(args: argparse.Namespace) -> None:
+    with gzip.open(args.data, "rt") as fh:
+        data = json.load(fh)
+    runs = data["runs"]
+    rounds = data["meta"]["rounds"]
+    variants = [k for k in runs if k != "unchanged"]
+    rng = random.Random(args.seed)
+    print(f"data: {args.data}: {rounds} rounds, collected {data['meta']['date']}")
+    rows = []
+    for mode in ("baseline", "against"):
+        for n in args.runs:
+            if 2 * n > rounds:
+                continue
+            for thr in args.thresholds:
+                target = TARGET.model_copy(update={"threshold": float(thr), "runs": n})
+                alarms = innocent = 0
+                detected = dict.fromkeys(variants, 0)
+                for _ in range(args.draws):
+                    bi, ci = _draw(rng, mode, rounds, n)
+                    base_runs = [runs["unchanged"][i] for i in bi]
+                    v = _verdicts(base_runs, [runs["unchanged"][i] for i in ci], target, args.alpha)
+                    alarms += any(x.fails for x in v.values())
+                    for label in variants:
+                        handler = label.split("|")[0]
+                        v = _verdicts(base_runs, [runs[label][i] for i in ci], target, args.alpha)
+                        detected[label] += v.get(handler) == Verdict.REGRESSED
+                        innocent += any(x.fails for h, x in v.items() if h != handler)
+                rows.append(
+                    [mode, n, f"{thr}%", f"{alarms}/{args.draws}"]
+                    + [f"{100 * detected[k] / args.draws:.0f}%" for k in variants]
+                    + [innocent]
+                )
+    headers = (
+        ["mode", "runs", "threshold", "A/A alarms"]
+        + [k.replace("|", " ") for k in variants]
+        + ["innocent flagged"]
+    )
+    print(tabulate(rows, headers=headers, disable_numparse=True))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    c = sub.add_parser("collect")
+    c.add_argument("--rounds", type=int, default=40)
+    c.add_argument("--handlers", nargs="+", default=["POST /checkout", "GET /products"])
+    c.add_argument("--slowdowns", nargs="+", type=int, default=[10, 20, 30, 50])
+    c.add_argument("--out", default="trust-runs.json.gz")
+    e = sub.add_parser("evaluate")
+    e.add_argument("data")
+    e.add_argument("--runs", nargs="+", type=int, default=[5, 10])
+    e.add_argument("--thresholds", nargs="+", type=int, default=[10, 15, 20])
+    e.add_argument("--alpha", type=float, default=0.05)
+    e.add_argument("--draws", type=int, default=100)
+    e.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    collect(args) if args.cmd == "collect" else evaluate(args)
+
+
+if __name__ == "__main__":
+    main()
