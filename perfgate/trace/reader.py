@@ -37,7 +37,11 @@ def read_trace(
         return read_native(p)
     except UnsupportedVersion as e:
         binary = find_go(go)
-        if binary is None or go_minor(binary) < e.version:
+        try:
+            usable = binary is not None and go_minor(binary) >= e.version
+        except TraceError:
+            usable = False  # a Go that does not run cannot read it either
+        if not usable or binary is None:
             raise TraceError(
                 f"{e.message}; no Go toolchain that reads Go 1.{e.version} traces was found",
                 hint=f"Install Go 1.{e.version}+ and pass go=... or set PERFGATE_GO, "
