@@ -18,7 +18,10 @@ VERDICT_ICON = {
     Verdict.INSUFFICIENT: "⚠️",
 }
 
-HEADERS = ["handler", "samples", "baseline p95", "current p95", "Δ p95", "verdict", "note"]
+def headers(report: Report) -> list[str]:
+    """Column names; in A/B mode the "baseline" side is the REF measured in the same run."""
+    base = "base p95" if report.mode == "against" else "baseline p95"
+    return ["handler", "samples", base, "current p95", "Δ p95", "verdict", "note"]
 
 
 def format_ns(ns: int | float | None) -> str:
@@ -44,6 +47,9 @@ def format_pct(pct: float | None) -> str:
 def _row(h: HandlerResult, multi_target: bool, icons: bool) -> list[str]:
     name = f"{h.target}: {h.name}" if multi_target else h.name
     verdict = f"{VERDICT_ICON[h.verdict]} {h.verdict.value}" if icons else h.verdict.value
+    note = h.note
+    if h.reference is not None:
+        note = f"{note}; committed baseline p95 {format_ns(h.reference.p95_ns)}".lstrip("; ")
     return [
         name,
         str(h.current.count) if h.current else "0",
@@ -51,7 +57,7 @@ def _row(h: HandlerResult, multi_target: bool, icons: bool) -> list[str]:
         format_ns(h.current.p95_ns if h.current else None),
         format_pct(h.delta_pct),
         verdict,
-        h.note,
+        note,
     ]
 
 
@@ -73,7 +79,7 @@ def summary_line(report: Report) -> str:
 
 def render_text(report: Report) -> str:
     """The terminal table, followed by warnings and the one-line summary."""
-    lines = [tabulate(_rows(report, icons=False), headers=HEADERS, disable_numparse=True)]
+    lines = [tabulate(_rows(report, icons=False), headers=headers(report), disable_numparse=True)]
     for w in _all_warnings(report):
         lines.append(f"warning: {w}")
     lines.append(summary_line(report))
@@ -102,7 +108,7 @@ def render_markdown(report: Report, title: str = "perfgate") -> str:
     word = "regression found" if report.verdict == "fail" else "no regression"
     head = f"### {icon} {title}: {word}"
     rows = [[_md_escape(c) for c in r] for r in _rows(report, icons=True)]
-    table = tabulate(rows, headers=HEADERS, tablefmt="github", disable_numparse=True)
+    table = tabulate(rows, headers=headers(report), tablefmt="github", disable_numparse=True)
     parts = [head, "", table, ""]
     warnings = _all_warnings(report)
     if warnings:
