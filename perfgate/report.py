@@ -53,6 +53,16 @@ class HandlerStats(BaseModel):
     run_counts: list[int] = Field(default_factory=list)
 
 
+class ExplainItem(BaseModel):
+    """One contributor to a handler's p95 change: a region, or a runtime state (ns per request)."""
+
+    what: str  # "region digest", "runtime: scheduler wait", "outside regions", …
+    baseline_ns: int
+    current_ns: int
+    delta_ns: int
+    share_pct: float | None = None  # delta_ns as a share of the change of the requests' latency
+
+
 class HandlerResult(BaseModel):
     """One handler's comparison: the numbers on both sides, the verdict and why."""
 
@@ -66,6 +76,7 @@ class HandlerResult(BaseModel):
     p_value: float | None = None  # one-sided rank test on per-run p95s, Holm-adjusted
     note: str = ""
     reference: HandlerStats | None = None  # A/B mode: the committed baseline, for reference
+    explain: list[ExplainItem] = Field(default_factory=list)  # contributors, largest first
 
 
 class TargetInfo(BaseModel):
