@@ -28,6 +28,8 @@ _MAX_HEADER = 2 + 4 * 10
 
 def uvarint(b: bytes) -> int:
     """Decode one unsigned LEB128 varint (already known to be well formed)."""
+    if len(b) == 1:
+        return b[0]
     v = 0
     shift = 0
     for c in b:

@@ -7,6 +7,7 @@ regular expression (``scan``), reproduces Go's event times (``timing``) and pair
 
 from __future__ import annotations
 
+import re
 from operator import itemgetter
 
 from perfgate.trace import wire
@@ -29,8 +30,6 @@ TASK_END = wire.EV_USER_TASK_END
 REGION_BEGIN = wire.EV_USER_REGION_BEGIN
 REGION_END = wire.EV_USER_REGION_END
 
-_VARINT_STR = __import__("re").compile(rb"[\x80-\xff]{0,9}[\x00-\x7f]")
-
 
 class UnsupportedVersion(TraceError):
     """A v2-looking trace newer than this reader knows (another reader may handle it)."""
@@ -40,26 +39,40 @@ class UnsupportedVersion(TraceError):
         self.version = version
 
 
-def _strings(batches: list[Batch]) -> dict[int, str]:
-    table: dict[int, str] = {}
+_STRING = re.compile(rb"\x05([\x80-\xff]{0,9}[\x00-\x7f])([\x80-\xff]{0,9}[\x00-\x7f])")
+
+
+class _Strings(dict):  # type: ignore[type-arg]
+    """A generation's string table: id -> raw bytes, decoded to str on first use."""
+
+    def get(self, key: int, default: None = None) -> str | None:  # type: ignore[override]
+        v = dict.get(self, key)
+        if v is None or isinstance(v, str):
+            return v
+        s = v.decode("utf-8", "replace")
+        self[key] = s
+        return s
+
+
+def _strings(batches: list[Batch]) -> _Strings:
+    table = _Strings()
     for b in batches:
         data = b.data
         pos = 1
         n = len(data)
+        match = _STRING.match
         while pos < n:
-            if data[pos] != wire.EV_STRING:
-                raise Corrupt(f"unexpected event {data[pos]} in a strings batch")
-            m1 = _VARINT_STR.match(data, pos + 1)
-            m2 = _VARINT_STR.match(data, m1.end()) if m1 else None
-            if m2 is None:
-                raise Corrupt("bad string event")
-            sid, length = uvarint(m1.group()), uvarint(m2.group())  # type: ignore[union-attr]
-            if length > wire.MAX_STRING_SIZE or m2.end() + length > n:
+            m = match(data, pos)
+            if m is None:
+                raise Corrupt("bad string event in a strings batch")
+            sid, length = uvarint(m[1]), uvarint(m[2])
+            end = m.end() + length
+            if length > wire.MAX_STRING_SIZE or end > n:
                 raise Corrupt("bad string length")
             if sid in table:
                 raise Corrupt(f"string id {sid} defined twice")
-            table[sid] = data[m2.end() : m2.end() + length].decode("utf-8", "replace")
-            pos = m2.end() + length
+            table[sid] = data[m.end() : end]
+            pos = end
     return table
 
 
@@ -118,7 +131,7 @@ def read_native(path: str) -> TraceData:
 def _emit(
     scan: GenerationScan,
     sync: int,
-    strings: dict[int, str],
+    strings: _Strings,
     carry: dict[int, int],
     asm: Assembler,
 ) -> None:

@@ -47,7 +47,7 @@ def sync_time(min_time_ns: int, last: int, at_start: bool) -> int:
     return last + 1 if last else 0
 
 
-_MAX_TIES = 64  # same-thread events at one nanosecond we look back over (never more in practice)
+_MAX_TIES = 16  # same-thread events sharing one nanosecond that we allow for (more: 1 ns off)
 
 
 def nudge_all(scan: GenerationScan, sync: int) -> None:
