@@ -18,6 +18,7 @@ VERDICT_ICON = {
     Verdict.INSUFFICIENT: "⚠️",
 }
 
+
 def headers(report: Report) -> list[str]:
     """Column names; in A/B mode the "baseline" side is the REF measured in the same run."""
     base = "base p95" if report.mode == "against" else "baseline p95"
