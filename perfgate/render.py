@@ -49,7 +49,7 @@ def _row(h: HandlerResult, multi_target: bool, icons: bool) -> list[str]:
     name = f"{h.target}: {h.name}" if multi_target else h.name
     verdict = f"{VERDICT_ICON[h.verdict]} {h.verdict.value}" if icons else h.verdict.value
     note = h.note
-    if h.reference is not None:
+    if h.reference is not None and h.reference.count:
         note = f"{note}; committed baseline p95 {format_ns(h.reference.p95_ns)}".lstrip("; ")
     return [
         name,
@@ -103,20 +103,27 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def markdown_table(header: list[str], rows: list[list[str]]) -> str:
+    """A GitHub table without padding: the same bytes whatever width emoji are counted as."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
 def render_markdown(report: Report, title: str = "perfgate") -> str:
     """GitHub-flavoured Markdown: heading with the verdict, the table, warnings."""
     icon = "❌" if report.verdict == "fail" else "✅"
     word = "regression found" if report.verdict == "fail" else "no regression"
     head = f"### {icon} {title}: {word}"
-    rows = [[_md_escape(c) for c in r] for r in _rows(report, icons=True)]
-    table = tabulate(rows, headers=headers(report), tablefmt="github", disable_numparse=True)
+    table = markdown_table(headers(report), _rows(report, icons=True))
     parts = [head, "", table, ""]
     warnings = _all_warnings(report)
     if warnings:
         parts += [f"> ⚠️ {_md_escape(w)}" for w in warnings] + [""]
     parts.append(
         "<sub>p95 = nearest-rank 95th percentile of each request's runtime/trace task "
-        "duration, all runs pooled. A handler regresses only when its p95 rose by more than "
-        "the threshold and its per-run p95s differ beyond run-to-run noise.</sub>"
+        "duration, all runs pooled. A handler regresses only when its pooled p95 and its median "
+        "run's p95 both rose by more than the threshold, and its per-run p95s differ beyond "
+        "run-to-run noise (Mann-Whitney, Holm-adjusted).</sub>"
     )
     return "\n".join(parts) + "\n"

@@ -71,7 +71,8 @@ class HandlerResult(BaseModel):
     verdict: Verdict
     baseline: HandlerStats | None = None
     current: HandlerStats | None = None
-    delta_pct: float | None = None  # change of p95, current vs baseline, in percent
+    delta_pct: float | None = None  # change of pooled p95, current vs baseline, in percent
+    run_delta_pct: float | None = None  # change of the median per-run p95, in percent
     threshold_pct: float | None = None  # the threshold this handler was judged against
     p_value: float | None = None  # one-sided rank test on per-run p95s, Holm-adjusted
     note: str = ""

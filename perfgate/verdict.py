@@ -1,8 +1,10 @@
 """Turn baseline and current statistics into per-handler verdicts.
 
-The rule (see README "Verdicts"): a handler *regresses* only when both hold —
-  1. its pooled p95 rose by more than the threshold, and
-  2. its per-run p95s are higher than the baseline's beyond run-to-run noise: a one-sided
+The rule (see README "Verdicts"): a handler *regresses* only when all three hold —
+  1. its pooled p95 (all requests of all runs) rose by more than the threshold,
+  2. the median of its per-run p95s rose by more than the threshold too (a few disturbed runs
+     can inflate the pooled p95, but not the typical run), and
+  3. its per-run p95s are higher than the baseline's beyond run-to-run noise: a one-sided
      Mann-Whitney test on the per-run p95s, Holm-adjusted across all handlers judged together,
      gives p < alpha.
 The run is the unit of replication: requests within a run share the machine's state, so testing
@@ -84,19 +86,38 @@ def decide(results: list[HandlerResult], alpha: float) -> None:
         r.p_value = p_adj
         assert r.delta_pct is not None and r.threshold_pct is not None
         assert r.baseline is not None and r.current is not None
+        r.run_delta_pct = _run_median_delta(r.baseline, r.current)
         beyond = abs(r.delta_pct) > r.threshold_pct
+        typical_run_beyond = (
+            r.run_delta_pct is not None
+            and abs(r.run_delta_pct) > r.threshold_pct
+            and (r.run_delta_pct > 0) == (r.delta_pct > 0)
+        )
         significant = p_adj < alpha
         runs = _runs_note(r.baseline, r.current)
         few_runs = min(len(r.baseline.run_p95_ns), len(r.current.run_p95_ns)) < MIN_RUNS_FOR_TEST
-        if beyond and significant:
+        if beyond and typical_run_beyond and significant:
             r.verdict = Verdict.REGRESSED if r.delta_pct > 0 else Verdict.IMPROVED
             r.note = f"{runs}; p={p_adj:.2g}"
+        elif beyond and not typical_run_beyond and r.run_delta_pct is not None:
+            r.note = (
+                f"within run-to-run noise: the median run moved {r.run_delta_pct:+.0f}% "
+                f"({runs}); a few slow runs inflate the pooled p95"
+            )
         elif beyond:
             r.note = f"within run-to-run noise ({runs}; p={p_adj:.2g} ≥ {alpha:g})"
             if few_runs:
                 r.note += f"; too few runs to tell (need ≥{MIN_RUNS_FOR_TEST} a side)"
         else:
             r.note = f"within ±{r.threshold_pct:g}%"
+
+
+def _run_median_delta(base: HandlerStats, cur: HandlerStats) -> float | None:
+    """Change of the median per-run p95, in percent (None without per-run p95s)."""
+    if not base.run_p95_ns or not cur.run_p95_ns:
+        return None
+    b = median(base.run_p95_ns)
+    return (median(cur.run_p95_ns) / b - 1) * 100 if b else None
 
 
 def _runs_note(base: HandlerStats, cur: HandlerStats) -> str:

@@ -116,3 +116,19 @@ def test_common_shift_warning_when_every_handler_moves_alike():
     results = compare_target(TARGET, base, cur_same)
     decide(results, 0.05)
     assert common_shift_warning(results) is None
+
+
+def test_pooled_rise_from_a_few_slow_runs_with_a_small_real_shift_is_not_a_regression():
+    """Every run 5% slower (significant, but small) plus two disturbed runs that push the
+    pooled p95 far above the threshold: the typical run did not move by the threshold."""
+    rng = random.Random(11)
+    base_runs = [[int(50_000 * rng.uniform(0.3, 1.0)) for _ in range(200)] for _ in range(10)]
+    cur_runs = [[int(52_500 * rng.uniform(0.3, 1.0)) for _ in range(200)] for _ in range(10)]
+    for i in (2, 7):
+        cur_runs[i] = [x * 3 for x in cur_runs[i]]
+    out = judge({"GET /a": handler_stats(base_runs)}, {"GET /a": handler_stats(cur_runs)})
+    r = out["GET /a"]
+    assert r.delta_pct > 30 and r.p_value < 0.05
+    assert r.run_delta_pct < 15
+    assert r.verdict == Verdict.PASS
+    assert "median run moved" in r.note
