@@ -23,7 +23,8 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 CONFIG_FILE = "perfgate.toml"
 DEFAULT_RUNS = 10
-DEFAULT_THRESHOLD_PCT = 15.0
+DEFAULT_THRESHOLD_PCT = 15.0  # committed-baseline mode: must exceed drift between sessions
+DEFAULT_AB_THRESHOLD_PCT = 10.0  # --against mode: both sides measured together, drift cancels
 DEFAULT_MIN_SAMPLES = 59  # below this a distribution-free 95% interval for p95 does not exist
 DEFAULT_ALPHA = 0.05
 
@@ -68,7 +69,7 @@ class Target(BaseModel):
     run: str
     baseline: str | None = None
     runs: int = Field(default=DEFAULT_RUNS, ge=1, le=1000)
-    threshold: float = DEFAULT_THRESHOLD_PCT
+    threshold: float | None = None  # None: the mode's default (see threshold_for)
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     min_samples: int = Field(default=DEFAULT_MIN_SAMPLES, ge=1)
@@ -98,8 +99,8 @@ class Target(BaseModel):
 
     @field_validator("threshold", mode="before")
     @classmethod
-    def _threshold(cls, v: Any) -> float:
-        return parse_percent(v)
+    def _threshold(cls, v: Any) -> float | None:
+        return None if v is None else parse_percent(v)
 
     @field_validator("handler_thresholds", mode="before")
     @classmethod
@@ -123,14 +124,17 @@ class Target(BaseModel):
             return False
         return not any(fnmatch.fnmatchcase(handler, g) for g in self.exclude)
 
-    def threshold_for(self, handler: str) -> float:
-        """The handler's own threshold (exact name or glob), else the target's."""
+    def threshold_for(self, handler: str, same_machine: bool = False) -> float:
+        """The handler's own threshold (exact name or glob), else the target's, else the mode's
+        default: tighter in A/B mode, where both sides share the machine and its drift."""
         if handler in self.handler_thresholds:
             return self.handler_thresholds[handler]
         for pattern, pct in self.handler_thresholds.items():
             if fnmatch.fnmatchcase(handler, pattern):
                 return pct
-        return self.threshold
+        if self.threshold is not None:
+            return self.threshold
+        return DEFAULT_AB_THRESHOLD_PCT if same_machine else DEFAULT_THRESHOLD_PCT
 
 
 class Config(BaseModel):

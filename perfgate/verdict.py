@@ -29,6 +29,7 @@ def compare_target(
     target: Target,
     baseline: Mapping[str, HandlerStats],
     current: Mapping[str, HandlerStats],
+    same_machine: bool = False,
 ) -> list[HandlerResult]:
     """One result per handler seen on either side (after include/exclude), sorted by name.
 
@@ -40,7 +41,7 @@ def compare_target(
         if not target.wants(name):
             continue
         base, cur = baseline.get(name), current.get(name)
-        threshold = target.threshold_for(name)
+        threshold = target.threshold_for(name, same_machine)
         result = HandlerResult(
             name=name,
             target=target.name,
