@@ -12,7 +12,7 @@ from pathlib import Path
 from perfgate.baseline import load_baseline
 from perfgate.config import Config, Target
 from perfgate.errors import PerfgateError
-from perfgate.gate import git_provenance, now_iso
+from perfgate.gate import Checked, explain_results, git_provenance, now_iso, summarize_measurement
 from perfgate.measure import Progress, Subject, measure, scratch_dir
 from perfgate.report import Report, TargetInfo
 from perfgate.toolchain import Go, machine
@@ -34,14 +34,15 @@ def run_against(
     env: Mapping[str, str],
     ref: str,
     progress: Progress | None = None,
-) -> Report:
-    """Measure ``ref`` and the working tree at ``root`` interleaved; decide on both."""
+) -> Checked:
+    """Measure ``ref`` and the working tree at ``root`` interleaved; decide on both, explain."""
     from perfgate.gitops import default_against_ref, worktree_at
 
     label = ref or "merge-base"
     sha_or_ref = ref or default_against_ref(root, env)
     report = Report(mode="against", created=now_iso(), commit=git_provenance(root)[0] or None)
     here = machine(go, env)
+    compared = []
     with worktree_at(root, sha_or_ref) as wt, scratch_dir() as tmp:
         report.against_ref = f"{label} ({wt.short_sha})"
         base_root = wt.translate(root)
@@ -53,7 +54,10 @@ def run_against(
                 Subject(go, root, target, Path(tmp), "head", env),
             ]
             base_m, head_m = measure(subjects, target.runs, progress)
-            results = compare_target(target, base_m.handler_stats(), head_m.handler_stats())
+            base = summarize_measurement(target, base_m)
+            head = summarize_measurement(target, head_m)
+            results = compare_target(target, base, head)
+            compared.append((results, base, head))
             committed = _committed_baseline(root, target)
             for r in results:
                 if committed is not None:
@@ -71,8 +75,9 @@ def run_against(
                 )
             )
     decide(report.handlers, config.alpha)
+    sides = [s for r, b, h in compared for s in explain_results(r, b, h)]
     shift = common_shift_warning(report.handlers, same_machine=True)
     if shift:
         report.warnings.append(shift)
     report.recompute_verdict()
-    return report
+    return Checked(report, sides)

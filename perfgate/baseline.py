@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from perfgate.errors import PerfgateError
+from perfgate.explain import Breakdown
 from perfgate.report import HandlerStats
 
 BASELINE_SCHEMA_VERSION = 1
@@ -57,9 +58,15 @@ class BaselineMeta(Machine):
 
 
 class BaselineHandler(HandlerStats):
-    """A handler's baseline: pooled statistics, per-run p95s and a 101-point quantile sketch."""
+    """A handler's baseline: pooled statistics, per-run p95s, a 101-point quantile sketch, and
+    where the time went (mean ns per request by region, around the p95 and overall).
+
+    ``breakdown`` is None in files written before perfgate explained regressions: they load,
+    and a regression is then reported without an explanation.
+    """
 
     sketch_ns: list[int] = Field(default_factory=list)
+    breakdown: Breakdown | None = None
 
 
 class Baseline(BaseModel):

@@ -197,9 +197,10 @@ def check(
     if against is not None:
         from perfgate.ab import run_against
 
-        result = run_against(config, root, targets, go, env, against, progress)
+        checked = run_against(config, root, targets, go, env, against, progress)
     else:
-        result = run_check(config, root, targets, go, env, progress)
+        checked = run_check(config, root, targets, go, env, progress)
+    result = checked.report
     click.echo(render_text(result), nl=False)
     _write(json_out, result.to_json())
     _write(markdown_out, render_markdown(result))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from perfgate import __version__
@@ -23,8 +23,9 @@ from perfgate.baseline import (
 )
 from perfgate.config import Config, Target
 from perfgate.errors import PerfgateError
+from perfgate.explain import annotate
 from perfgate.measure import Measurement, Progress, Subject, measure, scratch_dir
-from perfgate.report import Report, TargetInfo
+from perfgate.report import HandlerResult, Report, TargetInfo
 from perfgate.stats import sketch
 from perfgate.toolchain import Go, machine
 from perfgate.verdict import common_shift_warning, compare_target, decide
@@ -44,6 +45,53 @@ class Overrides:
         if self.threshold is not None:
             update["threshold"] = self.threshold
         return target.model_copy(update=update) if update else target
+
+
+@dataclass(frozen=True)
+class HandlerSides:
+    """One handler's full summary on each side (None: not measured there) — statistics, the
+    quantile sketch and the breakdown, more than the report carries — for the HTML report."""
+
+    target: str
+    name: str
+    baseline: BaselineHandler | None
+    current: BaselineHandler | None
+
+
+@dataclass
+class Checked:
+    """A check's outcome: the report, and every handler's summaries behind it."""
+
+    report: Report
+    sides: list[HandlerSides] = field(default_factory=list)
+
+
+def summarize_measurement(target: Target, m: Measurement) -> dict[str, BaselineHandler]:
+    """Each wanted handler's summary: statistics, sketch and breakdown (a baseline's entries)."""
+    stats = m.handler_stats()
+    pooled = m.sorted_samples()
+    breakdowns = m.breakdowns()
+    return {
+        name: BaselineHandler(
+            **s.model_dump(), sketch_ns=sketch(pooled[name]), breakdown=breakdowns.get(name)
+        )
+        for name, s in stats.items()
+        if target.wants(name)
+    }
+
+
+def explain_results(
+    results: Sequence[HandlerResult],
+    baseline: Mapping[str, BaselineHandler],
+    current: Mapping[str, BaselineHandler],
+) -> list[HandlerSides]:
+    """Explain each result from the two sides' breakdowns; the sides, for the HTML report."""
+    sides = []
+    for r in results:
+        base, cur = baseline.get(r.name), current.get(r.name)
+        annotate(r, base.breakdown if base else None, cur.breakdown if cur else None)
+        sides.append(HandlerSides(r.target, r.name, base, cur))
+    return sides
 
 
 def git_provenance(root: Path) -> tuple[str, str]:
@@ -83,8 +131,8 @@ def run_check(
     go: Go,
     env: Mapping[str, str],
     progress: Progress | None = None,
-) -> Report:
-    """Measure each target and compare it with its committed baseline."""
+) -> Checked:
+    """Measure each target, compare it with its committed baseline, explain the changes."""
     baselines = {t.name: load_baseline(root / t.baseline_path, t.name) for t in targets}
     for name, b in baselines.items():
         if not b.handlers:
@@ -95,9 +143,11 @@ def run_check(
     here = machine(go, env)
     report = Report(perfgate_version=__version__, created=now_iso())
     report.commit = git_provenance(root)[0] or None
+    compared: list[tuple[list[HandlerResult], Baseline, dict[str, BaselineHandler]]] = []
     for target in targets:
         baseline = baselines[target.name]
         m = measure_target(go, root, target, env, progress)
+        current = summarize_measurement(target, m)
         info = TargetInfo(
             name=target.name,
             package=target.package,
@@ -109,26 +159,23 @@ def run_check(
             incomplete_tasks=m.incomplete_tasks,
         )
         report.targets.append(info)
-        report.handlers.extend(compare_target(target, baseline.handlers, m.handler_stats()))
+        results = compare_target(target, baseline.handlers, current)
+        report.handlers.extend(results)
+        compared.append((results, baseline, current))
     decide(report.handlers, config.alpha)
+    sides = [s for r, b, c in compared for s in explain_results(r, b.handlers, c)]
     shift = common_shift_warning(report.handlers)
     if shift:
         report.warnings.append(shift)
     report.recompute_verdict()
-    return report
+    return Checked(report, sides)
 
 
 def build_baseline(
     target: Target, m: Measurement, here: Machine, commit: str, branch: str
 ) -> Baseline:
     """A baseline file's content from one target's measurement."""
-    stats = m.handler_stats()
-    pooled = m.sorted_samples()
-    handlers = {
-        name: BaselineHandler(**s.model_dump(), sketch_ns=sketch(pooled[name]))
-        for name, s in stats.items()
-        if target.wants(name)
-    }
+    handlers = summarize_measurement(target, m)
     meta = BaselineMeta(
         **here.model_dump(),
         commit=commit,

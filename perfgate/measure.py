@@ -15,6 +15,7 @@ from pathlib import Path
 
 from perfgate.config import Target
 from perfgate.errors import PerfgateError
+from perfgate.explain import Breakdown, RunComponents, run_components, summarize
 from perfgate.report import HandlerStats
 from perfgate.stats import handler_stats
 from perfgate.toolchain import Go, build_test_binary, package_dir, run_test_binary
@@ -33,21 +34,31 @@ NO_TASKS_HINT = (
 
 @dataclass
 class RunSamples:
-    """One run's task durations per handler (ns), plus how many tasks were incomplete."""
+    """One run's task durations per handler (ns), plus how many tasks were incomplete.
+
+    ``components`` (filled by :meth:`Subject.run_once`) splits each handler's tasks into regions
+    and time outside regions, for explaining a change (see :mod:`perfgate.explain`).
+    """
 
     durations: dict[str, list[int]]
     incomplete: int
     seconds: float
+    components: dict[str, RunComponents] = field(default_factory=dict)
 
 
-def samples_from_trace(data: TraceData) -> RunSamples:
-    """Group the complete tasks of one trace by type name."""
+def samples_from_trace(data: TraceData, with_components: bool = False) -> RunSamples:
+    """Group the complete tasks of one trace by type name (and split them into components)."""
     durations: dict[str, list[int]] = defaultdict(list)
     for task in data.tasks:
         d = task.duration_ns
         if d is not None and task.name:
             durations[task.name].append(d)
-    return RunSamples(durations=dict(durations), incomplete=data.incomplete_tasks, seconds=0.0)
+    return RunSamples(
+        durations=dict(durations),
+        incomplete=data.incomplete_tasks,
+        seconds=0.0,
+        components=run_components(data) if with_components else {},
+    )
 
 
 @dataclass
@@ -76,6 +87,16 @@ class Measurement:
             for name, values in run.durations.items():
                 pooled[name].extend(values)
         return {name: sorted(v) for name, v in pooled.items()}
+
+    def breakdowns(self) -> dict[str, Breakdown]:
+        """Every handler's breakdown (p95 window and overall), all runs pooled."""
+        names = sorted({name for run in self.runs for name in run.components})
+        out = {}
+        for name in names:
+            b = summarize([run.components[name] for run in self.runs if name in run.components])
+            if b is not None:
+                out[name] = b
+        return out
 
 
 class Subject:
@@ -110,7 +131,7 @@ class Subject:
                 "the perf test crashed or was killed while tracing",
                 hint="run the test by hand with 'go test -run …' to see why it stopped",
             )
-        samples = samples_from_trace(data)
+        samples = samples_from_trace(data, with_components=True)
         samples.seconds = result.seconds
         trace_path.unlink(missing_ok=True)
         return samples

@@ -1,0 +1,288 @@
+"""Explain a handler's p95 change: where its requests around the p95 spent their time.
+
+Three pure stages, no I/O:
+
+1. :func:`task_components` — per task (one request), its latency split into named components:
+   ``"region <name>"`` for each runtime/trace region type, and ``"outside regions"``. The map is
+   generic (name → ns) so that other sources (e.g. ``"runtime: scheduler wait"``) can join it.
+   :func:`run_components` does this for every complete task of one trace, column-wise, so the
+   measurement loop keeps a few integers per request and never the trace itself.
+2. :func:`summarize` — per handler and side (baseline or current): the mean time per request in
+   each component, over the requests around the p95 (the *p95 window*) and over all requests.
+   This :class:`Breakdown` is what a baseline file stores.
+3. :func:`explain_change` — baseline vs current breakdown: the contributors to the change,
+   largest absolute change first, each with its share of the window's latency change.
+
+**Self time.** Regions on one goroutine nest (``WithRegion`` inside ``WithRegion``). A region's
+time is its *self time*: its span minus the spans of the regions directly nested in it. So the
+components never count an instant twice, and on one goroutine they add up exactly to the task's
+latency, ``"outside regions"`` being the task's time in no region at all.
+
+**Concurrency: wall-clock share, not sum.** A task's regions can run on several goroutines at
+once (a handler fanning out). Summing their self times would charge one wall-clock instant to
+several regions and the components would add up to more than the latency. perfgate charges
+each instant of the task's wall-clock span instead: the instant is split equally between the
+regions that are innermost-open on some goroutine of the task at that instant (two concurrent
+regions get half each); an instant with no region open on any goroutine is ``"outside regions"``
+(a goroutine that is in no region while another is, e.g. waiting for it, charges nothing). The
+components of a task therefore always add up to its latency, and their changes add up to the
+change of the window's mean latency, which is what makes ``share_pct`` meaningful. The equal
+split is a simple stand-in for critical-path analysis: a short region overlapping a long one is
+charged half of the overlap although the long one alone sets the latency.
+
+Regions are clipped to their task's span; a region open at the start or end of the trace counts
+from the task's begin or to its end. Only regions whose ``task_id`` is the task itself count:
+regions of child tasks fall into whatever region of the parent encloses them.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from perfgate.render import format_ns
+from perfgate.report import ExplainItem, HandlerResult, Verdict
+from perfgate.stats import nearest_rank
+from perfgate.trace import Region, TraceData
+
+OUTSIDE = "outside regions"
+WINDOW_LOW, WINDOW_HIGH = 0.90, 0.99  # the p95 window: pooled p90 ≤ latency ≤ pooled p99
+SHARE_MIN_FRACTION = 0.01  # below 1% of the window's latency, a change is "none": no shares
+
+Span = tuple[int, int, str]  # begin ns, end ns, component name
+
+
+def region_component(name: str) -> str:
+    """The component name of a region type: ``"region <name>"``."""
+    return f"region {name}"
+
+
+# --- stage 1: one task's components ---------------------------------------------------------
+
+
+def _leaf_spans(spans: list[Span]) -> list[Span]:
+    """The self-time pieces of one goroutine's regions: where each region is the innermost one.
+
+    ``spans`` must be sorted by (begin, -end). A region that outlives its enclosing region (not
+    possible with WithRegion, since regions pair as a stack) is cut at the enclosing region's end.
+    """
+    out: list[Span] = []
+    stack: list[list] = []  # [end, name, cursor: where its next self-time piece starts]
+
+    def close_until(t: float) -> None:
+        while stack and stack[-1][0] <= t:
+            end, name, cursor = stack.pop()
+            if end > cursor:
+                out.append((cursor, end, name))
+            if stack:
+                stack[-1][2] = end
+
+    for begin, end, name in spans:
+        close_until(begin)
+        if stack:
+            parent = stack[-1]
+            end = min(end, parent[0])
+            if begin > parent[2]:
+                out.append((parent[2], begin, parent[1]))
+            parent[2] = begin
+        stack.append([end, name, begin])
+    close_until(float("inf"))
+    return out
+
+
+def attribute(begin_ns: int, end_ns: int, regions: Iterable[Region]) -> dict[str, int]:
+    """One task's latency ``end_ns - begin_ns`` split into components (ns, adding up to it).
+
+    ``regions`` are the task's own regions, on any goroutines. See the module docstring for the
+    self-time and concurrency rules.
+    """
+    per_goroutine: dict[int | None, list[Span]] = defaultdict(list)
+    for r in regions:
+        b = begin_ns if r.begin_ns is None else max(r.begin_ns, begin_ns)
+        e = end_ns if r.end_ns is None else min(r.end_ns, end_ns)
+        if e > b:
+            per_goroutine[r.goroutine].append((b, e, region_component(r.name)))
+    total = end_ns - begin_ns
+    out: dict[str, float] = defaultdict(float)
+    if len(per_goroutine) <= 1:  # the common case: no overlap possible, exact integers
+        covered = 0
+        for spans in per_goroutine.values():
+            spans.sort(key=lambda s: (s[0], -s[1]))
+            for b, e, name in _leaf_spans(spans):
+                out[name] += e - b
+                covered += e - b
+        if total - covered or not out:
+            out[OUTSIDE] += total - covered
+        return {name: int(ns) for name, ns in out.items()}
+    events: list[tuple[int, int, str]] = []
+    for spans in per_goroutine.values():
+        spans.sort(key=lambda s: (s[0], -s[1]))
+        for b, e, name in _leaf_spans(spans):
+            events.append((b, 1, name))
+            events.append((e, -1, name))
+    events.sort(key=lambda ev: ev[0])
+    open_count: dict[str, int] = defaultdict(int)
+    n_open, prev, covered = 0, begin_ns, 0
+    for t, step, name in events:
+        if t > prev and n_open:
+            segment = t - prev
+            covered += segment
+            for open_name, count in open_count.items():
+                if count:
+                    out[open_name] += segment * count / n_open
+        prev = max(prev, t)
+        open_count[name] += step
+        n_open += step
+    if total - covered or not out:
+        out[OUTSIDE] += total - covered
+    return {name: round(ns) for name, ns in out.items()}
+
+
+@dataclass
+class RunComponents:
+    """One handler's tasks in one run, column-wise: task i took ``durations[i]`` ns, of which
+    ``columns[c][i]`` ns in component c (0 where the task had none of it).
+
+    Columns of 8-byte integers keep a run's per-request breakdown small (no trace in memory).
+    """
+
+    durations: array = field(default_factory=lambda: array("q"))
+    columns: dict[str, array] = field(default_factory=dict)
+
+    def append(self, duration_ns: int, components: Mapping[str, int]) -> None:
+        i = len(self.durations)
+        self.durations.append(duration_ns)
+        for name, ns in components.items():
+            col = self.columns.get(name)
+            if col is None:
+                col = self.columns[name] = array("q", bytes(8 * i))
+            col.append(ns)
+        for col in self.columns.values():
+            if len(col) == i:
+                col.append(0)
+
+
+def run_components(data: TraceData) -> dict[str, RunComponents]:
+    """Every complete, named task of one trace, by handler (task name), split into components."""
+    by_task: dict[int, list[Region]] = defaultdict(list)
+    for r in data.regions:
+        by_task[r.task_id].append(r)
+    out: dict[str, RunComponents] = {}
+    for task in data.tasks:
+        if task.begin_ns is None or task.end_ns is None or not task.name:
+            continue
+        parts = attribute(task.begin_ns, task.end_ns, by_task.get(task.id, ()))
+        out.setdefault(task.name, RunComponents()).append(task.end_ns - task.begin_ns, parts)
+    return out
+
+
+# --- stage 2: a side's breakdown ------------------------------------------------------------
+
+
+class Breakdown(BaseModel):
+    """Where one handler's requests spent their time: mean ns per request in each component.
+
+    ``p95_window``: over the requests whose latency lies between the pooled p90 and p99
+    (``window_from_ns`` … ``window_to_ns``, ``window_count`` requests); ``overall``: over all
+    requests. Keys sorted, values integer ns: this is stored in baseline files as is.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    p95_window: dict[str, int] = Field(default_factory=dict)
+    overall: dict[str, int] = Field(default_factory=dict)
+    window_from_ns: int = 0
+    window_to_ns: int = 0
+    window_count: int = 0
+    count: int = 0
+
+
+def summarize(runs: Sequence[RunComponents]) -> Breakdown | None:
+    """Pool one handler's runs and average each component over the p95 window and overall.
+
+    The p95 window is every request with pooled p90 ≤ latency ≤ pooled p99 (nearest rank, as
+    the p95 itself). Why a window and why this one: the p95 is one request's latency, and one
+    request's breakdown is mostly chance; the requests on either side of it are the ones that
+    set it — faster ones (below p90) do not move it, and the slowest 1% (GC pauses, an OS
+    preemption) move the p99 but barely the p95. About 9% of the requests fall in the window
+    (540 of 6000), enough for stable means. When a change slows the p95, the window moves with
+    it, so its mean latency changes by about as much as the p95, and its components say why.
+    """
+    durations = array("q")
+    names = sorted({name for run in runs for name in run.columns})
+    columns: dict[str, array] = {name: array("q") for name in names}
+    for run in runs:
+        n = len(run.durations)
+        durations.extend(run.durations)
+        for name in names:
+            col = run.columns.get(name)
+            columns[name].extend(col if col is not None else array("q", bytes(8 * n)))
+    if not durations:
+        return None
+    ordered = sorted(durations)
+    low, high = nearest_rank(ordered, WINDOW_LOW), nearest_rank(ordered, WINDOW_HIGH)
+    window = [i for i, d in enumerate(durations) if low <= d <= high]
+    n = len(window)
+    return Breakdown(
+        p95_window={name: round(sum(columns[name][i] for i in window) / n) for name in names},
+        overall={name: round(sum(columns[name]) / len(durations)) for name in names},
+        window_from_ns=low,
+        window_to_ns=high,
+        window_count=n,
+        count=len(durations),
+    )
+
+
+# --- stage 3: the explanation ---------------------------------------------------------------
+
+
+def explain_change(baseline: Breakdown, current: Breakdown) -> list[ExplainItem]:
+    """The contributors to a handler's p95 change, largest absolute change first (then by name).
+
+    Computed on the p95 windows. ``share_pct`` is an item's change as a percentage of the change
+    of the window's mean latency (the sum of all items' changes, so the shares add up to 100%,
+    a component that moved against the total having a negative share). When that total is under
+    1% of the baseline window's latency there is no change to share out: ``share_pct`` is None.
+    Components at zero on both sides are left out.
+    """
+    names = sorted(set(baseline.p95_window) | set(current.p95_window))
+    items = []
+    for name in names:
+        b, c = baseline.p95_window.get(name, 0), current.p95_window.get(name, 0)
+        if b or c:
+            items.append(ExplainItem(what=name, baseline_ns=b, current_ns=c, delta_ns=c - b))
+    total = sum(i.delta_ns for i in items)
+    base_latency = sum(i.baseline_ns for i in items)
+    if abs(total) >= max(1.0, SHARE_MIN_FRACTION * base_latency):
+        for i in items:
+            i.share_pct = round(100 * i.delta_ns / total, 1)
+    items.sort(key=lambda i: (-abs(i.delta_ns), i.what))
+    return items
+
+
+def annotate(result: HandlerResult, baseline: Breakdown | None, current: Breakdown | None) -> None:
+    """Set ``result.explain`` (handlers measured on both sides), and for a regressed handler add
+    its top contributor to the note — or say why there is no explanation."""
+    if result.baseline is None or result.current is None:
+        return
+    if baseline is None or current is None:
+        if result.verdict == Verdict.REGRESSED:
+            side = "baseline" if baseline is None else "current measurement"
+            result.note += f"; not explained: the {side} has no region breakdown"
+            if baseline is None:
+                result.note += " (refresh the baseline with 'perfgate baseline update')"
+        return
+    result.explain = explain_change(baseline, current)
+    if result.verdict == Verdict.REGRESSED and result.explain:
+        result.note += f"; top contributor: {describe(result.explain[0])}"
+
+
+def describe(item: ExplainItem) -> str:
+    """An item in a few words: ``region price +95.0µs (88%)``."""
+    sign = "+" if item.delta_ns >= 0 else "-"
+    share = "" if item.share_pct is None else f" ({item.share_pct:.0f}%)"
+    return f"{item.what} {sign}{format_ns(abs(item.delta_ns))}{share}"
