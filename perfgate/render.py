@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
+from perfgate.charts import MERMAID_MAX_BARS, Bar, mermaid_p95_chart
 from perfgate.report import HandlerResult, Report, Verdict
 
 VERDICT_ICON = {
@@ -17,6 +18,7 @@ VERDICT_ICON = {
     Verdict.MISSING: "❌",
     Verdict.INSUFFICIENT: "⚠️",
 }
+EXPLAIN_TOP = 5  # contributors listed per regressed handler in Markdown (the JSON has them all)
 
 
 def headers(report: Report) -> list[str]:
@@ -45,8 +47,16 @@ def format_pct(pct: float | None) -> str:
     return f"{pct:+.1f}%"
 
 
+def _label(h: HandlerResult, multi_target: bool) -> str:
+    return f"{h.target}: {h.name}" if multi_target else h.name
+
+
+def _multi_target(report: Report) -> bool:
+    return len({h.target for h in report.handlers}) > 1
+
+
 def _row(h: HandlerResult, multi_target: bool, icons: bool) -> list[str]:
-    name = f"{h.target}: {h.name}" if multi_target else h.name
+    name = _label(h, multi_target)
     verdict = f"{VERDICT_ICON[h.verdict]} {h.verdict.value}" if icons else h.verdict.value
     note = h.note
     if h.reference is not None and h.reference.count:
@@ -63,7 +73,7 @@ def _row(h: HandlerResult, multi_target: bool, icons: bool) -> list[str]:
 
 
 def _rows(report: Report, icons: bool) -> list[list[str]]:
-    multi = len({h.target for h in report.handlers}) > 1
+    multi = _multi_target(report)
     return [_row(h, multi, icons) for h in report.handlers]
 
 
@@ -110,8 +120,74 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def _md_code(text: str) -> str:
+    """``text`` as a code span (for a table cell): literal, so no HTML and no @mentions."""
+    clean = " ".join(text.replace("`", "'").split())
+    return f"`{clean}`"
+
+
+def _html_text(text: str) -> str:
+    """Text for inside an HTML element such as <summary>: no tags, no @mentions, one line."""
+    safe = text.replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
+    return " ".join(safe.replace("@", "@\u200b").split())
+
+
+def _explain_block(h: HandlerResult, multi_target: bool, base_word: str) -> list[str]:
+    """A collapsed <details> block: the top contributors to a regressed handler's p95 change."""
+    top = h.explain[:EXPLAIN_TOP]
+    share = "" if top[0].share_pct is None else f" ({top[0].share_pct:.0f}% of the change)"
+    lead = f"{top[0].what} {format_delta(top[0].delta_ns)}{share}"
+    lines = [
+        f"<details><summary>Why is {_html_text(_label(h, multi_target))} slower? "
+        f"Top contributor: {_html_text(lead)}</summary>",
+        "",
+        "Mean time per request among the requests around the p95 (latency between p90 and p99), "
+        f"{base_word} vs current, by where it was spent; largest change first.",
+        "",
+    ]
+    rows = [
+        [
+            _md_code(i.what),
+            format_ns(i.baseline_ns),
+            format_ns(i.current_ns),
+            format_delta(i.delta_ns),
+            "—" if i.share_pct is None else f"{i.share_pct:.0f}%",
+        ]
+        for i in top
+    ]
+    lines.append(markdown_table(["where", base_word, "current", "Δ", "share of Δ"], rows))
+    if len(h.explain) > len(top):
+        lines += ["", f"… and {len(h.explain) - len(top)} more in the JSON report (`explain`)."]
+    lines += ["", "</details>", ""]
+    return lines
+
+
+def format_delta(ns: int) -> str:
+    """A signed duration: +95.0µs, -1.2ms."""
+    return ("+" if ns >= 0 else "-") + format_ns(abs(ns))
+
+
+def _p95_chart(report: Report, base_word: str) -> str | None:
+    """The Mermaid chart of p95s: every handler measured on both sides, or when there are more
+    than a chart can show, only those not passing (the ones the reader looks for)."""
+    multi = _multi_target(report)
+    both = [h for h in report.handlers if h.baseline and h.baseline.count and h.current]
+    note = ""
+    if len(both) > MERMAID_MAX_BARS:
+        flagged = [h for h in both if h.verdict != Verdict.PASS]
+        note = f"the {min(len(flagged), MERMAID_MAX_BARS)} of {len(both)} handlers not passing"
+        both = flagged[:MERMAID_MAX_BARS]
+    bars = [
+        Bar(_label(h, multi), h.baseline.p95_ns, h.current.p95_ns)
+        for h in both
+        if h.baseline and h.current
+    ]
+    return mermaid_p95_chart(bars, base_label=base_word, note=note)
+
+
 def render_markdown(report: Report, title: str = "perfgate") -> str:
-    """GitHub-flavoured Markdown: heading with the verdict, the table, warnings."""
+    """GitHub-flavoured Markdown: heading with the verdict, the table, warnings, for each
+    regressed handler a collapsed list of what made it slower, and a chart of p95s."""
     icon = "❌" if report.verdict == "fail" else "✅"
     word = "regression found" if report.verdict == "fail" else "no regression"
     head = f"### {icon} {title}: {word}"
@@ -120,6 +196,14 @@ def render_markdown(report: Report, title: str = "perfgate") -> str:
     warnings = _all_warnings(report)
     if warnings:
         parts += [f"> ⚠️ {_md_escape(w)}" for w in warnings] + [""]
+    multi = _multi_target(report)
+    base_word = "base" if report.mode == "against" else "baseline"
+    for h in report.handlers:
+        if h.verdict == Verdict.REGRESSED and h.explain:
+            parts += _explain_block(h, multi, base_word)
+    chart = _p95_chart(report, base_word)
+    if chart:
+        parts += [chart, ""]
     parts.append(
         "<sub>p95 = nearest-rank 95th percentile of each request's runtime/trace task "
         "duration, all runs pooled. A handler regresses only when its pooled p95 and its median "
