@@ -15,6 +15,7 @@ MERMAID_MAX_BARS = 20  # more rows than this are unreadable in a Mermaid chart
 BASE_COLOR = "#4c78a8"
 CURRENT_COLOR = "#e45756"
 LOG_SPREAD = 20.0  # a quantile plot gets a log-scaled latency axis when max/min is at least this
+TAIL_TOP = 2.5  # the maximum's height on the quantile axis (99% is at 2, 90% at 1)
 
 
 @dataclass(frozen=True)
@@ -132,11 +133,19 @@ class Series:
     quantiles_ns: Sequence[int]
 
 
+def tail_position(q: float) -> float:
+    """Height of quantile ``q`` on a tail-stretching axis: -log10(1 - q), so 0%, 90%, 99% sit
+    at 0, 1, 2 — the tail, where the p95 lives, gets as much room as the body — and the maximum
+    (q = 1) just above 99%, at :data:`TAIL_TOP`."""
+    return TAIL_TOP if q >= 1 else min(-math.log10(1 - q), TAIL_TOP)
+
+
 def quantile_svg(series: Sequence[Series], title: str, width: int = 560, height: int = 300) -> str:
     """A quantile plot: latency on x (log-scaled when the spread is large), quantile on y.
 
-    Each series is a line through its quantiles; a dashed line marks the 95th percentile, so
-    where each side crosses it is its p95. A curve further right is slower at that quantile.
+    Each series is a line through its quantiles; y stretches the tail (:func:`tail_position`)
+    and a dashed line marks the 95th percentile, so where each side crosses it is its p95. A
+    curve further right is slower at that quantile.
     """
     drawn = [s for s in series if len(s.quantiles_ns) >= 2]
     left, right, top, bottom = 48, 16, 28, 40
@@ -169,19 +178,20 @@ def quantile_svg(series: Sequence[Series], title: str, width: int = 560, height:
             return left + (v - lo) / (hi - lo) * pw
 
     def y_of(q: float) -> float:
-        return top + (1 - q) * ph
+        return top + (1 - tail_position(q) / TAIL_TOP) * ph
 
     out.append(
         f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" class="frame"/>'
         f'<line x1="{left}" x2="{left + pw}" y1="{y_of(0.95):.1f}" y2="{y_of(0.95):.1f}" '
         'class="p95"/>'
-        f'<text x="{left + pw - 4}" y="{y_of(0.95) - 4:.1f}" class="small" '
+        f'<text x="{left - 6}" y="{y_of(0.95) + 4:.1f}" class="small" '
         'text-anchor="end">p95</text>'
     )
-    for q in (0, 0.25, 0.5, 0.75, 1):
+    for q, text in ((0, "0%"), (0.5, "50%"), (0.9, "90%"), (0.99, "99%"), (1, "max")):
         out.append(
-            f'<text x="{left - 6}" y="{y_of(q) + 4:.1f}" class="small" '
-            f'text-anchor="end">{q * 100:.0f}%</text>'
+            f'<line x1="{left}" x2="{left + pw}" y1="{y_of(q):.1f}" y2="{y_of(q):.1f}" '
+            f'class="grid"/><text x="{left - 6}" y="{y_of(q) + 4:.1f}" class="small" '
+            f'text-anchor="end">{text}</text>'
         )
     for t in ticks:
         x = x_of(t)
@@ -202,9 +212,9 @@ def quantile_svg(series: Sequence[Series], title: str, width: int = 560, height:
             f'<polyline points="{" ".join(points)}" fill="none" stroke="{s.color}" '
             'stroke-width="2"/>'
         )
-    legend_x = left + 8
+    legend_x = left + pw - 90  # bottom right: a quantile curve never goes there
     for i, s in enumerate(drawn):
-        y = top + 14 + i * 16
+        y = top + ph - 10 - (len(drawn) - 1 - i) * 16
         out.append(
             f'<rect x="{legend_x}" y="{y - 9}" width="12" height="10" fill="{s.color}"/>'
             f'<text x="{legend_x + 16}" y="{y}" class="small">{escape(s.label)}</text>'

@@ -148,6 +148,11 @@ def report(traces: tuple[str, ...], as_json: bool, reader: str) -> None:
 @click.option("--json-out", type=click.Path(dir_okay=False), help="Write the JSON report here.")
 @click.option("--markdown-out", type=click.Path(dir_okay=False), help="Write Markdown here.")
 @click.option(
+    "--html-out",
+    type=click.Path(dir_okay=False),
+    help="Write a self-contained HTML report here (distributions, contributors).",
+)
+@click.option(
     "--comment/--no-comment",
     default=None,
     help="Post/update the pull-request comment (default: on in a pull_request workflow).",
@@ -175,6 +180,7 @@ def check(
     threshold: float | None,
     json_out: str | None,
     markdown_out: str | None,
+    html_out: str | None,
     comment: bool | None,
     dry_run: bool,
     comment_key: str | None,
@@ -204,6 +210,10 @@ def check(
     click.echo(render_text(result), nl=False)
     _write(json_out, result.to_json())
     _write(markdown_out, render_markdown(result))
+    if html_out:
+        from perfgate.html_report import render_html
+
+        _write(html_out, render_html(result, checked.sides))
     _publish(result, json_out, comment, dry_run, comment_key)
     sys.exit(EXIT_REGRESSION if result.verdict == "fail" else EXIT_PASS)
 

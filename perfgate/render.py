@@ -91,13 +91,13 @@ def summary_line(report: Report) -> str:
 def render_text(report: Report) -> str:
     """The terminal table, followed by warnings and the one-line summary."""
     lines = [tabulate(_rows(report, icons=False), headers=headers(report), disable_numparse=True)]
-    for w in _all_warnings(report):
+    for w in all_warnings(report):
         lines.append(f"warning: {w}")
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
 
 
-def _all_warnings(report: Report) -> list[str]:
+def all_warnings(report: Report) -> list[str]:
     out = list(report.warnings)
     for t in report.targets:
         out.extend(f"{t.name}: {w}" for w in t.warnings)
@@ -193,7 +193,7 @@ def render_markdown(report: Report, title: str = "perfgate") -> str:
     head = f"### {icon} {title}: {word}"
     table = markdown_table(headers(report), _rows(report, icons=True))
     parts = [head, "", table, ""]
-    warnings = _all_warnings(report)
+    warnings = all_warnings(report)
     if warnings:
         parts += [f"> ⚠️ {_md_escape(w)}" for w in warnings] + [""]
     multi = _multi_target(report)
