@@ -123,11 +123,12 @@ def main() -> None:
     )
     print(f"go tool trace -d=parsed >/dev/null: best {go_best:.2f} s of {args.repeat}")
     print(f"perfgate native reader:             best {native_best:.2f} s of {args.repeat}")
-    print(f"speed ratio: {go_best / native_best:.1f}x")
+    ratio = go_best / native_best
+    print(f"speed ratio: {ratio:.1f}x ({'meets' if ratio >= 10 else 'BELOW'} the 10x target)")
     budget = 2 * size / 1e6 + 50
     print(
         f"perfgate peak memory (ru_maxrss): {peak:.0f} MB "
-        f"(budget 2 x size + 50 MB = {budget:.0f} MB)"
+        f"(budget 2 x size + 50 MB = {budget:.0f} MB: {'within' if peak < budget else 'OVER'})"
     )
 
 
