@@ -2,7 +2,7 @@
 
 Three pure stages, no I/O:
 
-1. :func:`task_components` — per task (one request), its latency split into named components:
+1. :func:`attribute` — per task (one request), its latency split into named components:
    ``"region <name>"`` for each runtime/trace region type, and ``"outside regions"``. The map is
    generic (name → ns) so that other sources (e.g. ``"runtime: scheduler wait"``) can join it.
    :func:`run_components` does this for every complete task of one trace, column-wise, so the
@@ -44,13 +44,13 @@ from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from perfgate.render import format_ns
 from perfgate.report import ExplainItem, HandlerResult, Verdict
 from perfgate.stats import nearest_rank
 from perfgate.trace import Region, TraceData
 
 OUTSIDE = "outside regions"
-WINDOW_LOW, WINDOW_HIGH = 0.90, 0.99  # the p95 window: pooled p90 ≤ latency ≤ pooled p99
+WINDOW_LOW, WINDOW_HIGH = 0.925, 0.975  # the p95 window: p92.5 ≤ latency ≤ p97.5, pooled
+WINDOW_TEXT = f"latency between p{WINDOW_LOW * 100:g} and p{WINDOW_HIGH * 100:g}"
 SHARE_MIN_FRACTION = 0.01  # below 1% of the window's latency, a change is "none": no shares
 
 Span = tuple[int, int, str]  # begin ns, end ns, component name
@@ -186,9 +186,9 @@ def run_components(data: TraceData) -> dict[str, RunComponents]:
 class Breakdown(BaseModel):
     """Where one handler's requests spent their time: mean ns per request in each component.
 
-    ``p95_window``: over the requests whose latency lies between the pooled p90 and p99
-    (``window_from_ns`` … ``window_to_ns``, ``window_count`` requests); ``overall``: over all
-    requests. Keys sorted, values integer ns: this is stored in baseline files as is.
+    ``p95_window``: over the requests whose latency lies between the pooled p92.5 and p97.5
+    (``window_from_ns`` … ``window_to_ns``, ``window_count`` requests; see :func:`summarize`);
+    ``overall``: over all requests. Keys sorted, values integer ns: stored in baseline files.
     """
 
     model_config = ConfigDict(extra="ignore")
@@ -204,13 +204,17 @@ class Breakdown(BaseModel):
 def summarize(runs: Sequence[RunComponents]) -> Breakdown | None:
     """Pool one handler's runs and average each component over the p95 window and overall.
 
-    The p95 window is every request with pooled p90 ≤ latency ≤ pooled p99 (nearest rank, as
-    the p95 itself). Why a window and why this one: the p95 is one request's latency, and one
-    request's breakdown is mostly chance; the requests on either side of it are the ones that
-    set it — faster ones (below p90) do not move it, and the slowest 1% (GC pauses, an OS
-    preemption) move the p99 but barely the p95. About 9% of the requests fall in the window
-    (540 of 6000), enough for stable means. When a change slows the p95, the window moves with
-    it, so its mean latency changes by about as much as the p95, and its components say why.
+    The p95 window is every request with pooled p92.5 ≤ latency ≤ pooled p97.5 (nearest rank,
+    as the p95 itself). Why a window: the p95 is one request's latency, and one request's
+    breakdown is mostly chance; the requests next to it in rank are the ones that set it. Why
+    this one: it is symmetric in rank around the p95, so for a smooth distribution its mean
+    latency is about the p95 and moves with it — when a change slows the p95, the window's
+    latency changes by about as much, and its components say why. It stops at p97.5 because the
+    far tail is a different population: on a busy machine the slowest few percent are requests
+    that lost the CPU for a scheduler slice (milliseconds) or met a GC pause, which move the p99
+    but not the p95; a window reaching p99 (tried first) let those dominate its mean and blame
+    whichever region happened to be preempted. 5% of the requests (300 of 6000 at 10 runs ×
+    600) is still enough for stable means.
     """
     durations = array("q")
     names = sorted({name for run in runs for name in run.columns})
@@ -283,6 +287,8 @@ def annotate(result: HandlerResult, baseline: Breakdown | None, current: Breakdo
 
 def describe(item: ExplainItem) -> str:
     """An item in a few words: ``region price +95.0µs (88%)``."""
+    from perfgate.render import format_ns  # render imports this module
+
     sign = "+" if item.delta_ns >= 0 else "-"
     share = "" if item.share_pct is None else f" ({item.share_pct:.0f}%)"
     return f"{item.what} {sign}{format_ns(abs(item.delta_ns))}{share}"

@@ -13,6 +13,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from perfgate.charts import BASE_COLOR, CURRENT_COLOR, Bar, Series, p95_bars_svg, quantile_svg
+from perfgate.explain import WINDOW_TEXT
 from perfgate.render import (
     all_warnings,
     format_delta,
@@ -36,6 +37,7 @@ h1 { font-size: 22px; margin: 0 0 6px; } h2 { font-size: 17px; margin: 0 0 6px; 
 table { border-collapse: collapse; margin: 12px 0; font-size: 13px; }
 th, td { border: 1px solid #d1d9e0; padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: #f6f8fa; } td.num { text-align: right; white-space: nowrap; }
+td:first-child { white-space: nowrap; }
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px;
          font-weight: 600; color: #fff; white-space: nowrap; }
 .pass { background: #1a7f37; } .regressed, .missing { background: #cf222e; }
@@ -99,8 +101,8 @@ def _explain_table(h: HandlerResult, base_word: str) -> str:
             f'<td><span class="bar {direction}" style="width:{width}px"></span></td></tr>'
         )
     return (
-        '<div class="explain"><p class="small">Where the requests around the p95 (latency '
-        "between p90 and p99) spent their time: mean per request, largest change first.</p>"
+        '<div class="explain"><p class="small">Where the requests around the p95 '
+        f"({WINDOW_TEXT}) spent their time: mean per request, largest change first.</p>"
         f"<table><thead><tr><th>where</th><th>{escape(base_word)}</th><th>current</th>"
         f"<th>Δ</th><th>share of Δ</th><th></th></tr></thead><tbody>{''.join(rows)}</tbody>"
         "</table></div>"

@@ -8,6 +8,7 @@ from __future__ import annotations
 from tabulate import tabulate
 
 from perfgate.charts import MERMAID_MAX_BARS, Bar, mermaid_p95_chart
+from perfgate.explain import WINDOW_TEXT
 from perfgate.report import HandlerResult, Report, Verdict
 
 VERDICT_ICON = {
@@ -141,7 +142,7 @@ def _explain_block(h: HandlerResult, multi_target: bool, base_word: str) -> list
         f"<details><summary>Why is {_html_text(_label(h, multi_target))} slower? "
         f"Top contributor: {_html_text(lead)}</summary>",
         "",
-        "Mean time per request among the requests around the p95 (latency between p90 and p99), "
+        f"Mean time per request among the requests around the p95 ({WINDOW_TEXT}), "
         f"{base_word} vs current, by where it was spent; largest change first.",
         "",
     ]

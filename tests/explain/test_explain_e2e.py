@@ -1,0 +1,167 @@
+"""End to end on a copy of example_service: slow one handler inside one region, and the report
+names that region first; the Markdown carries the chart and the HTML report is written.
+
+Also: a baseline with breakdowns still decodes in the Go package (baselines/), and a task whose
+regions run on two goroutines at once is split by wall-clock share in a real trace.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
+from e2e_support import copy_module, handler_p95_us, perfgate, slow_down
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("go") is None, reason="needs a Go toolchain on PATH"),
+]
+
+
+@pytest.fixture(scope="module")
+def measured(tmp_path_factory) -> Path:
+    """A copy of the module with a freshly measured baseline (breakdowns included)."""
+    root = copy_module(tmp_path_factory.mktemp("svc"))
+    r = perfgate("baseline", "update", cwd=root)
+    assert r.code == 0, r.err
+    return root
+
+
+def slowed_copy(measured: Path, dest: Path, edits: list[tuple[str, str, str]]) -> Path:
+    """A copy with the measured baseline and, per (file, function, handler), a busy wait of
+    half that handler's baseline p95 at the top of the function."""
+    root = copy_module(dest)
+    baseline = measured / "baselines" / "example_service.json"
+    (root / "baselines" / "example_service.json").write_text(baseline.read_text())
+    for file, func, handler in edits:
+        extra = max(round(handler_p95_us(baseline, handler) / 2), 5)
+        slow_down(root / "example_service" / file, func, extra)
+    return root
+
+
+def test_the_baseline_stores_each_handlers_breakdown(measured):
+    data = json.loads((measured / "baselines" / "example_service.json").read_text())
+    checkout = data["handlers"]["POST /checkout"]["breakdown"]
+    assert set(checkout["p95_window"]) == {
+        "outside regions",
+        "region authorize",
+        "region decode",
+        "region encode",
+        "region price",
+        "region store",
+    }
+    assert checkout["count"] == 6000 and 300 <= checkout["window_count"] <= 900
+    assert checkout["window_from_ns"] <= data["handlers"]["POST /checkout"]["p95_ns"]
+    assert checkout["window_to_ns"] >= data["handlers"]["POST /checkout"]["p95_ns"]
+
+
+def test_go_still_decodes_the_baseline(measured):
+    proc = subprocess.run(
+        ["go", "test", "-count=1", "-run", "TestLoadExampleService|TestEveryRouteHasBaseline",
+         "./baselines/", "./example_service/"],
+        cwd=measured, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "GOTOOLCHAIN": "local"},
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_a_handler_slowed_inside_its_price_region_is_explained_by_that_region(measured, tmp_path):
+    edits = [("checkout.go", "priceCart", "POST /checkout")]
+    root = slowed_copy(measured, tmp_path / "slow", edits)
+    out = {k: tmp_path / f"report.{k}" for k in ("json", "md", "html")}
+    r = perfgate(
+        "check",
+        "--json-out", str(out["json"]),
+        "--markdown-out", str(out["md"]),
+        "--html-out", str(out["html"]),
+        cwd=root,
+    )  # fmt: skip
+    assert r.code == 1, r.out + r.err
+    handlers = {h["name"]: h for h in json.loads(out["json"].read_text())["handlers"]}
+    checkout = handlers["POST /checkout"]
+    assert checkout["verdict"] == "regressed"
+    top = checkout["explain"][0]
+    assert top["what"] == "region price", checkout["explain"]
+    assert top["delta_ns"] > 0 and top["share_pct"] > 50, top
+    assert "top contributor: region price +" in checkout["note"]
+    assert "top contributor: region price +" in r.out  # the terminal table's note
+
+    md = out["md"].read_text()
+    assert "```mermaid\nxychart-beta horizontal\n" in md and '"POST /checkout"' in md
+    assert "<details><summary>Why is POST /checkout slower? Top contributor: region price" in md
+    html = out["html"].read_text()
+    assert html.startswith("<!DOCTYPE html>") and html.count("<svg") == 5
+
+
+def test_other_regions_and_time_outside_regions_are_named_too(measured, tmp_path):
+    root = slowed_copy(
+        measured,
+        tmp_path / "slow",
+        [
+            ("orders.go", "renderOrder", "GET /orders/{id}"),  # inside StartRegion "encode"
+            ("products.go", "handleProducts", "GET /products"),  # before any region
+        ],
+    )
+    report = tmp_path / "report.json"
+    r = perfgate("check", "--json-out", str(report), cwd=root)
+    assert r.code == 1, r.out + r.err
+    handlers = {h["name"]: h for h in json.loads(report.read_text())["handlers"]}
+    assert handlers["GET /orders/{id}"]["explain"][0]["what"] == "region encode"
+    assert handlers["GET /products"]["explain"][0]["what"] == "outside regions"
+
+
+CONCURRENT_TEST = """package main
+
+import (
+\t"context"
+\t"runtime/trace"
+\t"sync"
+\t"testing"
+\t"time"
+)
+
+func spin(d time.Duration) { for t0 := time.Now(); time.Since(t0) < d; {} }
+
+// One task, a region on the handler goroutine and one on a worker, overlapping in the middle.
+func TestPerfConcurrentRegions(t *testing.T) {
+\tfor i := 0; i < 80; i++ {
+\t\tctx, task := trace.NewTask(context.Background(), "GET /fanout")
+\t\tvar wg sync.WaitGroup
+\t\twg.Add(1)
+\t\tgo func() {
+\t\t\tdefer wg.Done()
+\t\t\ttime.Sleep(200 * time.Microsecond)
+\t\t\ttrace.WithRegion(ctx, "fetch", func() { spin(600 * time.Microsecond) })
+\t\t}()
+\t\ttrace.WithRegion(ctx, "prepare", func() { spin(400 * time.Microsecond) })
+\t\twg.Wait()
+\t\ttask.End()
+\t}
+}
+"""
+
+
+def test_regions_on_two_goroutines_share_the_wall_clock_in_a_real_trace(tmp_path):
+    root = copy_module(tmp_path / "svc")
+    (root / "example_service" / "zz_concurrent_test.go").write_text(CONCURRENT_TEST)
+    (root / "perfgate.toml").write_text(
+        '[[targets]]\nname = "example_service"\npackage = "./example_service"\n'
+        'run = "^TestPerfConcurrentRegions$"\nruns = 2\nmin_samples = 10\n'
+    )
+    r = perfgate("baseline", "update", cwd=root)
+    assert r.code == 0, r.err
+    h = json.loads((root / "baselines" / "example_service.json").read_text())["handlers"]
+    fanout = h["GET /fanout"]
+    overall = fanout["breakdown"]["overall"]
+    # Components add up to the mean latency: no instant is counted twice.
+    assert abs(sum(overall.values()) - fanout["mean_ns"]) <= len(overall)
+    # prepare alone until fetch starts (~200 µs), then both share ~200 µs, then fetch alone:
+    # about 300 µs against 500 µs, where summing region times would give 400 against 600.
+    assert overall["region fetch"] > overall["region prepare"] > 0
