@@ -56,7 +56,7 @@ def run_against(
             base_m, head_m = measure(subjects, target.runs, progress)
             base = summarize_measurement(target, base_m)
             head = summarize_measurement(target, head_m)
-            results = compare_target(target, base, head)
+            results = compare_target(target, base, head, same_machine=True)
             compared.append((results, base, head))
             committed = _committed_baseline(root, target)
             for r in results:
@@ -74,7 +74,7 @@ def run_against(
                     incomplete_tasks=base_m.incomplete_tasks + head_m.incomplete_tasks,
                 )
             )
-    decide(report.handlers, config.alpha)
+    decide(report.handlers, config.alpha, same_machine=True)
     sides = [s for r, b, h in compared for s in explain_results(r, b, h)]
     shift = common_shift_warning(report.handlers, same_machine=True)
     if shift:

@@ -10,7 +10,7 @@ import fnmatch
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -145,6 +145,7 @@ class Config(BaseModel):
     targets: list[Target]
     release_branches: list[str] = Field(default_factory=lambda: ["release/*", "release-*"])
     alpha: float = Field(default=DEFAULT_ALPHA, gt=0, lt=0.5)
+    machine_shift: Literal["inconclusive", "ignore"] = "inconclusive"
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:

@@ -162,7 +162,7 @@ def run_check(
         results = compare_target(target, baseline.handlers, current)
         report.handlers.extend(results)
         compared.append((results, baseline, current))
-    decide(report.handlers, config.alpha)
+    decide(report.handlers, config.alpha, machine_shift=config.machine_shift)
     sides = [s for r, b, c in compared for s in explain_results(r, b.handlers, c)]
     shift = common_shift_warning(report.handlers)
     if shift:

@@ -18,6 +18,7 @@ VERDICT_ICON = {
     Verdict.NEW: "🆕",
     Verdict.MISSING: "❌",
     Verdict.INSUFFICIENT: "⚠️",
+    Verdict.INCONCLUSIVE: "❔",
 }
 EXPLAIN_TOP = 5  # contributors listed per regressed handler in Markdown (the JSON has them all)
 

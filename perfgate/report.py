@@ -27,6 +27,7 @@ class Verdict(str, Enum):
     NEW = "new"
     MISSING = "missing"
     INSUFFICIENT = "insufficient"
+    INCONCLUSIVE = "inconclusive"  # moved with every other handler: the machine, not the code?
 
     @property
     def fails(self) -> bool:

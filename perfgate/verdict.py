@@ -80,8 +80,17 @@ def _p_value(base: HandlerStats, cur: HandlerStats, delta_pct: float) -> float:
     return mann_whitney_greater(b, c)
 
 
-def decide(results: list[HandlerResult], alpha: float) -> None:
-    """Adjust p-values across all judged handlers (Holm) and set their verdicts and notes."""
+def decide(
+    results: list[HandlerResult],
+    alpha: float,
+    same_machine: bool = False,
+    machine_shift: str = "inconclusive",
+) -> None:
+    """Adjust p-values across all judged handlers (Holm) and set their verdicts and notes.
+
+    Against a committed baseline (not ``same_machine``), a shift shared by most handlers is
+    taken out before a handler fails: see :func:`_discount_common_shift`.
+    """
     judged = [r for r in results if r.p_value is not None]
     for r, p_adj in zip(judged, holm([r.p_value for r in judged]), strict=True):
         r.p_value = p_adj
@@ -111,6 +120,59 @@ def decide(results: list[HandlerResult], alpha: float) -> None:
                 r.note += f"; too few runs to tell (need ≥{MIN_RUNS_FOR_TEST} a side)"
         else:
             r.note = f"within ±{r.threshold_pct:g}%"
+    if not same_machine and machine_shift == "inconclusive":
+        _discount_common_shift(judged)
+
+
+def common_shift_pct(results: list[HandlerResult]) -> float | None:
+    """The change most handlers share (median of their median-run p95 ratios), in percent.
+
+    None with fewer than three judged handlers, or when that shift is within half the smallest
+    threshold (the machines agree). One regressed handler among three or more does not move the
+    median, so a real single-handler regression never reads as a machine shift.
+    """
+    judged = [r for r in results if r.p_value is not None and r.run_delta_pct is not None]
+    if len(judged) < 3:
+        return None
+    shift = median([1 + (r.run_delta_pct or 0) / 100 for r in judged])
+    smallest = min(r.threshold_pct or 0 for r in judged)
+    pct = (shift - 1) * 100
+    return pct if abs(pct) > smallest / 2 else None
+
+
+def _discount_common_shift(judged: list[HandlerResult]) -> None:
+    """A handler that only moved with all the others is ``inconclusive``, not regressed.
+
+    When the baseline came from another session or machine, every handler shifts together by
+    the machine's difference. A handler still fails when it moved beyond that common shift by
+    more than its threshold (both pooled and median-run p95); otherwise its verdict is
+    ``inconclusive``: shown, warned about, not failing. ``machine_shift = "ignore"`` turns this off.
+    """
+    shift = common_shift_pct(judged)
+    if shift is None:
+        return
+    factor = 1 + shift / 100
+    for r in judged:
+        if r.verdict not in (Verdict.REGRESSED, Verdict.IMPROVED):
+            continue
+        assert r.delta_pct is not None and r.run_delta_pct is not None
+        beyond_pooled = ((1 + r.delta_pct / 100) / factor - 1) * 100
+        beyond_runs = ((1 + r.run_delta_pct / 100) / factor - 1) * 100
+        threshold = r.threshold_pct or 0
+        worse = r.verdict == Verdict.REGRESSED
+        still = (
+            min(beyond_pooled, beyond_runs) > threshold
+            if worse
+            else max(beyond_pooled, beyond_runs) < -threshold
+        )
+        if still:
+            r.note += f"; {beyond_runs:+.0f}% beyond the {shift:+.0f}% all handlers share"
+        else:
+            r.verdict = Verdict.INCONCLUSIVE
+            r.note = (
+                f"moved with every handler ({shift:+.0f}% shared, {beyond_runs:+.0f}% beyond "
+                f"it): the machine likely differs from the baseline's; {r.note}"
+            )
 
 
 def _run_median_delta(base: HandlerStats, cur: HandlerStats) -> float | None:
@@ -132,23 +194,18 @@ def _runs_note(base: HandlerStats, cur: HandlerStats) -> str:
 
 
 def common_shift_warning(results: list[HandlerResult], same_machine: bool = False) -> str | None:
-    """When every judged handler moved the same way by a lot, the machine likely changed."""
-    deltas = [r.delta_pct for r in results if r.p_value is not None and r.delta_pct is not None]
-    if len(deltas) < 3:
+    """A warning when most handlers moved together (see :func:`common_shift_pct`)."""
+    shift = common_shift_pct(results)
+    if shift is None:
         return None
-    mid = median(deltas)
-    thresholds = [r.threshold_pct or 0 for r in results if r.p_value is not None]
-    same_way = all(d > 0 for d in deltas) or all(d < 0 for d in deltas)
-    if not same_way or abs(mid) <= min(thresholds) / 2:
-        return None
-    direction = "slower" if mid > 0 else "faster"
+    direction = "slower" if shift > 0 else "faster"
     if same_machine:
         return (
-            f"all {len(deltas)} handlers are {direction} (median {mid:+.0f}%): a change shared by "
-            "every handler (middleware, dependencies), or a machine that changed during the run"
+            f"most handlers are {direction} (median run {shift:+.0f}%): a change shared by every "
+            "handler (middleware, dependencies), or a machine that changed during the run"
         )
     return (
-        f"all {len(deltas)} handlers are {direction} (median {mid:+.0f}%): the machine "
-        "may differ from when the baseline was measured; consider 'perfgate check "
-        "--against REF' for a same-machine comparison"
+        f"most handlers are {direction} (median run {shift:+.0f}%): the machine likely differs "
+        "from the baseline's, so handlers that only moved with the rest are 'inconclusive'; "
+        "'perfgate check --against REF' compares on one machine"
     )

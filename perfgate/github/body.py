@@ -39,6 +39,7 @@ _CUT_ORDER = {
     Verdict.MISSING: 0,
     Verdict.NEW: 1,
     Verdict.INSUFFICIENT: 1,
+    Verdict.INCONCLUSIVE: 1,
     Verdict.IMPROVED: 2,
     Verdict.PASS: 3,
 }

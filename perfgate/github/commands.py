@@ -50,6 +50,8 @@ def _describe(h: HandlerResult) -> str:
         text = f"in the baseline (p95 {base}) but not measured in this run"
     elif h.verdict == Verdict.NEW:
         text = f"not in the baseline yet (p95 {cur}): refresh the baseline to gate it"
+    elif h.verdict == Verdict.INCONCLUSIVE:
+        text = f"p95 {base} → {cur} ({format_pct(h.delta_pct)}), like every other handler"
     else:
         count = h.current.count if h.current else 0
         text = f"too few samples to judge ({count})"
@@ -61,6 +63,7 @@ _LEVELS = {
     Verdict.MISSING: ("error", "missing"),
     Verdict.NEW: ("warning", "new handler"),
     Verdict.INSUFFICIENT: ("warning", "insufficient samples"),
+    Verdict.INCONCLUSIVE: ("warning", "inconclusive"),
 }
 
 
