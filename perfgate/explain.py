@@ -100,31 +100,59 @@ def attribute(begin_ns: int, end_ns: int, regions: Iterable[Region]) -> dict[str
     ``regions`` are the task's own regions, on any goroutines. See the module docstring for the
     self-time and concurrency rules.
     """
-    per_goroutine: dict[int | None, list[Span]] = defaultdict(list)
+    per_goroutine: dict[int | None, list[Span]] = {}
     for r in regions:
         b = begin_ns if r.begin_ns is None else max(r.begin_ns, begin_ns)
         e = end_ns if r.end_ns is None else min(r.end_ns, end_ns)
         if e > b:
-            per_goroutine[r.goroutine].append((b, e, region_component(r.name)))
+            name = _COMPONENT.get(r.name) or _COMPONENT.setdefault(r.name, region_component(r.name))
+            per_goroutine.setdefault(r.goroutine, []).append((b, e, name))
     total = end_ns - begin_ns
-    out: dict[str, float] = defaultdict(float)
-    if len(per_goroutine) <= 1:  # the common case: no overlap possible, exact integers
-        covered = 0
-        for spans in per_goroutine.values():
-            spans.sort(key=lambda s: (s[0], -s[1]))
-            for b, e, name in _leaf_spans(spans):
-                out[name] += e - b
-                covered += e - b
-        if total - covered or not out:
-            out[OUTSIDE] += total - covered
-        return {name: int(ns) for name, ns in out.items()}
+    if not per_goroutine:
+        return {OUTSIDE: total}
+    if len(per_goroutine) == 1:  # the common case: no overlap possible, exact integers
+        (spans,) = per_goroutine.values()
+        spans.sort(key=_nesting_order)
+        return _one_goroutine(total, spans)
+    return _shared(begin_ns, total, per_goroutine.values())
+
+
+_COMPONENT: dict[str, str] = {}  # region name → component name, to build each string once
+
+
+def _nesting_order(span: Span) -> tuple[int, int]:
+    return span[0], -span[1]
+
+
+def _one_goroutine(total: int, spans: list[Span]) -> dict[str, int]:
+    """Self times of one goroutine's regions (sorted by nesting order), plus outside time."""
+    out: dict[str, int] = {}
+    covered = 0
+    last_end = -1
+    nested = False
+    for b, e, _ in spans:  # most tasks: a sequence of regions, none inside another
+        if b < last_end:
+            nested = True
+            break
+        last_end = e
+    for b, e, name in _leaf_spans(spans) if nested else spans:
+        out[name] = out.get(name, 0) + e - b
+        covered += e - b
+    if covered < total:
+        out[OUTSIDE] = total - covered
+    return out
+
+
+def _shared(begin_ns: int, total: int, per_goroutine: Iterable[list[Span]]) -> dict[str, int]:
+    """Several goroutines: each instant shared equally by the innermost open regions."""
     events: list[tuple[int, int, str]] = []
-    for spans in per_goroutine.values():
-        spans.sort(key=lambda s: (s[0], -s[1]))
+    for spans in per_goroutine:
+        spans.sort(key=_nesting_order)
         for b, e, name in _leaf_spans(spans):
             events.append((b, 1, name))
             events.append((e, -1, name))
     events.sort(key=lambda ev: ev[0])
+    out: dict[str, float] = defaultdict(float)
     open_count: dict[str, int] = defaultdict(int)
     n_open, prev, covered = 0, begin_ns, 0
     for t, step, name in events:
@@ -137,7 +165,7 @@ def attribute(begin_ns: int, end_ns: int, regions: Iterable[Region]) -> dict[str
         prev = max(prev, t)
         open_count[name] += step
         n_open += step
-    if total - covered or not out:
+    if covered < total:
         out[OUTSIDE] += total - covered
     return {name: round(ns) for name, ns in out.items()}
 
@@ -153,17 +181,14 @@ class RunComponents:
     durations: array = field(default_factory=lambda: array("q"))
     columns: dict[str, array] = field(default_factory=dict)
 
-    def append(self, duration_ns: int, components: Mapping[str, int]) -> None:
-        i = len(self.durations)
-        self.durations.append(duration_ns)
-        for name, ns in components.items():
-            col = self.columns.get(name)
-            if col is None:
-                col = self.columns[name] = array("q", bytes(8 * i))
-            col.append(ns)
-        for col in self.columns.values():
-            if len(col) == i:
-                col.append(0)
+    @classmethod
+    def of(cls, tasks: Sequence[tuple[int, Mapping[str, int]]]) -> RunComponents:
+        """Columns from (duration, components) per task."""
+        names = sorted({name for _, parts in tasks for name in parts})
+        return cls(
+            durations=array("q", [d for d, _ in tasks]),
+            columns={n: array("q", [parts.get(n, 0) for _, parts in tasks]) for n in names},
+        )
 
 
 def run_components(data: TraceData) -> dict[str, RunComponents]:
@@ -171,13 +196,13 @@ def run_components(data: TraceData) -> dict[str, RunComponents]:
     by_task: dict[int, list[Region]] = defaultdict(list)
     for r in data.regions:
         by_task[r.task_id].append(r)
-    out: dict[str, RunComponents] = {}
+    tasks: dict[str, list[tuple[int, dict[str, int]]]] = defaultdict(list)
+    no_regions: list[Region] = []
     for task in data.tasks:
-        if task.begin_ns is None or task.end_ns is None or not task.name:
-            continue
-        parts = attribute(task.begin_ns, task.end_ns, by_task.get(task.id, ()))
-        out.setdefault(task.name, RunComponents()).append(task.end_ns - task.begin_ns, parts)
-    return out
+        b, e = task.begin_ns, task.end_ns
+        if b is not None and e is not None and task.name:
+            tasks[task.name].append((e - b, attribute(b, e, by_task.get(task.id, no_regions))))
+    return {name: RunComponents.of(parts) for name, parts in tasks.items()}
 
 
 # --- stage 2: a side's breakdown ------------------------------------------------------------

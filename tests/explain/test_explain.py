@@ -14,10 +14,7 @@ from perfgate.stats import nearest_rank
 
 
 def run_of(tasks: list[tuple[int, dict[str, int]]]) -> RunComponents:
-    r = RunComponents()
-    for duration, parts in tasks:
-        r.append(duration, parts)
-    return r
+    return RunComponents.of(tasks)
 
 
 # --- summarize: the p95 window ---------------------------------------------------------------
