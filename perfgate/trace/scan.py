@@ -15,15 +15,25 @@ goroutine that emitted them.
 
 from __future__ import annotations
 
+import os
 import re
 from array import array
 from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, compress
 from operator import itemgetter
 
 from perfgate.trace import wire
 from perfgate.trace.batches import Batch, Corrupt, uvarint
+
+# The C accelerator, built by setup.py where there is a compiler.
+try:
+    from perfgate.trace import _scan
+except ImportError:  # pragma: no cover - depends on the build machine
+    _scan = None  # type: ignore[assignment]
+
+PURE_PYTHON_ENV = "PERFGATE_PURE_PYTHON"
 
 _V = rb"[\x80-\xff]{0,9}[\x00-\x7f]"
 _VARINTS = re.compile(_V)
@@ -56,7 +66,10 @@ class _Varints(dict):  # type: ignore[type-arg]
     def __missing__(self, key: bytes) -> int:
         if not key:
             raise Corrupt("undecodable event in an event batch")
-        return uvarint(key)
+        v = uvarint(key)
+        if v >> 64:
+            raise Corrupt("varint overflows 64 bits")
+        return v
 
 
 class _MemoVarints(_Varints):
@@ -130,7 +143,7 @@ class GenerationScan:
     times: dict[int, array] = field(default_factory=dict)  # per M, sorted
     extra: list[int] = field(default_factory=list)
     user: list[UserEvent] = field(default_factory=list)
-    user_times: dict[int, list[int]] = field(default_factory=dict)  # per M, in array units
+    user_times: dict[int, Sequence[int]] = field(default_factory=dict)  # per M, array units
     syscall_bindings: dict[int, int] = field(default_factory=dict)  # M -> G from GoStatus
     last_setter: dict[int, int] = field(default_factory=dict)  # M -> G running at the end
     count: int = 0
@@ -203,10 +216,88 @@ def cpu_sample_times(batches: list[Batch], freq: float) -> list[int]:
     return out
 
 
+def accelerated() -> bool:
+    """Whether scan_generation uses the C extension (built, and not disabled by
+    $PERFGATE_PURE_PYTHON=1)."""
+    return _scan is not None and os.environ.get(PURE_PYTHON_ENV, "") in ("", "0")
+
+
+def _whole_unit(freq: float) -> int:
+    """ns per tick when that is a whole number (times then stay in ticks: exact), else 0."""
+    return int(freq) if freq.is_integer() and 0 < freq < (1 << 20) else 0
+
+
 def scan_generation(batches: list[Batch], version: int, freq: float) -> GenerationScan:
-    """Tokenise every event batch of a generation (batches in file order)."""
+    """Tokenise every event batch of a generation (batches in file order).
+
+    Uses the C extension when available (see :func:`accelerated`), else :func:`scan_python`;
+    both give the same result and raise :class:`Corrupt` on bytes that cannot be events.
+    """
+    if accelerated():
+        return scan_c(batches, version, freq)
+    return scan_python(batches, version, freq)
+
+
+def _tables(version: int) -> tuple[bytes, bytes]:
+    """The 256-entry argument-count and event-kind tables the C scanner works from."""
+    tables = _TABLES.get(version)
+    if tables is None:
+        argc = bytearray(256)
+        for typ, n in wire.event_args(version).items():
+            argc[typ] = n
+        kinds = bytearray(256)
+        for typ in USER_TYPES:
+            kinds[typ] = _K_USER
+        for typ in _SETTERS:
+            kinds[typ] = _K_SWITCH if typ in _SWITCHES else _K_SETTER
+        for typ in _STATUS:
+            kinds[typ] = _K_STATUS
+        tables = _TABLES[version] = (bytes(argc), bytes(kinds))
+    return tables
+
+
+_K_USER, _K_SETTER, _K_SWITCH, _K_STATUS = 1, 2, 3, 4  # kind codes shared with _scan.c
+_TABLES: dict[int, tuple[bytes, bytes]] = {}
+
+
+def _int64s(b: bytes) -> array:
+    a = array("q")
+    a.frombytes(b)
+    return a
+
+
+def scan_c(batches: list[Batch], version: int, freq: float) -> GenerationScan:
+    """scan_python's work done by the C extension in one call per generation."""
+    assert _scan is not None
+    argc, kinds = _tables(version)
+    fi = _whole_unit(freq)
+    times, user, user_times, extra, bindings, setters, count = _scan.scan(
+        batches,
+        argc,
+        kinds,
+        fi,
+        freq,
+        wire.GO_STATUS_RUNNING,
+        wire.GO_STATUS_SYSCALL,
+        Corrupt,
+    )
+    return GenerationScan(
+        freq=freq,
+        unit=fi or 1,
+        times={m: _int64s(b) for m, b in times.items()},
+        extra=extra,
+        user=user,
+        user_times={m: _int64s(b) for m, b in user_times.items()},
+        syscall_bindings=bindings,
+        last_setter=setters,
+        count=count,
+    )
+
+
+def scan_python(batches: list[Batch], version: int, freq: float) -> GenerationScan:
+    """Tokenise every event batch of a generation in pure Python (the fallback)."""
     pat = event_pattern(version)
-    fi = int(freq) if freq.is_integer() and 0 < freq < (1 << 20) else 0
+    fi = _whole_unit(freq)
     scan = GenerationScan(freq=freq, unit=fi or 1)
     unit = scan.unit
     times = scan.times
@@ -215,18 +306,23 @@ def scan_generation(batches: list[Batch], version: int, freq: float) -> Generati
     val = _VAL if len(_VAL) < _MEMO_LIMIT else _DTS
     findvar = _VARINTS.findall
     unsorted: set[int] = set()
+    user_times: dict[int, list[int]] = {}
+    scan.user_times = user_times  # type: ignore[assignment]
     for b in batches:
         data = b.data
         if not data:
             continue
         toks = pat.findall(data)
         dts = list(map(_DTS.__getitem__, map(_first, toks)))
-        if fi:
-            base = b.time
-            ticks = array("q", accumulate(dts, initial=base))
-        else:
-            base = int(float(b.time) * freq)
-            ticks = array("q", accumulate((int(float(d) * freq) for d in dts), initial=base))
+        try:
+            if fi:
+                base = b.time
+                ticks = array("q", accumulate(dts, initial=base))
+            else:
+                base = int(float(b.time) * freq)
+                ticks = array("q", accumulate((int(float(d) * freq) for d in dts), initial=base))
+        except OverflowError:
+            raise Corrupt("timestamp out of range") from None
         del ticks[0]
         mid = b.m
         arr = times.get(mid)
@@ -241,7 +337,7 @@ def scan_generation(batches: list[Batch], version: int, freq: float) -> Generati
         if not hits:
             continue
         g = setters.get(mid)  # goroutine running on the thread (None: not known yet)
-        uappend = scan.user_times.setdefault(mid, []).append
+        uappend = user_times.setdefault(mid, []).append
         pending = -1  # index of a GoStart-like event not decoded yet
         for k in hits:
             ev = toks[k][1]
