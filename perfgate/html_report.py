@@ -84,8 +84,18 @@ def _table(report: Report, multi: bool) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def _explain_table(h: HandlerResult, base_word: str) -> str:
-    """The contributors to the p95 change, with a bar per change (red slower, green faster)."""
+def _overall_delta(sides: HandlerSides | None, what: str) -> str:
+    """The change of a component's mean over all requests (not just around the p95)."""
+    base = sides.baseline.breakdown if sides and sides.baseline else None
+    cur = sides.current.breakdown if sides and sides.current else None
+    if base is None or cur is None:
+        return "—"
+    return format_delta(cur.overall.get(what, 0) - base.overall.get(what, 0))
+
+
+def _explain_table(h: HandlerResult, sides: HandlerSides | None, base_word: str) -> str:
+    """The contributors to the p95 change, with a bar per change (red slower, green faster),
+    and the same component's change over all requests for comparison."""
     if not h.explain:
         return ""
     widest = max(abs(i.delta_ns) for i in h.explain) or 1
@@ -98,14 +108,16 @@ def _explain_table(h: HandlerResult, base_word: str) -> str:
             f"<tr><td>{escape(i.what)}</td><td class='num'>{format_ns(i.baseline_ns)}</td>"
             f"<td class='num'>{format_ns(i.current_ns)}</td>"
             f"<td class='num'>{format_delta(i.delta_ns)}</td><td class='num'>{share}</td>"
-            f'<td><span class="bar {direction}" style="width:{width}px"></span></td></tr>'
+            f'<td><span class="bar {direction}" style="width:{width}px"></span></td>'
+            f"<td class='num'>{_overall_delta(sides, i.what)}</td></tr>"
         )
     return (
         '<div class="explain"><p class="small">Where the requests around the p95 '
-        f"({WINDOW_TEXT}) spent their time: mean per request, largest change first.</p>"
+        f"({WINDOW_TEXT}) spent their time: mean per request, largest change first; the last "
+        "column is the change of the mean over all requests.</p>"
         f"<table><thead><tr><th>where</th><th>{escape(base_word)}</th><th>current</th>"
-        f"<th>Δ</th><th>share of Δ</th><th></th></tr></thead><tbody>{''.join(rows)}</tbody>"
-        "</table></div>"
+        "<th>Δ</th><th>share of Δ</th><th></th><th>Δ all</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
@@ -128,7 +140,7 @@ def _handler_section(
     return (
         f'<section class="handler" id="h{i}"><h2>{escape(label)} {_badge(h.verdict)}</h2>'
         f'<p class="note">{escape(change + h.note)}</p>'
-        f'<div class="row"><div>{plot}</div>{_explain_table(h, base_word)}</div></section>'
+        f'<div class="row"><div>{plot}</div>{_explain_table(h, sides, base_word)}</div></section>'
     )
 
 

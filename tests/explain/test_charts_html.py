@@ -23,6 +23,7 @@ from perfgate.charts import (
     quantile_svg,
     tail_position,
 )
+from perfgate.explain import Breakdown
 from perfgate.gate import HandlerSides
 from perfgate.html_report import render_html
 from perfgate.render import render_markdown
@@ -107,18 +108,29 @@ def test_quantile_plot_is_log_scaled_only_for_a_wide_spread():
 def sides_for(report: Report) -> list[HandlerSides]:
     """Sketches that look like latency distributions: a body and a tail, current slower."""
 
-    def side(p95: int) -> BaselineHandler:
+    def side(p95: int, overall: dict[str, int]) -> BaselineHandler:
         values = sorted(
             int(p95 * (0.3 + 0.7 * (i / 1000) ** 3 + (9 if i > 995 else 0))) for i in range(1000)
         )
-        return BaselineHandler(count=1000, p50_ns=0, p95_ns=p95, p99_ns=0, sketch_ns=sketch(values))
+        return BaselineHandler(
+            count=1000,
+            p50_ns=0,
+            p95_ns=p95,
+            p99_ns=0,
+            sketch_ns=sketch(values),
+            breakdown=Breakdown(overall=overall) if overall else None,
+        )
 
     return [
         HandlerSides(
             h.target,
             h.name,
-            side(h.baseline.p95_ns) if h.baseline else None,
-            side(h.current.p95_ns) if h.current else None,
+            side(h.baseline.p95_ns, {i.what: i.baseline_ns // 2 for i in h.explain})
+            if h.baseline
+            else None,
+            side(h.current.p95_ns, {i.what: i.current_ns // 2 for i in h.explain})
+            if h.current
+            else None,
         )
         for h in report.handlers
     ]
@@ -140,7 +152,8 @@ def test_html_is_self_contained_and_escaped(report_html):
     assert report_html.count("<polyline") == 8
     assert "region render`&lt;b&gt;@team|x" in report_html and "<b>" not in report_html
     assert "regression found" in report_html and 'class="badge regressed"' in report_html
-    assert "+95.0µs" in report_html  # the contributors table
+    assert "+95.0µs" in report_html  # the contributors table, around the p95
+    assert "<td class='num'>+47.5µs</td></tr>" in report_html  # and over all requests
 
 
 # --- headless Chromium -------------------------------------------------------------------------
