@@ -17,6 +17,7 @@
 #include <Python.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 /* Event kinds, as given by the caller's kind table. */
@@ -149,55 +150,282 @@ static inline int to_units(uint64_t ticks, int ns_mode, double freq, int64_t *ou
     return 0;
 }
 
-PyDoc_STRVAR(scan_doc,
-"scan(batches, argc, kinds, unit, freq, running, syscall, corrupt)\n"
+/* One user event found by the scan. */
+typedef struct {
+    int64_t prov0;    /* provisional time: Go's time unless other threads interfere */
+    int64_t time;     /* final time (ns), after the nudges */
+    Py_ssize_t thread; /* index into Threads */
+    Py_ssize_t index;  /* index in the thread's time array */
+    Py_ssize_t seq;    /* scan order, to sort stably */
+    uint64_t g, a1, a2, a3;
+    uint8_t typ, has_g;
+} User;
+
+typedef struct {
+    User *v;
+    Py_ssize_t n, cap;
+} UserVec;
+
+static int user_push(UserVec *a, const User *u) {
+    if (a->n == a->cap) {
+        Py_ssize_t cap = a->cap ? a->cap * 2 : 1024;
+        User *v = PyMem_Realloc(a->v, (size_t)cap * sizeof(User));
+        if (v == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        a->v = v;
+        a->cap = cap;
+    }
+    a->v[a->n++] = *u;
+    return 0;
+}
+
+static Py_ssize_t lower_bound(const int64_t *a, Py_ssize_t n, int64_t x) {
+    Py_ssize_t lo = 0, hi = n;
+    while (lo < hi) {
+        Py_ssize_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < x) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+static Py_ssize_t upper_bound(const int64_t *a, Py_ssize_t n, int64_t x) {
+    Py_ssize_t lo = 0, hi = n;
+    while (lo < hi) {
+        Py_ssize_t mid = lo + (hi - lo) / 2;
+        if (a[mid] <= x) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+static inline int64_t floordiv(int64_t a, int64_t b) {
+    int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0))) q--;
+    return q;
+}
+
+/* timing.py's GenerationScan.count_before: events (all threads, extra) before t ns. */
+static int64_t count_before(const Threads *ts, const I64Vec *extra, int64_t unit, int64_t t) {
+    int64_t n = lower_bound(extra->v, extra->n, t);
+    int64_t q = -floordiv(-t, unit);
+    for (Py_ssize_t i = 0; i < ts->n; i++) n += lower_bound(ts->t[i].times.v, ts->t[i].times.n, q);
+    return n;
+}
+
+/* timing.py's _shared_times: times of user events at which another thread has an event.
+ * Sorted, duplicates removed. */
+static int shared_times(const Threads *ts, I64Vec *shared) {
+    I64Vec ut = {0};
+    for (Py_ssize_t i = 0; i < ts->n; i++) {
+        const Thread *a = &ts->t[i];
+        if (!a->user_times.n) continue;
+        ut.n = 0;
+        if (vec_reserve(&ut, a->user_times.n) < 0) goto fail;
+        memcpy(ut.v, a->user_times.v, (size_t)a->user_times.n * sizeof(int64_t));
+        ut.n = a->user_times.n;
+        qsort(ut.v, (size_t)ut.n, sizeof(int64_t), cmp_i64);
+        for (Py_ssize_t j = 0; j < ts->n; j++) {
+            if (j == i) continue;
+            const I64Vec *b = &ts->t[j].times;
+            Py_ssize_t x = 0, y = 0;
+            while (x < ut.n && y < b->n) {
+                if (ut.v[x] < b->v[y]) x++;
+                else if (ut.v[x] > b->v[y]) y++;
+                else {
+                    if (vec_push(shared, ut.v[x]) < 0) goto fail;
+                    x++;
+                }
+            }
+        }
+    }
+    PyMem_Free(ut.v);
+    if (shared->n) {
+        qsort(shared->v, (size_t)shared->n, sizeof(int64_t), cmp_i64);
+        Py_ssize_t k = 1;
+        for (Py_ssize_t i = 1; i < shared->n; i++)
+            if (shared->v[i] != shared->v[k - 1]) shared->v[k++] = shared->v[i];
+        shared->n = k;
+    }
+    return 0;
+fail:
+    PyMem_Free(ut.v);
+    return -1;
+}
+
+#define MAX_TIES 16 /* timing.py's _MAX_TIES */
+
+/* timing.py's nudge_all, on the scanned user events (times arrays already sorted). */
+static int nudge(Threads *ts, UserVec *users, const I64Vec *extra, int64_t unit, int64_t count,
+                 int64_t sync, PyObject *exc) {
+    for (Py_ssize_t i = 0; i < users->n; i++) users->v[i].time = users->v[i].prov0;
+    if (!users->n) return 0;
+    if (ts->n > 1) {
+        I64Vec shared = {0};
+        if (shared_times(ts, &shared) < 0) return -1;
+        for (Py_ssize_t i = 0; shared.n && i < users->n; i++) {
+            User *u = &users->v[i];
+            /* In "near": some shared s with s*unit <= prov0 < s*unit + MAX_TIES. */
+            Py_ssize_t k = upper_bound(shared.v, shared.n, floordiv(u->prov0, unit));
+            if (k == 0 || u->prov0 - shared.v[k - 1] * unit >= MAX_TIES) continue;
+            const I64Vec *own = &ts->t[u->thread].times;
+            int64_t t = own->v[u->index];
+            Py_ssize_t s = lower_bound(shared.v, shared.n, t);
+            if (s == shared.n || shared.v[s] != t) continue;
+            Py_ssize_t lo_own = lower_bound(own->v, own->n, t);
+            int64_t more = 0;
+            for (Py_ssize_t j = 0; j < ts->n; j++) {
+                if (j == u->thread) continue;
+                const I64Vec *arr = &ts->t[j].times;
+                Py_ssize_t lo = lower_bound(arr->v, arr->n, t);
+                Py_ssize_t hi = upper_bound(arr->v, arr->n, t);
+                if (hi <= lo) continue;
+                /* timing.py's _other_first */
+                int first = lo_own == 0 ? 1 : (lo == 0 ? 0 : arr->v[lo - 1] > own->v[lo_own - 1]);
+                if (first) more += hi - lo;
+            }
+            u->time += more;
+        }
+        PyMem_Free(shared.v);
+    }
+    if (sync) {
+        /* timing.py's _pileup_end */
+        int64_t lo = sync - 1, hi = sync + count + extra->n + 1;
+        while (hi - lo > 1) {
+            int64_t mid = lo + (hi - lo) / 2;
+            if (sync + count_before(ts, extra, unit, mid) + 1 > mid) lo = mid;
+            else hi = mid;
+        }
+        int64_t end = hi;
+        for (Py_ssize_t i = 0; i < users->n; i++) {
+            User *u = &users->v[i];
+            if (!(u->prov0 < end + MAX_TIES)) continue;
+            int64_t t;
+            if (__builtin_mul_overflow(ts->t[u->thread].times.v[u->index], unit, &t)) {
+                PyErr_SetString(exc, "timestamp out of range");
+                return -1;
+            }
+            if (t >= end) continue;
+            int64_t ties = u->time - t;
+            int64_t p = count_before(ts, extra, unit, t) + ties + 1;
+            if (sync + p > u->time) u->time = sync + p;
+        }
+    }
+    return 0;
+}
+
+/* timing.py's last_time: Go's time for the last event of the generation. */
+static int last_time(const Threads *ts, const I64Vec *extra, int64_t unit, int64_t count,
+                     int64_t sync, PyObject *exc, int64_t *out) {
+    int64_t n = count + extra->n;
+    if (n == 0) {
+        *out = sync;
+        return 0;
+    }
+    int64_t t_last = 0;
+    for (Py_ssize_t i = 0; i < ts->n; i++) {
+        const I64Vec *a = &ts->t[i].times;
+        int64_t x;
+        if (!a->n) continue;
+        if (__builtin_mul_overflow(a->v[a->n - 1], unit, &x)) {
+            PyErr_SetString(exc, "timestamp out of range");
+            return -1;
+        }
+        if (x > t_last) t_last = x;
+    }
+    if (extra->n && extra->v[extra->n - 1] > t_last) t_last = extra->v[extra->n - 1];
+    int64_t c = extra->n - lower_bound(extra->v, extra->n, t_last);
+    int64_t q = -floordiv(-t_last, unit);
+    for (Py_ssize_t i = 0; i < ts->n; i++) {
+        const I64Vec *a = &ts->t[i].times;
+        c += a->n - lower_bound(a->v, a->n, q);
+    }
+    int64_t x = sync + n, y = t_last + c - 1;
+    *out = x > y ? x : y;
+    return 0;
+}
+
+static int cmp_user(const void *pa, const void *pb) {
+    const User *a = pa, *b = pb;
+    if (a->time != b->time) return (a->time > b->time) - (a->time < b->time);
+    return (a->seq > b->seq) - (a->seq < b->seq); /* stable, like Python's sort */
+}
+
+/* Look up m in a dict of int -> int; 1 and *out if found, 0 if not, -1 on error. */
+static int dict_get_u64(PyObject *d, uint64_t m, uint64_t *out) {
+    PyObject *k = PyLong_FromUnsignedLongLong(m);
+    if (k == NULL) return -1;
+    PyObject *v = PyDict_GetItemWithError(d, k);
+    Py_DECREF(k);
+    if (v == NULL) return PyErr_Occurred() ? -1 : 0;
+    *out = PyLong_AsUnsignedLongLong(v);
+    if (*out == (uint64_t)-1 && PyErr_Occurred()) return -1;
+    return 1;
+}
+
+static PyObject *column(const User *u, Py_ssize_t n, size_t off, size_t size) {
+    PyObject *b = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)size);
+    if (b == NULL) return NULL;
+    char *dst = PyBytes_AS_STRING(b);
+    for (Py_ssize_t i = 0; i < n; i++) memcpy(dst + i * size, (const char *)&u[i] + off, size);
+    return b;
+}
+
+PyDoc_STRVAR(generation_doc,
+"generation(batches, argc, kinds, unit, freq, running, syscall, samples, sync, carry, corrupt)\n"
 "--\n\n"
-"Tokenise a generation's event batches (objects with .m, .time, .data, in file order).\n\n"
+"Scan a generation's event batches (objects with .m, .time, .data, in file order), give each\n"
+"user event the time go tool trace gives it, and return the user events in Go's order.\n\n"
 "argc: 256 bytes, the number of varints (time delta included) of each event type, 0 for a\n"
 "type that cannot appear; kinds: 256 bytes, 0 other, 1 user annotation, 2 goroutine setter,\n"
-"3 goroutine switch, 4 goroutine status; unit: ns per tick when whole (times in ticks), else 0\n"
-"(times in ns, each delta converted with freq); running/syscall: GoStatus values; corrupt: the\n"
-"exception class raised for bytes that cannot be events.\n\n"
-"Returns (times, user, user_times, extra, syscall_bindings, last_setter, count): times and\n"
-"user_times map M -> packed native int64 bytes (times sorted), user is a list of\n"
-"(provisional, m, index, type, g or None, a1, a2, a3), extra a sorted list of ns.");
+"3 goroutine switch, 4 goroutine status; unit: ns per tick when whole (times kept in ticks),\n"
+"else 0 (each delta converted with freq, ns per tick); running/syscall: GoStatus values;\n"
+"samples: CPU-sample times (ns) as native int64 bytes; sync: the time of the generation's\n"
+"Sync (0: none); carry: M -> goroutine running at the end of the previous generation;\n"
+"corrupt: the exception class raised for bytes that cannot be events.\n\n"
+"Returns (columns, syscall_bindings, last_setter, last_time): columns is (time int64,\n"
+"type uint8, goroutine uint64, goroutine known uint8, arg1, arg2, arg3 uint64) as native\n"
+"bytes, sorted by time; the rest as scan.py's GenerationScan and timing.last_time.");
 
-static PyObject *scan(PyObject *self, PyObject *args) {
-    PyObject *batches, *exc;
-    Py_buffer argc_buf, kinds_buf;
-    long long unit_in;
+static PyObject *generation(PyObject *self, PyObject *args) {
+    PyObject *batches, *exc, *carry;
+    Py_buffer argc_buf, kinds_buf, samples_buf;
+    long long unit_in, sync;
     double freq;
     unsigned long long st_running, st_syscall;
     (void)self;
-    if (!PyArg_ParseTuple(args, "Oy*y*LdKKO", &batches, &argc_buf, &kinds_buf, &unit_in, &freq,
-                          &st_running, &st_syscall, &exc))
+    if (!PyArg_ParseTuple(args, "Oy*y*LdKKy*LO!O", &batches, &argc_buf, &kinds_buf, &unit_in,
+                          &freq, &st_running, &st_syscall, &samples_buf, &sync, &PyDict_Type,
+                          &carry, &exc))
         return NULL;
 
-    PyObject *result = NULL, *user = NULL, *extra = NULL, *bindings = NULL, *seq = NULL;
-    PyObject *times_d = NULL, *utimes_d = NULL, *setters = NULL;
+    PyObject *result = NULL, *bindings = NULL, *seq = NULL, *setters = NULL;
+    PyObject *cols[7] = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     Threads ts = {0};
+    UserVec users = {0};
     uint8_t argc[256], kinds[256];
     I64Vec dts = {0};
     I64Vec extra_v = {0};
-    Py_ssize_t count = 0;
+    int64_t count = 0;
     int ns_mode = unit_in == 0;
     int64_t unit = ns_mode ? 1 : (int64_t)unit_in;
 
-    if (argc_buf.len != 256 || kinds_buf.len != 256) {
-        PyErr_SetString(PyExc_ValueError, "argc and kinds must be 256 bytes");
+    if (argc_buf.len != 256 || kinds_buf.len != 256 || samples_buf.len % 8 != 0) {
+        PyErr_SetString(PyExc_ValueError, "argc and kinds must be 256 bytes, samples int64s");
         goto done;
     }
     memcpy(argc, argc_buf.buf, 256);
     memcpy(kinds, kinds_buf.buf, 256);
-    if (unit < 1) {
-        PyErr_SetString(PyExc_ValueError, "unit must be >= 0");
+    if (unit < 1 || sync < 0 || sync > (INT64_MAX >> 2)) {
+        PyErr_SetString(PyExc_ValueError, "unit or sync out of range");
         goto done;
     }
     seq = PySequence_Fast(batches, "batches must be a sequence");
     if (seq == NULL) goto done;
-    user = PyList_New(0);
     bindings = PyDict_New();
-    if (user == NULL || bindings == NULL) goto done;
+    if (bindings == NULL) goto done;
 
     Py_ssize_t nb = PySequence_Fast_GET_SIZE(seq);
     for (Py_ssize_t bi = 0; bi < nb; bi++) {
@@ -224,25 +452,22 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         }
         const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(o_d);
         const uint8_t *end = p + PyBytes_GET_SIZE(o_d);
-        if (p == end) {
-            Py_DECREF(o_d);
-            continue;
-        }
+        /* The bytes object stays alive in the batch list (held by seq) while we read it. */
+        Py_DECREF(o_d);
+        if (p == end) continue;
         int64_t base;
         if (to_units(btime, ns_mode, freq, &base) < 0) {
-            Py_DECREF(o_d);
             corrupt(exc, "timestamp out of range");
             goto done;
         }
         Thread *th = thread_get(&ts, mid);
-        if (th == NULL) {
-            Py_DECREF(o_d);
-            goto done;
-        }
+        if (th == NULL) goto done;
+        Py_ssize_t thread = th - ts.t;
         Py_ssize_t start = th->times.n;
         if (start && th->times.v[start - 1] > base) th->unsorted = 1;
+        if (vec_reserve(&th->times, (end - p) / 2 + 1) < 0) goto done;
         /* g: the goroutine on this M (has_g 0: not known yet); pend: a setter's goroutine not
-         * yet taken (the pure-Python code decodes it lazily; the outcome is the same). */
+         * yet taken (scan.py decodes it lazily; the outcome is the same). */
         int has_g = th->has_g, has_pend = 0;
         uint64_t g = th->g, pend = 0;
         int64_t t = base;
@@ -252,26 +477,20 @@ static PyObject *scan(PyObject *self, PyObject *args) {
             int n = argc[typ];
             uint64_t dt;
             if (n == 0 || uvarint(&p, end, &dt) < 0) {
-                Py_DECREF(o_d);
                 corrupt(exc, "undecodable event in an event batch");
                 goto done;
             }
             int64_t d;
             if (to_units(dt, ns_mode, freq, &d) < 0 || __builtin_add_overflow(t, d, &t)) {
-                Py_DECREF(o_d);
                 corrupt(exc, "timestamp out of range");
                 goto done;
             }
             Py_ssize_t k = th->times.n - start;
-            if (vec_push(&th->times, t) < 0 || vec_push(&dts, (int64_t)dt) < 0) {
-                Py_DECREF(o_d);
-                goto done;
-            }
+            if (vec_push(&th->times, t) < 0 || vec_push(&dts, (int64_t)dt) < 0) goto done;
             int kind = kinds[typ];
             if (kind == K_BORING) {
                 for (int i = 1; i < n; i++) {
                     if (skip_varint(&p, end) < 0) {
-                        Py_DECREF(o_d);
                         corrupt(exc, "undecodable event in an event batch");
                         goto done;
                     }
@@ -282,7 +501,6 @@ static PyObject *scan(PyObject *self, PyObject *args) {
             for (int i = 1; i < n; i++) {
                 int r = (i <= 3) ? uvarint(&p, end, &a[i]) : skip_varint(&p, end);
                 if (r < 0) {
-                    Py_DECREF(o_d);
                     corrupt(exc, r == -2 ? "varint overflows 64 bits"
                                          : "undecodable event in an event batch");
                     goto done;
@@ -294,37 +512,27 @@ static PyObject *scan(PyObject *self, PyObject *args) {
                     has_g = 1;
                     has_pend = 0;
                 }
-                if (vec_push(&th->user_times, t) < 0) {
-                    Py_DECREF(o_d);
-                    goto done;
-                }
+                if (vec_push(&th->user_times, t) < 0) goto done;
                 int64_t ties = 0;
                 for (Py_ssize_t j = k; j > 0 && dts.v[j] == 0; j--) ties++;
-                int64_t prov;
-                if (__builtin_mul_overflow(t, unit, &prov) ||
-                    __builtin_add_overflow(prov, ties, &prov)) {
-                    Py_DECREF(o_d);
+                User u;
+                if (__builtin_mul_overflow(t, unit, &u.prov0) ||
+                    __builtin_add_overflow(u.prov0, ties, &u.prov0) ||
+                    u.prov0 > (INT64_MAX >> 2)) {
                     corrupt(exc, "timestamp out of range");
                     goto done;
                 }
-                PyObject *gobj;
-                if (has_g) {
-                    gobj = PyLong_FromUnsignedLongLong(g);
-                } else {
-                    gobj = Py_None;
-                    Py_INCREF(gobj);
-                }
-                PyObject *tup = Py_BuildValue("(LKnBNKKK)", (long long)prov,
-                                              (unsigned long long)mid, start + k, typ, gobj,
-                                              (unsigned long long)a[1],
-                                              (unsigned long long)(n > 3 ? a[2] : 0),
-                                              (unsigned long long)(n > 4 ? a[3] : 0));
-                if (tup == NULL || PyList_Append(user, tup) < 0) {
-                    Py_XDECREF(tup);
-                    Py_DECREF(o_d);
-                    goto done;
-                }
-                Py_DECREF(tup);
+                u.time = u.prov0;
+                u.thread = thread;
+                u.index = start + k;
+                u.seq = users.n;
+                u.g = g;
+                u.has_g = (uint8_t)has_g;
+                u.typ = typ;
+                u.a1 = a[1];
+                u.a2 = n > 3 ? a[2] : 0;
+                u.a3 = n > 4 ? a[3] : 0;
+                if (user_push(&users, &u) < 0) goto done;
             } else if (kind == K_STATUS) {
                 uint64_t gid = a[1], m2 = a[2], status = a[3];
                 if (status == st_running || (status == st_syscall && m2 == mid)) {
@@ -337,10 +545,7 @@ static PyObject *scan(PyObject *self, PyObject *args) {
                     int r = (km && vg) ? PyDict_SetItem(bindings, km, vg) : -1;
                     Py_XDECREF(km);
                     Py_XDECREF(vg);
-                    if (r < 0) {
-                        Py_DECREF(o_d);
-                        goto done;
-                    }
+                    if (r < 0) goto done;
                 }
             } else {
                 pend = a[1];
@@ -349,18 +554,13 @@ static PyObject *scan(PyObject *self, PyObject *args) {
                     /* Go's reader turns a switch into three events at the same time. */
                     int64_t tn;
                     if (__builtin_mul_overflow(t, unit, &tn)) {
-                        Py_DECREF(o_d);
                         corrupt(exc, "timestamp out of range");
                         goto done;
                     }
-                    if (vec_push(&extra_v, tn) < 0 || vec_push(&extra_v, tn) < 0) {
-                        Py_DECREF(o_d);
-                        goto done;
-                    }
+                    if (vec_push(&extra_v, tn) < 0 || vec_push(&extra_v, tn) < 0) goto done;
                 }
             }
         }
-        Py_DECREF(o_d);
         if (has_pend) {
             g = pend;
             has_g = 1;
@@ -371,70 +571,89 @@ static PyObject *scan(PyObject *self, PyObject *args) {
         }
         count += th->times.n - start;
     }
+    PyMem_Free(dts.v);
+    dts.v = NULL;
 
-    times_d = PyDict_New();
-    utimes_d = PyDict_New();
-    setters = PyDict_New();
-    if (times_d == NULL || utimes_d == NULL || setters == NULL) goto done;
-    for (Py_ssize_t i = 0; i < ts.n; i++) {
-        Thread *th = &ts.t[i];
-        if (th->unsorted) qsort(th->times.v, (size_t)th->times.n, sizeof(int64_t), cmp_i64);
-        PyObject *km = PyLong_FromUnsignedLongLong(th->m);
-        if (km == NULL) goto done;
-        PyObject *tb = bytes_of(&th->times);
-        int r = tb ? PyDict_SetItem(times_d, km, tb) : -1;
-        Py_XDECREF(tb);
-        PyMem_Free(th->times.v);
-        th->times.v = NULL;
-        th->times.n = th->times.cap = 0;
-        if (r == 0 && th->user_times.n) {
-            PyObject *ub = bytes_of(&th->user_times);
-            r = ub ? PyDict_SetItem(utimes_d, km, ub) : -1;
-            Py_XDECREF(ub);
-        }
-        if (r == 0 && th->has_g) {
-            PyObject *vg = PyLong_FromUnsignedLongLong(th->g);
-            r = vg ? PyDict_SetItem(setters, km, vg) : -1;
-            Py_XDECREF(vg);
-        }
-        Py_DECREF(km);
-        if (r < 0) goto done;
+    /* Extra events (switches, CPU samples), sorted; per-thread times sorted (broken clocks). */
+    Py_ssize_t ns = samples_buf.len / 8;
+    if (ns) {
+        if (vec_reserve(&extra_v, ns) < 0) goto done;
+        memcpy(extra_v.v + extra_v.n, samples_buf.buf, (size_t)ns * 8);
+        extra_v.n += ns;
     }
     if (extra_v.n) qsort(extra_v.v, (size_t)extra_v.n, sizeof(int64_t), cmp_i64);
-    extra = PyList_New(extra_v.n);
-    if (extra == NULL) goto done;
-    for (Py_ssize_t i = 0; i < extra_v.n; i++) {
-        PyObject *x = PyLong_FromLongLong(extra_v.v[i]);
-        if (x == NULL) goto done;
-        PyList_SET_ITEM(extra, i, x);
+    for (Py_ssize_t i = 0; i < ts.n; i++)
+        if (ts.t[i].unsorted)
+            qsort(ts.t[i].times.v, (size_t)ts.t[i].times.n, sizeof(int64_t), cmp_i64);
+
+    if (nudge(&ts, &users, &extra_v, unit, count, sync, exc) < 0) goto done;
+    int64_t last;
+    if (last_time(&ts, &extra_v, unit, count, sync, exc, &last) < 0) goto done;
+
+    /* Goroutines not known from this generation's events: the thread's syscall binding, else
+     * the goroutine it ran at the end of the previous generation (native.py's _emit). */
+    for (Py_ssize_t i = 0; i < users.n; i++) {
+        User *u = &users.v[i];
+        if (u->has_g) continue;
+        uint64_t m = ts.t[u->thread].m;
+        int r = dict_get_u64(bindings, m, &u->g);
+        if (r == 0) r = dict_get_u64(carry, m, &u->g);
+        if (r < 0) goto done;
+        u->has_g = (uint8_t)r;
     }
-    result = Py_BuildValue("(OOOOOOn)", times_d, user, utimes_d, extra, bindings, setters, count);
+    if (users.n) qsort(users.v, (size_t)users.n, sizeof(User), cmp_user);
+
+    setters = PyDict_New();
+    if (setters == NULL) goto done;
+    for (Py_ssize_t i = 0; i < ts.n; i++) {
+        Thread *th = &ts.t[i];
+        if (!th->has_g) continue;
+        PyObject *km = PyLong_FromUnsignedLongLong(th->m);
+        PyObject *vg = PyLong_FromUnsignedLongLong(th->g);
+        int r = (km && vg) ? PyDict_SetItem(setters, km, vg) : -1;
+        Py_XDECREF(km);
+        Py_XDECREF(vg);
+        if (r < 0) goto done;
+    }
+    threads_free(&ts);
+    memset(&ts, 0, sizeof(ts));
+    cols[0] = column(users.v, users.n, offsetof(User, time), 8);
+    cols[1] = column(users.v, users.n, offsetof(User, typ), 1);
+    cols[2] = column(users.v, users.n, offsetof(User, g), 8);
+    cols[3] = column(users.v, users.n, offsetof(User, has_g), 1);
+    cols[4] = column(users.v, users.n, offsetof(User, a1), 8);
+    cols[5] = column(users.v, users.n, offsetof(User, a2), 8);
+    cols[6] = column(users.v, users.n, offsetof(User, a3), 8);
+    for (int i = 0; i < 7; i++)
+        if (cols[i] == NULL) goto done;
+    result = Py_BuildValue("((OOOOOOO)OOL)", cols[0], cols[1], cols[2], cols[3], cols[4],
+                           cols[5], cols[6], bindings, setters, (long long)last);
 
 done:
     PyBuffer_Release(&argc_buf);
     PyBuffer_Release(&kinds_buf);
+    PyBuffer_Release(&samples_buf);
     Py_XDECREF(seq);
-    Py_XDECREF(user);
-    Py_XDECREF(extra);
     Py_XDECREF(bindings);
-    Py_XDECREF(times_d);
-    Py_XDECREF(utimes_d);
     Py_XDECREF(setters);
+    for (int i = 0; i < 7; i++) Py_XDECREF(cols[i]);
     PyMem_Free(dts.v);
     PyMem_Free(extra_v.v);
+    PyMem_Free(users.v);
     threads_free(&ts);
     return result;
 }
 
 static PyMethodDef methods[] = {
-    {"scan", scan, METH_VARARGS, scan_doc},
+    {"generation", generation, METH_VARARGS, generation_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     "perfgate.trace._scan",
-    "The native trace reader's per-event work in C (optional; scan.py is the fallback).",
+    "The native trace reader's per-event work in C (optional; scan.py and timing.py are the "
+    "fallback).",
     -1,
     methods,
     NULL,

@@ -8,6 +8,7 @@ regular expression (``scan``), reproduces Go's event times (``timing``) and pair
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from operator import itemgetter
 
 from perfgate.trace import wire
@@ -17,9 +18,12 @@ from perfgate.trace.errors import TraceError
 from perfgate.trace.header import open_trace, read_version
 from perfgate.trace.model import TraceData
 from perfgate.trace.scan import (
+    GenerationEvents,
     GenerationScan,
+    accelerated,
     cpu_sample_times,
     frequency,
+    scan_c,
     scan_generation,
 )
 from perfgate.trace.timing import last_time, nudge_all, sync_time
@@ -93,20 +97,32 @@ def read_native(path: str) -> TraceData:
         data.bytes_read = wire.HEADER_SIZE
         asm = Assembler()
         carry: dict[int, int] = {}  # M -> goroutine running at the end of the last generation
+        fast = accelerated()
         last = 0
         try:
             for gen in read_generations(f, version):
                 freq = frequency(gen.syncs, version)
                 strings = _strings(gen.strings)
-                scan = scan_generation(gen.events, version, freq)
-                if gen.cpu_samples:
-                    scan.extra = sorted(scan.extra + cpu_sample_times(gen.cpu_samples, freq))
+                samples = cpu_sample_times(gen.cpu_samples, freq) if gen.cpu_samples else []
                 sync = sync_time(int(float(gen.min_time) * freq), last, version >= 25)
-                _emit(scan, sync, strings, carry, asm)
-                last = last_time(scan, sync)
-                for m, g in scan.syscall_bindings.items():
+                if fast:
+                    evs = scan_c(gen.events, version, freq, samples, sync, carry)
+                    gen.events.clear()  # free the batch bytes before the objects are built
+                    _pair(_columns(evs), strings, asm)
+                    last, bindings, setters = evs.last_time, evs.syscall_bindings, evs.last_setter
+                    del evs
+                else:
+                    scan = scan_generation(gen.events, version, freq)
+                    if samples:
+                        scan.extra = sorted(scan.extra + samples)
+                    nudge_all(scan, sync)
+                    _pair(_tuples(scan, carry), strings, asm)
+                    last = last_time(scan, sync)
+                    bindings, setters = scan.syscall_bindings, scan.last_setter
+                    del scan
+                for m, g in bindings.items():
                     carry[m] = g
-                carry.update(scan.last_setter)
+                carry.update(setters)
                 data.generations += 1
                 data.bytes_read = gen.end_offset
         except Truncated as e:
@@ -128,40 +144,59 @@ def read_native(path: str) -> TraceData:
     return data
 
 
-def _emit(
-    scan: GenerationScan,
-    sync: int,
-    strings: _Strings,
-    carry: dict[int, int],
-    asm: Assembler,
-) -> None:
-    """Time, order and pair the generation's user events."""
-    nudge_all(scan, sync)
+def _tuples(scan: GenerationScan, carry: dict[int, int]) -> Iterator[UserEvent]:
+    """The pure-Python scan's user events in Go's order, goroutines resolved."""
     user = scan.user
     user.sort(key=_first)
     bindings = scan.syscall_bindings
-    task_begin, task_end = asm.task_begin, asm.task_end
-    region_begin, region_end, log = asm.region_begin, asm.region_end, asm.log
     for t, m, _, typ, g, a1, a2, a3 in user:
         if g is None:
             g = bindings.get(m, carry.get(m))
-        if typ == TASK_BEGIN:
-            name = strings.get(a3)
-            if name is None:
-                raise Corrupt(f"a task refers to unknown string id {a3}")
-            task_begin(t, g, a1, a2, name)
-        elif typ == TASK_END:
+        yield t, typ, g, a1, a2, a3
+
+
+def _columns(evs: GenerationEvents) -> Iterator[UserEvent]:
+    """The C scanner's user events (already in Go's order, goroutines resolved)."""
+    if not all(evs.goroutine_known):
+        gs: Iterable[int | None] = [
+            g if k else None for g, k in zip(evs.goroutine, evs.goroutine_known, strict=True)
+        ]
+    else:
+        gs = evs.goroutine
+    return zip(evs.time, evs.type, gs, evs.arg1, evs.arg2, evs.arg3, strict=True)
+
+
+# One user event ready to pair: time (ns), type, goroutine, and its first three arguments.
+UserEvent = tuple[int, int, "int | None", int, int, int]
+
+
+def _pair(events: Iterable[UserEvent], strings: _Strings, asm: Assembler) -> None:
+    """Hand a generation's user events, in Go's order, to the Assembler."""
+    task_begin, task_end = asm.task_begin, asm.task_end
+    region_begin, region_end, log = asm.region_begin, asm.region_end, asm.log
+    cache: dict[int, str] = {}
+    name_of = cache.get
+    lookup = strings.get
+    for t, typ, g, a1, a2, a3 in events:
+        if typ == TASK_END:
             task_end(t, g, a1)
-        else:
-            name = strings.get(a2)
+            continue
+        sid = a3 if typ == TASK_BEGIN else a2
+        name = name_of(sid)
+        if name is None:
+            name = lookup(sid)
             if name is None:
-                raise Corrupt(f"an annotation refers to unknown string id {a2}")
-            if typ == REGION_BEGIN:
-                region_begin(t, g, a1, name)
-            elif typ == REGION_END:
-                region_end(t, g, a1, name)
-            else:
-                value = strings.get(a3)
-                if value is None:
-                    raise Corrupt(f"a log refers to unknown string id {a3}")
-                log(t, g, a1, name, value)
+                what = "a task" if typ == TASK_BEGIN else "an annotation"
+                raise Corrupt(f"{what} refers to unknown string id {sid}")
+            cache[sid] = name
+        if typ == TASK_BEGIN:
+            task_begin(t, g, a1, a2, name)
+        elif typ == REGION_BEGIN:
+            region_begin(t, g, a1, name)
+        elif typ == REGION_END:
+            region_end(t, g, a1, name)
+        else:
+            value = lookup(a3)
+            if value is None:
+                raise Corrupt(f"a log refers to unknown string id {a3}")
+            log(t, g, a1, name, value)

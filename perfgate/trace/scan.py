@@ -217,25 +217,14 @@ def cpu_sample_times(batches: list[Batch], freq: float) -> list[int]:
 
 
 def accelerated() -> bool:
-    """Whether scan_generation uses the C extension (built, and not disabled by
-    $PERFGATE_PURE_PYTHON=1)."""
+    """Whether the native reader uses the C extension (:func:`scan_c`): it is built, and not
+    disabled by $PERFGATE_PURE_PYTHON=1."""
     return _scan is not None and os.environ.get(PURE_PYTHON_ENV, "") in ("", "0")
 
 
 def _whole_unit(freq: float) -> int:
     """ns per tick when that is a whole number (times then stay in ticks: exact), else 0."""
     return int(freq) if freq.is_integer() and 0 < freq < (1 << 20) else 0
-
-
-def scan_generation(batches: list[Batch], version: int, freq: float) -> GenerationScan:
-    """Tokenise every event batch of a generation (batches in file order).
-
-    Uses the C extension when available (see :func:`accelerated`), else :func:`scan_python`;
-    both give the same result and raise :class:`Corrupt` on bytes that cannot be events.
-    """
-    if accelerated():
-        return scan_c(batches, version, freq)
-    return scan_python(batches, version, freq)
 
 
 def _tables(version: int) -> tuple[bytes, bytes]:
@@ -258,44 +247,81 @@ def _tables(version: int) -> tuple[bytes, bytes]:
 
 _K_USER, _K_SETTER, _K_SWITCH, _K_STATUS = 1, 2, 3, 4  # kind codes shared with _scan.c
 _TABLES: dict[int, tuple[bytes, bytes]] = {}
+_SYNC_LIMIT = 1 << 61  # times beyond this (ns, ~73 years) are garbage; keeps C's int64 safe
 
 
-def _int64s(b: bytes) -> array:
-    a = array("q")
-    a.frombytes(b)
-    return a
+@dataclass
+class GenerationEvents:
+    """What the C scanner returns for one generation: the user events in Go's order, with
+    Go's times, as columns (``goroutine_known[i] == 0``: goroutine unknown), and the thread
+    state to carry to the next generation."""
+
+    time: Sequence[int]
+    type: Sequence[int]
+    goroutine: Sequence[int]
+    goroutine_known: Sequence[int]
+    arg1: Sequence[int]
+    arg2: Sequence[int]
+    arg3: Sequence[int]
+    syscall_bindings: dict[int, int]
+    last_setter: dict[int, int]
+    last_time: int
 
 
-def scan_c(batches: list[Batch], version: int, freq: float) -> GenerationScan:
-    """scan_python's work done by the C extension in one call per generation."""
+def scan_c(
+    batches: list[Batch],
+    version: int,
+    freq: float,
+    samples: list[int],
+    sync: int,
+    carry: dict[int, int],
+) -> GenerationEvents:
+    """scan_python, timing.nudge_all and timing.last_time in one call to the C extension.
+
+    ``samples``: CPU-sample times (ns); ``sync``: the generation's Sync time (0: none);
+    ``carry``: M -> goroutine at the end of the previous generation. Raises :class:`Corrupt`.
+    """
     assert _scan is not None
     argc, kinds = _tables(version)
-    fi = _whole_unit(freq)
-    times, user, user_times, extra, bindings, setters, count = _scan.scan(
+    if not 0 <= sync < _SYNC_LIMIT:
+        raise Corrupt("timestamp out of range")
+    try:
+        packed = array("q", samples).tobytes()
+    except OverflowError:
+        raise Corrupt("timestamp out of range") from None
+    cols, bindings, setters, last = _scan.generation(
         batches,
         argc,
         kinds,
-        fi,
+        _whole_unit(freq),
         freq,
         wire.GO_STATUS_RUNNING,
         wire.GO_STATUS_SYSCALL,
+        packed,
+        sync,
+        carry,
         Corrupt,
     )
-    return GenerationScan(
-        freq=freq,
-        unit=fi or 1,
-        times={m: _int64s(b) for m, b in times.items()},
-        extra=extra,
-        user=user,
-        user_times={m: _int64s(b) for m, b in user_times.items()},
-        syscall_bindings=bindings,
-        last_setter=setters,
-        count=count,
+    t, typ, g, known, a1, a2, a3 = cols
+    q = memoryview(t).cast("q")
+    return GenerationEvents(
+        q,
+        typ,
+        memoryview(g).cast("Q"),
+        known,
+        memoryview(a1).cast("Q"),
+        memoryview(a2).cast("Q"),
+        memoryview(a3).cast("Q"),
+        bindings,
+        setters,
+        last,
     )
 
 
-def scan_python(batches: list[Batch], version: int, freq: float) -> GenerationScan:
-    """Tokenise every event batch of a generation in pure Python (the fallback)."""
+def scan_generation(batches: list[Batch], version: int, freq: float) -> GenerationScan:
+    """Tokenise every event batch of a generation (batches in file order), in pure Python.
+
+    The fallback of :func:`scan_c`, which does this and timing.py's work in C."""
     pat = event_pattern(version)
     fi = _whole_unit(freq)
     scan = GenerationScan(freq=freq, unit=fi or 1)
