@@ -3,6 +3,7 @@
 
     python bench/trust.py collect --rounds 40 --out /tmp/runs.json.gz
     python bench/trust.py evaluate /tmp/runs.json.gz
+    python bench/trust.py real --checks 5 --handler "POST /checkout" --pct 33
 
 ``collect`` copies this repository's Go module to temp dirs: one unchanged, and one per
 (handler, slowdown) with a busy wait at the top of the handler's cost function sized to raise
@@ -23,6 +24,7 @@ import gzip
 import json
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -149,6 +151,60 @@ def evaluate(args: argparse.Namespace) -> None:
     print(tabulate(rows, headers=headers, disable_numparse=True))
 
 
+def _cli(root: Path, *args: str) -> tuple[int, dict]:
+    """Run the real `perfgate` CLI on a copy of the module; (exit code, JSON report)."""
+    out = root / "report.json"
+    out.unlink(missing_ok=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GH_"))}
+    proc = subprocess.run(
+        [sys.executable, "-m", "perfgate", *args, "--json-out", str(out)],
+        cwd=root,
+        env={**env, "GOTOOLCHAIN": "local"},
+        capture_output=True,
+        text=True,
+    )
+    return proc.returncode, json.loads(out.read_text()) if out.exists() else {}
+
+
+def real(args: argparse.Namespace) -> None:
+    """The acceptance check, for real: baseline update, then K unchanged and K slowed checks."""
+    work = Path(tempfile.mkdtemp(prefix="perfgate-real-"))
+    same = copy_module(work / "same")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GH_"))}
+    subprocess.run(
+        [sys.executable, "-m", "perfgate", "baseline", "update"],
+        cwd=same,
+        env={**env, "GOTOOLCHAIN": "local"},
+        check=True,
+        capture_output=True,
+    )
+    baseline = json.loads((same / "baselines" / "example_service.json").read_text())
+    slow = copy_module(work / "slow")
+    (slow / "baselines" / "example_service.json").write_text(
+        (same / "baselines" / "example_service.json").read_text()
+    )
+    file, func = COST_FUNCTION[args.handler]
+    micros = max(1, round(baseline["handlers"][args.handler]["p95_ns"] * args.pct / 100 / 1000))
+    slow_down(slow / "example_service" / file, func, micros)
+    rows = []
+    for k in range(args.checks):
+        for label, root in (("unchanged", same), (f"{args.handler} +{args.pct}%", slow)):
+            code, rep = _cli(root, "check")
+            flagged = sorted(
+                h["name"] for h in rep.get("handlers", []) if h["verdict"] == "regressed"
+            )
+            rows.append([k + 1, label, code, ", ".join(flagged) or "—"])
+            print(f"check {k + 1} {label}: exit {code}, regressed: {flagged}", file=sys.stderr)
+    print(f"busy wait {micros} µs in {func} (+{args.pct}% of the baseline p95 of {args.handler})")
+    print(tabulate(rows, headers=["check", "code", "exit", "regressed"], disable_numparse=True))
+    same_alarms = sum(1 for r in rows if r[1] == "unchanged" and r[2] != 0)
+    caught = sum(1 for r in rows if r[1] != "unchanged" and r[2] == 1 and r[3] == args.handler)
+    print(
+        f"unchanged: {same_alarms}/{args.checks} alarms; slowed: {caught}/{args.checks} caught "
+        f"(exit 1 flagging only {args.handler})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -166,8 +222,12 @@ def main() -> None:
     e.add_argument("--alpha", type=float, default=0.05)
     e.add_argument("--draws", type=int, default=100)
     e.add_argument("--seed", type=int, default=1)
+    r = sub.add_parser("real", help="real perfgate runs: baseline update, then checks")
+    r.add_argument("--checks", type=int, default=5)
+    r.add_argument("--handler", default="POST /checkout")
+    r.add_argument("--pct", type=int, default=33)
     args = parser.parse_args()
-    collect(args) if args.cmd == "collect" else evaluate(args)
+    {"collect": collect, "evaluate": evaluate, "real": real}[args.cmd](args)
 
 
 if __name__ == "__main__":
