@@ -93,12 +93,14 @@ def collect(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}", file=sys.stderr)
 
 
-def _verdicts(base_runs, cur_runs, target: Target, alpha: float) -> dict[str, Verdict]:
+def _verdicts(
+    base_runs, cur_runs, target: Target, alpha: float, same_machine: bool
+) -> dict[str, Verdict]:
     names = sorted({n for run in base_runs + cur_runs for n in run})
     base = {n: handler_stats([run.get(n, []) for run in base_runs]) for n in names}
     cur = {n: handler_stats([run.get(n, []) for run in cur_runs]) for n in names}
-    results = compare_target(target, base, cur)
-    decide(results, alpha)
+    results = compare_target(target, base, cur, same_machine=same_machine)
+    decide(results, alpha, same_machine=same_machine)
     return {r.name: r.verdict for r in results}
 
 
@@ -131,11 +133,13 @@ def evaluate(args: argparse.Namespace) -> None:
                 for _ in range(args.draws):
                     bi, ci = _draw(rng, mode, rounds, n)
                     base_runs = [runs["unchanged"][i] for i in bi]
-                    v = _verdicts(base_runs, [runs["unchanged"][i] for i in ci], target, args.alpha)
+                    unchanged = [runs["unchanged"][i] for i in ci]
+                    v = _verdicts(base_runs, unchanged, target, args.alpha, mode == "against")
                     alarms += any(x.fails for x in v.values())
                     for label in variants:
                         handler = label.split("|")[0]
-                        v = _verdicts(base_runs, [runs[label][i] for i in ci], target, args.alpha)
+                        slowed = [runs[label][i] for i in ci]
+                        v = _verdicts(base_runs, slowed, target, args.alpha, mode == "against")
                         detected[label] += v.get(handler) == Verdict.REGRESSED
                         innocent += any(x.fails for h, x in v.items() if h != handler)
                 rows.append(
@@ -193,10 +197,20 @@ def real(args: argparse.Namespace) -> None:
             flagged = sorted(
                 h["name"] for h in rep.get("handlers", []) if h["verdict"] == "regressed"
             )
-            rows.append([k + 1, label, code, ", ".join(flagged) or "—"])
+            mine = next((h for h in rep.get("handlers", []) if h["name"] == args.handler), {})
+            evidence = (
+                f"{mine.get('verdict')} {mine.get('delta_pct') or 0:+.0f}%: {mine.get('note')}"
+            )
+            rows.append([k + 1, label, code, ", ".join(flagged) or "—", evidence])
             print(f"check {k + 1} {label}: exit {code}, regressed: {flagged}", file=sys.stderr)
     print(f"busy wait {micros} µs in {func} (+{args.pct}% of the baseline p95 of {args.handler})")
-    print(tabulate(rows, headers=["check", "code", "exit", "regressed"], disable_numparse=True))
+    print(
+        tabulate(
+            rows,
+            headers=["check", "code", "exit", "regressed", f"evidence for {args.handler}"],
+            disable_numparse=True,
+        )
+    )
     same_alarms = sum(1 for r in rows if r[1] == "unchanged" and r[2] != 0)
     caught = sum(1 for r in rows if r[1] != "unchanged" and r[2] == 1 and r[3] == args.handler)
     print(

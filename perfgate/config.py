@@ -23,10 +23,10 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 CONFIG_FILE = "perfgate.toml"
 DEFAULT_RUNS = 10
-DEFAULT_THRESHOLD_PCT = 15.0  # committed-baseline mode: must exceed drift between sessions
+DEFAULT_THRESHOLD_PCT = 12.0  # committed-baseline mode: must exceed drift between sessions
 DEFAULT_AB_THRESHOLD_PCT = 10.0  # --against mode: both sides measured together, drift cancels
 DEFAULT_MIN_SAMPLES = 59  # below this a distribution-free 95% interval for p95 does not exist
-DEFAULT_ALPHA = 0.05
+DEFAULT_ALPHA = 0.01
 
 
 def parse_percent(value: Any, what: str = "threshold") -> float:

@@ -27,7 +27,7 @@ def test_smallest_valid_file(tmp_path):
     assert (t.name, t.package, t.run) == ("ledger", ".", "^TestPerfLedger$")
     assert t.baseline_path == "baselines/ledger.json"
     assert t.runs >= 5 and t.threshold is None
-    assert t.threshold_for("GET /x") == 15.0  # committed-baseline default
+    assert t.threshold_for("GET /x") == 12.0  # committed-baseline default
     assert t.threshold_for("GET /x", same_machine=True) == 10.0  # A/B default
     assert config.release_branches == ["release/*", "release-*"]
     assert root == tmp_path.resolve()
