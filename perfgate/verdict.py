@@ -15,6 +15,7 @@ a baseline handler that was not measured is ``missing``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from perfgate.config import Target
@@ -22,7 +23,12 @@ from perfgate.render import format_ns
 from perfgate.report import HandlerResult, HandlerStats, Verdict
 from perfgate.stats import holm, mann_whitney_greater, median
 
-MIN_RUNS_FOR_TEST = 3
+
+def best_possible_p(base_runs: int, current_runs: int, judged: int) -> float:
+    """The smallest Holm-adjusted p-value these run counts allow at all: complete separation
+    (1 / C(m+n, m)) times the number of handlers judged. At or above alpha, no handler can
+    regress or improve, whatever it measured."""
+    return min(1.0, judged / math.comb(base_runs + current_runs, base_runs))
 
 
 def compare_target(
@@ -105,7 +111,8 @@ def decide(
         )
         significant = p_adj < alpha
         runs = _runs_note(r.baseline, r.current)
-        few_runs = min(len(r.baseline.run_p95_ns), len(r.current.run_p95_ns)) < MIN_RUNS_FOR_TEST
+        best = best_possible_p(len(r.baseline.run_p95_ns), len(r.current.run_p95_ns), len(judged))
+        few_runs = best >= alpha
         if beyond and typical_run_beyond and significant:
             r.verdict = Verdict.REGRESSED if r.delta_pct > 0 else Verdict.IMPROVED
             r.note = f"{runs}; p={p_adj:.2g}"
@@ -117,7 +124,11 @@ def decide(
         elif beyond:
             r.note = f"within run-to-run noise ({runs}; p={p_adj:.2g} ≥ {alpha:g})"
             if few_runs:
-                r.note += f"; too few runs to tell (need ≥{MIN_RUNS_FOR_TEST} a side)"
+                r.note += (
+                    f"; too few runs to tell: {len(r.baseline.run_p95_ns)} vs "
+                    f"{len(r.current.run_p95_ns)} runs cannot reach p < {alpha:g} for "
+                    f"{len(judged)} handlers (use --runs 10)"
+                )
         else:
             r.note = f"within ±{r.threshold_pct:g}%"
     if not same_machine and machine_shift == "inconclusive":
