@@ -143,7 +143,8 @@ def report(traces: tuple[str, ...], as_json: bool, reader: str) -> None:
     "--threshold",
     callback=_percent,
     metavar="PCT",
-    help='Fail only when p95 rose by more than this, e.g. "15%" (overrides the config).',
+    help='Fail only when p95 rose by more than this, e.g. "15%" '
+    "(overrides the config; default 12%, 10% with --against).",
 )
 @click.option("--json-out", type=click.Path(dir_okay=False), help="Write the JSON report here.")
 @click.option("--markdown-out", type=click.Path(dir_okay=False), help="Write Markdown here.")

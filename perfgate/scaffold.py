@@ -91,7 +91,7 @@ def _config_text(tests: list[tuple[str, str]]) -> str:
             f'package = "{package}"',
             f'run = "^{test}$"',
             "# runs = 10          # go test processes per check",
-            '# threshold = "15%"  # fail only above this p95 rise (and beyond noise)',
+            '# threshold = "12%"  # fail only above this p95 rise (and beyond noise)',
             "",
         ]
     return "\n".join(lines)
