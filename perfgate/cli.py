@@ -83,7 +83,7 @@ target_option = click.option(
 runs_option = click.option(
     "--runs",
     type=click.IntRange(1, 1000),
-    help="Separate go test processes per target (overrides the config; default 10).",
+    help="Separate go test processes per target (overrides the config; default 15).",
 )
 
 

@@ -22,11 +22,11 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 CONFIG_FILE = "perfgate.toml"
-DEFAULT_RUNS = 10
+DEFAULT_RUNS = 15
 DEFAULT_THRESHOLD_PCT = 12.0  # committed-baseline mode: must exceed drift between sessions
 DEFAULT_AB_THRESHOLD_PCT = 10.0  # --against mode: both sides measured together, drift cancels
 DEFAULT_MIN_SAMPLES = 59  # below this a distribution-free 95% interval for p95 does not exist
-DEFAULT_ALPHA = 0.01
+DEFAULT_ALPHA = 0.001
 
 
 def parse_percent(value: Any, what: str = "threshold") -> float:

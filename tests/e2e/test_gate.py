@@ -27,7 +27,7 @@ def measured(tmp_path_factory) -> Path:
 def test_baseline_file_has_every_handler_with_runs_and_sketch(measured):
     data = json.loads((measured / "baselines" / "example_service.json").read_text())
     assert data["schema_version"] == 1 and data["target"] == "example_service"
-    assert data["meta"]["runs"] == 10 and data["meta"]["go_version"].startswith("go1.")
+    assert data["meta"]["runs"] == 15 and data["meta"]["go_version"].startswith("go1.")
     assert set(data["handlers"]) == {
         "GET /healthz",
         "GET /orders/{id}",
@@ -35,8 +35,8 @@ def test_baseline_file_has_every_handler_with_runs_and_sketch(measured):
         "POST /checkout",
     }
     for h in data["handlers"].values():
-        assert h["count"] == 6000
-        assert len(h["run_p95_ns"]) == 10
+        assert h["count"] == 9000
+        assert len(h["run_p95_ns"]) == 15
         assert len(h["sketch_ns"]) == 101
         assert h["p50_ns"] <= h["p95_ns"] <= h["p99_ns"] <= h["max_ns"]
 
@@ -51,7 +51,7 @@ def test_unchanged_code_passes(measured, tmp_path):
     assert len(data["handlers"]) == 4
     assert all(h["current"]["count"] >= 200 for h in data["handlers"])
     assert "| GET /products" in md.read_text()
-    assert "run 10/10" in r.err  # progress on stderr
+    assert "run 15/15" in r.err  # progress on stderr
 
 
 def test_one_handler_a_third_slower_fails_on_that_handler_alone(measured, tmp_path):
