@@ -119,7 +119,7 @@ def decide(
         elif beyond and not typical_run_beyond and r.run_delta_pct is not None:
             r.note = (
                 f"within run-to-run noise: the median run moved {r.run_delta_pct:+.0f}% "
-                f"({runs}); a few slow runs inflate the pooled p95"
+                f"({runs}); a few outlying runs move the pooled p95"
             )
         elif beyond:
             r.note = f"within run-to-run noise ({runs}; p={p_adj:.2g} ≥ {alpha:g})"
