@@ -146,6 +146,7 @@ class Config(BaseModel):
     release_branches: list[str] = Field(default_factory=lambda: ["release/*", "release-*"])
     alpha: float = Field(default=DEFAULT_ALPHA, gt=0, lt=0.5)
     machine_shift: Literal["inconclusive", "ignore"] = "inconclusive"
+    retries: int = Field(default=1, ge=0, le=5)  # re-measure when handlers were inconclusive
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:

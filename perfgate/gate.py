@@ -25,7 +25,7 @@ from perfgate.config import Config, Target
 from perfgate.errors import PerfgateError
 from perfgate.explain import annotate
 from perfgate.measure import Measurement, Progress, Subject, measure, scratch_dir
-from perfgate.report import HandlerResult, Report, TargetInfo
+from perfgate.report import HandlerResult, Report, TargetInfo, Verdict
 from perfgate.stats import sketch
 from perfgate.toolchain import Go, machine
 from perfgate.verdict import common_shift_warning, compare_target, decide
@@ -141,6 +141,37 @@ def run_check(
                 hint="run 'perfgate baseline update' to measure it, then commit it",
             )
     here = machine(go, env)
+    attempts = 1 + config.retries
+    for attempt in range(1, attempts + 1):
+        checked = _check_once(config, root, targets, baselines, go, env, here, progress)
+        inconclusive = [
+            h.name for h in checked.report.handlers if h.verdict == Verdict.INCONCLUSIVE
+        ]
+        if not inconclusive or attempt == attempts:
+            break
+        if progress:
+            progress(
+                f"{len(inconclusive)} handlers moved only with all the others (a disturbed "
+                f"machine?): measuring again ({attempt + 1}/{attempts})"
+            )
+    if attempt > 1:
+        checked.report.warnings.append(
+            f"measured {attempt} times: the earlier measurement(s) moved every handler alike"
+        )
+    return checked
+
+
+def _check_once(
+    config: Config,
+    root: Path,
+    targets: Sequence[Target],
+    baselines: Mapping[str, Baseline],
+    go: Go,
+    env: Mapping[str, str],
+    here: Machine,
+    progress: Progress | None,
+) -> Checked:
+    """One measurement of every target, compared with the baselines and explained."""
     report = Report(perfgate_version=__version__, created=now_iso())
     report.commit = git_provenance(root)[0] or None
     compared: list[tuple[list[HandlerResult], Baseline, dict[str, BaselineHandler]]] = []
