@@ -57,7 +57,7 @@ def test_the_baseline_stores_each_handlers_breakdown(measured):
         "region price",
         "region store",
     }
-    assert checkout["count"] == 6000 and 300 <= checkout["window_count"] <= 900
+    assert checkout["count"] == 9000 and 450 <= checkout["window_count"] <= 1350
     assert checkout["window_from_ns"] <= data["handlers"]["POST /checkout"]["p95_ns"]
     assert checkout["window_to_ns"] >= data["handlers"]["POST /checkout"]["p95_ns"]
 
