@@ -152,7 +152,7 @@ def evaluate(args: argparse.Namespace) -> None:
         + [k.replace("|", " ") for k in variants]
         + ["innocent flagged"]
     )
-    print(tabulate(rows, headers=headers, disable_numparse=True))
+    print(tabulate(rows, headers=headers, disable_numparse=True, tablefmt=args.tablefmt))
 
 
 def _cli(root: Path, *args: str) -> tuple[int, dict]:
@@ -236,6 +236,7 @@ def main() -> None:
     e.add_argument("--alpha", type=float, default=0.05)
     e.add_argument("--draws", type=int, default=100)
     e.add_argument("--seed", type=int, default=1)
+    e.add_argument("--tablefmt", default="simple", help="tabulate format, e.g. github")
     r = sub.add_parser("real", help="real perfgate runs: baseline update, then checks")
     r.add_argument("--checks", type=int, default=5)
     r.add_argument("--handler", default="POST /checkout")
