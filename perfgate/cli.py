@@ -16,6 +16,7 @@ import click
 from perfgate import __version__
 from perfgate.config import Config, Target, load_config, parse_percent
 from perfgate.errors import EXIT_PASS, EXIT_REGRESSION, EXIT_USAGE, PerfgateError
+from perfgate.github.cli import comment_options
 
 
 class PerfgateGroup(click.Group):
@@ -153,17 +154,7 @@ def report(traces: tuple[str, ...], as_json: bool, reader: str) -> None:
     type=click.Path(dir_okay=False),
     help="Write a self-contained HTML report here (distributions, contributors).",
 )
-@click.option(
-    "--comment/--no-comment",
-    default=None,
-    help="Post/update the pull-request comment (default: on in a pull_request workflow).",
-)
-@click.option("--dry-run", is_flag=True, help="Print the comment body instead of posting it.")
-@click.option(
-    "--comment-key",
-    metavar="KEY",
-    help="Keep one comment per KEY on the PR (default: derived from the target names).",
-)
+@comment_options
 @click.option(
     "--against",
     "against",

@@ -163,21 +163,37 @@ def comment_command(
     _warn(warnings, ctx.in_actions)
 
 
+def comment_options(command: F) -> F:
+    """The PR-comment options shared by ``check`` and ``merge``: one definition, one wording."""
+    for option in reversed(
+        [
+            click.option(
+                "--comment/--no-comment",
+                default=None,
+                help="Post/update the pull-request comment (default: on in a pull_request "
+                "workflow).",
+            ),
+            click.option(
+                "--dry-run", is_flag=True, help="Print the comment body instead of posting it."
+            ),
+            click.option(
+                "--comment-key",
+                metavar="KEY",
+                help="Keep one comment per KEY on the PR (default: derived from the target names).",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
 @click.command("merge")
 @click.argument(
     "reports", nargs=-1, required=True, metavar="REPORT.json...", type=click.Path(dir_okay=False)
 )
 @click.option("--json-out", type=click.Path(dir_okay=False), help="Write the merged JSON here.")
 @click.option("--markdown-out", type=click.Path(dir_okay=False), help="Write Markdown here.")
-@click.option(
-    "--comment/--no-comment",
-    default=None,
-    help="Post/update the pull-request comment (default: on in a pull_request workflow).",
-)
-@click.option("--dry-run", is_flag=True, help="Print the comment body instead of posting it.")
-@click.option(
-    "--comment-key", metavar="KEY", help="Name of the comment (default: from the target names)."
-)
+@comment_options
 @_user_errors
 def merge_command(
     reports: tuple[str, ...],
