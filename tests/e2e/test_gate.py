@@ -110,43 +110,43 @@ def test_compile_error_shows_gos_output(tmp_path):
     assert_exit2(perfgate("check", cwd=root), "could not build", "undefined: undefinedThing")
 
 
-def test_failing_test_shows_its_output(tmp_path):
+def with_perf_test(tmp_path: Path, name: str, go_source: str) -> Path:
+    """A module copy whose only target runs ``name``, added to example_service as Go source."""
     root = copy_module(tmp_path)
-    test = root / "example_service" / "zz_fail_test.go"
-    test.write_text(
-        'package main\n\nimport "testing"\n\n'
-        'func TestPerfBroken(t *testing.T) { t.Fatal("perf fixture is broken") }\n'
-    )
+    (root / "example_service" / "zz_extra_test.go").write_text(go_source)
     (root / "perfgate.toml").write_text(
-        '[[targets]]\nname = "example_service"\npackage = "./example_service"\n'
-        'run = "^TestPerfBroken$"\n'
+        f'[[targets]]\nname = "example_service"\npackage = "./example_service"\nrun = "^{name}$"\n'
+    )
+    return root
+
+
+def test_failing_test_shows_its_output(tmp_path):
+    root = with_perf_test(
+        tmp_path,
+        "TestPerfBroken",
+        'package main\n\nimport "testing"\n\n'
+        'func TestPerfBroken(t *testing.T) { t.Fatal("perf fixture is broken") }\n',
     )
     assert_exit2(perfgate("check", cwd=root), "perf test failed", "perf fixture is broken")
 
 
 def test_no_traced_tasks_says_how_to_annotate(tmp_path):
-    root = copy_module(tmp_path)
-    test = root / "example_service" / "zz_notask_test.go"
-    test.write_text('package main\n\nimport "testing"\n\nfunc TestPerfNothing(t *testing.T) {}\n')
-    (root / "perfgate.toml").write_text(
-        '[[targets]]\nname = "example_service"\npackage = "./example_service"\n'
-        'run = "^TestPerfNothing$"\n'
+    root = with_perf_test(
+        tmp_path,
+        "TestPerfNothing",
+        'package main\n\nimport "testing"\n\nfunc TestPerfNothing(t *testing.T) {}\n',
     )
     assert_exit2(perfgate("check", cwd=root), "no completed runtime/trace tasks", "trace.NewTask")
 
 
 def test_crash_mid_trace_is_not_a_measurement(tmp_path):
-    root = copy_module(tmp_path)
-    test = root / "example_service" / "zz_crash_test.go"
-    test.write_text(
+    root = with_perf_test(
+        tmp_path,
+        "TestPerfCrash",
         'package main\n\nimport (\n\t"context"\n\t"os"\n\t"runtime/trace"\n\t"testing"\n)\n\n'
         "func TestPerfCrash(t *testing.T) {\n"
         '\t_, task := trace.NewTask(context.Background(), "GET /x")\n'
-        "\ttask.End()\n\tos.Exit(0)\n}\n"
-    )
-    (root / "perfgate.toml").write_text(
-        '[[targets]]\nname = "example_service"\npackage = "./example_service"\n'
-        'run = "^TestPerfCrash$"\n'
+        "\ttask.End()\n\tos.Exit(0)\n}\n",
     )
     assert_exit2(perfgate("check", cwd=root), "perf test failed")
 
