@@ -147,7 +147,8 @@ def run_check(
         inconclusive = [
             h.name for h in checked.report.handlers if h.verdict == Verdict.INCONCLUSIVE
         ]
-        if not inconclusive or attempt == attempts:
+        # A decided failure stands; only an all-inconclusive outcome is worth measuring again.
+        if not inconclusive or checked.report.verdict == "fail" or attempt == attempts:
             break
         if progress:
             progress(

@@ -138,9 +138,10 @@ def decide(
 def common_shift_pct(results: list[HandlerResult]) -> float | None:
     """The change most handlers share (median of their median-run p95 ratios), in percent.
 
-    None with fewer than three judged handlers, or when that shift is within half the smallest
-    threshold (the machines agree). One regressed handler among three or more does not move the
-    median, so a real single-handler regression never reads as a machine shift.
+    None with fewer than three judged handlers, when that shift is within half the smallest
+    threshold (the machines agree), or when fewer than three quarters of the handlers each moved
+    that way by more than half the threshold. One regressed handler among three or more does not
+    move the median, and two of four cannot pass for a machine.
     """
     judged = [r for r in results if r.p_value is not None and r.run_delta_pct is not None]
     if len(judged) < 3:
@@ -148,7 +149,15 @@ def common_shift_pct(results: list[HandlerResult]) -> float | None:
     shift = median([1 + (r.run_delta_pct or 0) / 100 for r in judged])
     smallest = min(r.threshold_pct or 0 for r in judged)
     pct = (shift - 1) * 100
-    return pct if abs(pct) > smallest / 2 else None
+    if abs(pct) <= smallest / 2:
+        return None
+    # A machine moves (nearly) every handler; two regressed handlers of four do not make one.
+    moved = sum(
+        1
+        for r in judged
+        if (r.run_delta_pct or 0) * pct > 0 and abs(r.run_delta_pct or 0) > smallest / 2
+    )
+    return pct if moved >= math.ceil(0.75 * len(judged)) else None
 
 
 def _discount_common_shift(judged: list[HandlerResult]) -> None:

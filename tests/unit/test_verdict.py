@@ -171,3 +171,14 @@ def test_one_regressed_handler_is_not_mistaken_for_a_machine_shift():
     cur["GET /1"] = runs(60 * 1.33, seed=40)
     out = judge(base, cur)
     assert out["GET /1"].verdict == Verdict.REGRESSED
+
+
+def test_two_regressed_handlers_of_four_are_not_a_machine_shift():
+    base = {f"GET /{i}": runs(50 + 10 * i, seed=i) for i in range(4)}
+    cur = {f"GET /{i}": runs(50 + 10 * i, seed=10 + i) for i in range(4)}
+    cur["GET /1"] = runs(60 * 1.5, seed=41)
+    cur["GET /2"] = runs(70 * 1.4, seed=42)
+    out = judge(base, cur)
+    assert out["GET /1"].verdict == Verdict.REGRESSED
+    assert out["GET /2"].verdict == Verdict.REGRESSED
+    assert common_shift_warning(list(out.values())) is None
