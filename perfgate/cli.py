@@ -15,7 +15,7 @@ import click
 
 from perfgate import __version__
 from perfgate.config import Config, Target, load_config, parse_percent
-from perfgate.errors import EXIT_PASS, EXIT_REGRESSION, EXIT_USAGE, PerfgateError
+from perfgate.errors import EXIT_PASS, EXIT_REGRESSION, PerfgateError
 from perfgate.github.cli import comment_options
 
 
@@ -330,4 +330,4 @@ _register_github_commands()
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
 
-__all__ = ["EXIT_USAGE", "main"]
+__all__ = ["main"]
