@@ -14,9 +14,10 @@ from typing import Any
 import click
 
 from perfgate import __version__
+from perfgate.baseline import write_output
 from perfgate.config import Config, Target, load_config, parse_percent
 from perfgate.errors import EXIT_PASS, EXIT_REGRESSION, PerfgateError
-from perfgate.github.cli import comment_options
+from perfgate.github.cli import comment_options, publish_and_warn
 
 
 class PerfgateGroup(click.Group):
@@ -58,13 +59,6 @@ def _targets(config: Config, names: tuple[str, ...], runs: int | None, threshold
 
     overrides = Overrides(runs=runs, threshold=threshold)
     return [overrides.apply(t) for t in config.select(list(names))]
-
-
-def _write(path: str | None, text: str) -> None:
-    if path:
-        from perfgate.baseline import write_atomically
-
-        write_atomically(Path(path), text)
 
 
 config_option = click.option(
@@ -200,12 +194,12 @@ def check(
         checked = run_check(config, root, targets, go, env, progress)
     result = checked.report
     click.echo(render_text(result), nl=False)
-    _write(json_out, result.to_json())
-    _write(markdown_out, render_markdown(result))
+    write_output(json_out, result.to_json())
+    write_output(markdown_out, render_markdown(result))
     if html_out:
         from perfgate.html_report import render_html
 
-        _write(html_out, render_html(result, checked.sides))
+        write_output(html_out, render_html(result, checked.sides))
     _publish(result, json_out, comment, dry_run, comment_key)
     sys.exit(EXIT_REGRESSION if result.verdict == "fail" else EXIT_PASS)
 
@@ -214,18 +208,7 @@ def _publish(
     result: Any, report_path: str | None, comment: bool | None, dry_run: bool, key: str | None
 ) -> None:
     """Hand the report to GitHub (comment, summary, outputs, annotations) when running there."""
-    from perfgate.github import publish
-
-    for warning in publish(
-        result,
-        report_path=report_path,
-        comment=comment,
-        dry_run=dry_run,
-        comment_key=key,
-        out=sys.stdout,
-        err=sys.stderr,
-    ):
-        click.echo(f"perfgate: warning: {warning}", err=True)
+    publish_and_warn(result, report_path, comment, dry_run, key)
 
 
 @main.group()

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import click
 
+from perfgate.baseline import write_output
 from perfgate.errors import EXIT_PASS, EXIT_REGRESSION, PerfgateError
 from perfgate.github.body import build_comment, derive_comment_key
 from perfgate.github.commands import annotation
@@ -26,7 +27,7 @@ from perfgate.github.context import load_context
 from perfgate.github.merge import merge_reports
 from perfgate.github.publish import CommentTarget, comment_info, post_comment, publish
 from perfgate.github.retry import RetryPolicy
-from perfgate.report import load_report
+from perfgate.report import Report, load_report
 
 F = TypeVar("F", bound=Callable[..., Any])
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
@@ -66,13 +67,21 @@ def _report_github_block(path: str) -> dict[str, Any]:
     return block if isinstance(block, dict) else {}
 
 
-def _write(path: str | None, text: str) -> None:
-    if not path:
-        return
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise PerfgateError(f"cannot write {path}: {exc.strerror or exc}") from None
+def publish_and_warn(
+    report: Report, report_path: str | None, comment: bool | None, dry_run: bool, key: str | None
+) -> None:
+    """Hand a report to GitHub (comment, summary, outputs, annotations) when running there, and
+    print what did not work as warnings: GitHub trouble never changes the exit code."""
+    for w in publish(
+        report,
+        report_path=report_path,
+        comment=comment,
+        dry_run=dry_run,
+        comment_key=key,
+        out=sys.stdout,
+        err=sys.stderr,
+    ):
+        click.echo(f"perfgate: warning: {w}", err=True)
 
 
 @click.command("comment")
@@ -212,17 +221,7 @@ def merge_command(
 
     merged = merge_reports([load_report(p) for p in reports], list(reports))
     click.echo(render_text(merged), nl=False)
-    _write(json_out, merged.to_json())
-    _write(markdown_out, render_markdown(merged))
-    warnings = publish(
-        merged,
-        report_path=json_out,
-        comment=comment,
-        dry_run=dry_run,
-        comment_key=comment_key,
-        out=sys.stdout,
-        err=sys.stderr,
-    )
-    for w in warnings:
-        click.echo(f"perfgate: warning: {w}", err=True)
+    write_output(json_out, merged.to_json())
+    write_output(markdown_out, render_markdown(merged))
+    publish_and_warn(merged, json_out, comment, dry_run, comment_key)
     click.get_current_context().exit(EXIT_REGRESSION if merged.verdict == "fail" else EXIT_PASS)
