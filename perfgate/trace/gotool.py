@@ -20,6 +20,7 @@ from perfgate.trace import dump
 from perfgate.trace.errors import TraceError
 from perfgate.trace.header import open_trace, read_version
 from perfgate.trace.model import TraceData
+from perfgate.trace.states import GoroutineStates
 
 _GOVERSION = re.compile(r"go1\.(\d+)")
 
@@ -58,8 +59,11 @@ def go_minor(go: str) -> int:
     return int(m.group(1))
 
 
-def read_with_go(path: str, go: str | os.PathLike[str] | None = None) -> TraceData:
-    """Read ``path`` through ``go tool trace``. Raises TraceError."""
+def read_with_go(
+    path: str, go: str | os.PathLike[str] | None = None, states: bool = False
+) -> TraceData:
+    """Read ``path`` through ``go tool trace``. Raises TraceError. ``states``: also track
+    goroutine states from the dump's state transitions (``TraceData.states``)."""
     f, size = open_trace(path)
     with f:
         version = read_version(f, path, size)
@@ -80,6 +84,7 @@ def read_with_go(path: str, go: str | os.PathLike[str] | None = None) -> TraceDa
     data = TraceData(path=path, version=f"1.{version}", size=size, reader="go")
     data.notes.append(f"read with `go tool trace {flag}` (go1.{minor}), not the native reader")
     asm = ann.Assembler()
+    gstates = GoroutineStates() if states else None
     pending: list[dump.DumpEvent] = []
     syncs = 0
     with tempfile.TemporaryFile() as err:
@@ -98,11 +103,15 @@ def read_with_go(path: str, go: str | os.PathLike[str] | None = None) -> TraceDa
         try:
             # Events are kept per generation and handed over at the next Sync: what follows
             # the last Sync before an error is a generation Go could not finish.
-            for ev in dump.parse_lines(proc.stdout):
+            for ev in dump.parse_lines(proc.stdout, states):
                 if ev.kind == "Sync":
                     syncs += 1
                     for p in pending:
-                        dump.feed(asm, p)
+                        if p.kind in dump.STATE_KINDS:
+                            assert gstates is not None
+                            dump.feed_states(gstates, p)
+                        else:
+                            dump.feed(asm, p)
                     pending.clear()
                 else:
                     pending.append(ev)
@@ -136,4 +145,5 @@ def read_with_go(path: str, go: str | os.PathLike[str] | None = None) -> TraceDa
     data.tasks = asm.tasks
     data.regions = asm.regions
     data.logs = asm.logs
+    data.states = gstates
     return data

@@ -8,6 +8,10 @@ anything.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from perfgate.trace.states import GoroutineStates
 
 NO_TASK = 0  # runtime/trace's "background" task id
 NO_PARENT = 2**64 - 1  # how the wire format says "no parent task"
@@ -94,6 +98,8 @@ class TraceData:
     generations: int = 0
     reader: str = "native"
     notes: list[str] = field(default_factory=list)
+    states: GoroutineStates | None = None  # read with states=True: every goroutine's states
+    _task_goroutines: dict[int, set[int]] | None = field(default=None, repr=False)
 
     @property
     def complete_tasks(self) -> list[Task]:
@@ -102,3 +108,32 @@ class TraceData:
     @property
     def incomplete_tasks(self) -> int:
         return sum(1 for t in self.tasks if not t.complete)
+
+    def task_goroutines(self, task_id: int) -> set[int]:
+        """The goroutines that belong to a task, by Go's rule (``internal/trace/summary.go``):
+        those that began or ended it, or opened a region or wrote a log in it."""
+        index = self._task_goroutines
+        if index is None:
+            index = {}
+            for t in self.tasks:
+                mine = index.setdefault(t.id, set())
+                for g in (t.begin_goroutine, t.end_goroutine):
+                    if g is not None:
+                        mine.add(g)
+            for item in (*self.regions, *self.logs):
+                if item.goroutine is not None:
+                    index.setdefault(item.task_id, set()).add(item.goroutine)
+            self._task_goroutines = index
+        return index.get(task_id, set())
+
+    def task_breakdown(self, task: Task) -> dict[str, int]:
+        """How the task's goroutines spent its span: ns per runtime state (see
+        :meth:`GoroutineStates.task_breakdown`). Needs a complete task and a trace read with
+        ``states=True``."""
+        if self.states is None:
+            raise ValueError("the trace was read without states=True")
+        if task.begin_ns is None or task.end_ns is None:
+            raise ValueError(f"task {task.id} is incomplete")
+        return self.states.task_breakdown(
+            task.begin_ns, task.end_ns, sorted(self.task_goroutines(task.id))
+        )

@@ -26,6 +26,7 @@ from perfgate.trace.scan import (
     scan_c,
     scan_generation,
 )
+from perfgate.trace.states import GoroutineStates
 from perfgate.trace.timing import last_time, nudge_all, sync_time
 
 _first = itemgetter(0)
@@ -80,9 +81,10 @@ def _strings(batches: list[Batch]) -> _Strings:
     return table
 
 
-def read_native(path: str) -> TraceData:
+def read_native(path: str, states: bool = False) -> TraceData:
     """Read ``path`` with the native reader. Raises TraceError (``UnsupportedVersion`` for a
-    version newer than known)."""
+    version newer than known). ``states``: also track every goroutine's state
+    (``TraceData.states``; slower, see :mod:`perfgate.trace.states`)."""
     f, size = open_trace(path)
     with f:
         version = read_version(f, path, size)
@@ -96,6 +98,7 @@ def read_native(path: str) -> TraceData:
         data = TraceData(path=path, version=wire.version_name(version), size=size)
         data.bytes_read = wire.HEADER_SIZE
         asm = Assembler()
+        gstates = GoroutineStates() if states else None
         carry: dict[int, int] = {}  # M -> goroutine running at the end of the last generation
         fast = accelerated()
         last = 0
@@ -106,17 +109,23 @@ def read_native(path: str) -> TraceData:
                 samples = cpu_sample_times(gen.cpu_samples, freq) if gen.cpu_samples else []
                 sync = sync_time(int(float(gen.min_time) * freq), last, version >= 25)
                 if fast:
-                    evs = scan_c(gen.events, version, freq, samples, sync, carry)
+                    evs = scan_c(gen.events, version, freq, samples, sync, carry, states)
                     gen.events.clear()  # free the batch bytes before the objects are built
-                    _pair(_columns(evs), strings, asm)
+                    events: Iterable[UserEvent] = _columns(evs)
+                    if gstates is not None:
+                        events = _split(events, gstates, strings)
+                    _pair(events, strings, asm)
                     last, bindings, setters = evs.last_time, evs.syscall_bindings, evs.last_setter
                     del evs
                 else:
-                    scan = scan_generation(gen.events, version, freq)
+                    scan = scan_generation(gen.events, version, freq, states)
                     if samples:
                         scan.extra = sorted(scan.extra + samples)
                     nudge_all(scan, sync)
-                    _pair(_tuples(scan, carry), strings, asm)
+                    events = _tuples(scan, carry)
+                    if gstates is not None:
+                        events = _split(events, gstates, strings)
+                    _pair(events, strings, asm)
                     last = last_time(scan, sync)
                     bindings, setters = scan.syscall_bindings, scan.last_setter
                     del scan
@@ -141,7 +150,31 @@ def read_native(path: str) -> TraceData:
     data.tasks = asm.tasks
     data.regions = asm.regions
     data.logs = asm.logs
+    data.states = gstates
     return data
+
+
+_USER = frozenset(wire.USER_EVENTS)
+
+
+def _split(
+    events: Iterable[UserEvent], gstates: GoroutineStates, strings: _Strings
+) -> Iterator[UserEvent]:
+    """Hand the goroutine-state events to ``gstates`` and pass the user events on."""
+    feed = gstates.wire_event
+    user = _USER
+
+    def string(sid: int) -> str:
+        v = strings.get(sid)
+        if v is None:
+            raise Corrupt(f"a scheduler event refers to unknown string id {sid}")
+        return v
+
+    for ev in events:
+        if ev[1] in user:
+            yield ev
+        else:
+            feed(ev[0], ev[1], ev[2], ev[3], ev[5], string)
 
 
 def _tuples(scan: GenerationScan, carry: dict[int, int]) -> Iterator[UserEvent]:

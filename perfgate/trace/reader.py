@@ -17,6 +17,7 @@ def read_trace(
     path: str | os.PathLike[str],
     reader: Reader = "auto",
     go: str | None = None,
+    states: bool = False,
 ) -> TraceData:
     """Read the user tasks, regions and logs of a Go execution trace (Go 1.22+).
 
@@ -25,16 +26,18 @@ def read_trace(
     falls back to ``go tool trace`` for a trace version newer than the native reader knows when
     a toolchain that can read it is available. Raises :class:`TraceError` for anything wrong
     with the file; a trace that is merely cut off comes back with ``truncated=True``.
+    ``states=True`` also tracks every goroutine's scheduler state (``TraceData.states``, see
+    :mod:`perfgate.trace.states`), at some cost in speed.
     """
     p = os.fspath(path)
     if reader == "native":
-        return read_native(p)
+        return read_native(p, states)
     if reader == "go":
-        return read_with_go(p, go)
+        return read_with_go(p, go, states)
     if reader != "auto":
         raise TraceError(f"unknown trace reader {reader!r}", hint="Use auto, native or go.")
     try:
-        return read_native(p)
+        return read_native(p, states)
     except UnsupportedVersion as e:
         binary = find_go(go)
         try:
@@ -47,6 +50,6 @@ def read_trace(
                 hint=f"Install Go 1.{e.version}+ and pass go=... or set PERFGATE_GO, "
                 "or upgrade perfgate.",
             ) from None
-        data = read_with_go(p, binary)
+        data = read_with_go(p, binary, states)
         data.notes.insert(0, f"Go 1.{e.version} trace is newer than the native reader knows")
         return data

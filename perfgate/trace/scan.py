@@ -55,6 +55,10 @@ _STATUS = (wire.EV_GO_STATUS, wire.EV_GO_STATUS_STACK)
 _SWITCHES = (wire.EV_GO_SWITCH, wire.EV_GO_SWITCH_DESTROY)
 _USER_SET = frozenset(USER_TYPES)
 _INTERESTING = frozenset((*USER_TYPES, *_SETTERS, *_STATUS))
+# With goroutine states: every state event is kept too; those that set nothing are kept like
+# user events (the setters and statuses are kept and still do their job).
+_STATE_SET = frozenset(wire.STATE_EVENTS)
+_KEPT_PLAIN = frozenset((*USER_TYPES, *(_STATE_SET - set(_SETTERS) - set(_STATUS))))
 
 
 class _Varints(dict):  # type: ignore[type-arg]
@@ -98,27 +102,29 @@ def _alternatives(by_arity: dict[int, list[int]]) -> bytes:
     return b"|".join(_class(by_arity[n]) + _V * n for n in order)
 
 
-def _event_pattern(version: int) -> re.Pattern[bytes]:
+def _event_pattern(version: int, states: bool) -> re.Pattern[bytes]:
     """One match per event: group 1 is its time delta, group 2 the whole event if it is one we
     decode. A byte that starts no valid event matches alone, with both groups empty."""
     args = wire.event_args(version)
     boring: dict[int, list[int]] = {}
     wanted: dict[int, list[int]] = {}
+    interesting = _INTERESTING | _STATE_SET if states else _INTERESTING
     for typ, n in args.items():
-        (wanted if typ in _INTERESTING else boring).setdefault(n, []).append(typ)
+        (wanted if typ in interesting else boring).setdefault(n, []).append(typ)
     head = b"(?=" + _class(list(args)) + b"(" + _V + b"))"
     body = b"(?:" + _alternatives(boring) + b"|(" + _alternatives(wanted) + b"))"
     return re.compile(head + body + rb"|[\x00-\xff]")
 
 
-_PATTERNS: dict[int, re.Pattern[bytes]] = {}
+_PATTERNS: dict[tuple[int, bool], re.Pattern[bytes]] = {}
 
 
-def event_pattern(version: int) -> re.Pattern[bytes]:
-    """The tokenising pattern for event batches of a trace with header version ``version``."""
-    pat = _PATTERNS.get(version)
+def event_pattern(version: int, states: bool = False) -> re.Pattern[bytes]:
+    """The tokenising pattern for event batches of a trace with header version ``version``
+    (``states``: also decode the goroutine-state events)."""
+    pat = _PATTERNS.get((version, states))
     if pat is None:
-        pat = _PATTERNS[version] = _event_pattern(version)
+        pat = _PATTERNS[version, states] = _event_pattern(version, states)
     return pat
 
 
@@ -227,26 +233,34 @@ def _whole_unit(freq: float) -> int:
     return int(freq) if freq.is_integer() and 0 < freq < (1 << 20) else 0
 
 
-def _tables(version: int) -> tuple[bytes, bytes]:
-    """The 256-entry argument-count and event-kind tables the C scanner works from."""
-    tables = _TABLES.get(version)
+def _tables(version: int, states: bool) -> tuple[bytes, bytes, bytes]:
+    """The 256-entry argument-count, event-kind and keep tables the C scanner works from."""
+    tables = _TABLES.get((version, states))
     if tables is None:
+        args = wire.event_args(version)
         argc = bytearray(256)
-        for typ, n in wire.event_args(version).items():
+        for typ, n in args.items():
             argc[typ] = n
         kinds = bytearray(256)
+        keep = bytearray(256)
+        if states:
+            for typ in wire.STATE_EVENTS:
+                if typ in args:
+                    kinds[typ] = _K_STATE
+                    keep[typ] = 1
         for typ in USER_TYPES:
             kinds[typ] = _K_USER
+            keep[typ] = 1
         for typ in _SETTERS:
             kinds[typ] = _K_SWITCH if typ in _SWITCHES else _K_SETTER
         for typ in _STATUS:
             kinds[typ] = _K_STATUS
-        tables = _TABLES[version] = (bytes(argc), bytes(kinds))
+        tables = _TABLES[version, states] = (bytes(argc), bytes(kinds), bytes(keep))
     return tables
 
 
-_K_USER, _K_SETTER, _K_SWITCH, _K_STATUS = 1, 2, 3, 4  # kind codes shared with _scan.c
-_TABLES: dict[int, tuple[bytes, bytes]] = {}
+_K_USER, _K_SETTER, _K_SWITCH, _K_STATUS, _K_STATE = 1, 2, 3, 4, 5  # shared with _scan.c
+_TABLES: dict[tuple[int, bool], tuple[bytes, bytes, bytes]] = {}
 _SYNC_LIMIT = 1 << 61  # times beyond this (ns, ~73 years) are garbage; keeps C's int64 safe
 
 
@@ -275,14 +289,16 @@ def scan_c(
     samples: list[int],
     sync: int,
     carry: dict[int, int],
+    states: bool = False,
 ) -> GenerationEvents:
     """scan_python, timing.nudge_all and timing.last_time in one call to the C extension.
 
     ``samples``: CPU-sample times (ns); ``sync``: the generation's Sync time (0: none);
-    ``carry``: M -> goroutine at the end of the previous generation. Raises :class:`Corrupt`.
+    ``carry``: M -> goroutine at the end of the previous generation; ``states``: return the
+    goroutine-state events too. Raises :class:`Corrupt`.
     """
     assert _scan is not None
-    argc, kinds = _tables(version)
+    argc, kinds, keep = _tables(version, states)
     if not 0 <= sync < _SYNC_LIMIT:
         raise Corrupt("timestamp out of range")
     try:
@@ -293,6 +309,7 @@ def scan_c(
         batches,
         argc,
         kinds,
+        keep,
         _whole_unit(freq),
         freq,
         wire.GO_STATUS_RUNNING,
@@ -318,11 +335,15 @@ def scan_c(
     )
 
 
-def scan_generation(batches: list[Batch], version: int, freq: float) -> GenerationScan:
+def scan_generation(
+    batches: list[Batch], version: int, freq: float, states: bool = False
+) -> GenerationScan:
     """Tokenise every event batch of a generation (batches in file order), in pure Python.
 
+    ``states``: keep the goroutine-state events too (in ``user``, like the user events).
     The fallback of :func:`scan_c`, which does this and timing.py's work in C."""
-    pat = event_pattern(version)
+    pat = event_pattern(version, states)
+    plain = _KEPT_PLAIN if states else _USER_SET
     fi = _whole_unit(freq)
     scan = GenerationScan(freq=freq, unit=fi or 1)
     unit = scan.unit
@@ -368,7 +389,7 @@ def scan_generation(batches: list[Batch], version: int, freq: float) -> Generati
         for k in hits:
             ev = toks[k][1]
             typ = ev[0]
-            if typ in _USER_SET:
+            if typ in plain or states:
                 if pending >= 0:
                     g = val[findvar(toks[pending][1], 1)[1]]
                     pending = -1
@@ -387,12 +408,14 @@ def scan_generation(batches: list[Batch], version: int, freq: float) -> Generati
                         start + k,
                         typ,
                         g,
-                        val[v[1]],
+                        val[v[1]] if len(v) > 1 else 0,
                         val[v[2]] if len(v) > 3 else 0,
-                        val[v[3]] if len(v) > 4 else 0,
+                        val[v[3]] if len(v) > 3 else 0,
                     )
                 )
-            elif typ in _STATUS:
+                if typ in plain:
+                    continue
+            if typ in _STATUS:
                 v = findvar(ev, 1)
                 gid, m2, status = val[v[1]], val[v[2]], val[v[3]]
                 if status == wire.GO_STATUS_RUNNING or (

@@ -132,11 +132,20 @@ def _other_first(own: array, lo_own: int, arr: array, lo: int) -> bool:
     Go's heap keeps the cursor it just advanced on top when the next event has the same time, so
     the thread whose last event before this time is the more recent one goes first.
     """
-    if lo_own == 0:
-        return True
-    if lo == 0:
-        return False
-    return arr[lo - 1] > own[lo_own - 1]
+    for _ in range(_MAX_TIES):
+        if lo_own == 0:
+            return True
+        if lo == 0:
+            return False
+        p_own, p_other = own[lo_own - 1], arr[lo - 1]
+        if p_own != p_other:
+            return p_other > p_own
+        # Both threads' previous events share a time too: the thread that went second then
+        # was the one just advanced, so it goes first now.
+        lo_own = bisect_left(own, p_own)
+        lo = bisect_left(arr, p_other)
+        own, arr, lo_own, lo = arr, own, lo, lo_own  # "other first then" == "own first now"
+    return False
 
 
 def last_time(scan: GenerationScan, sync: int) -> int:
