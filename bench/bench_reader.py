@@ -32,7 +32,7 @@ import json, resource, sys, time
 sys.path.insert(0, {root!r})
 from perfgate.trace import read_trace
 t = time.perf_counter()
-d = read_trace({path!r}, reader="native")
+d = read_trace({path!r}, reader="native", states={states!r})
 el = time.perf_counter() - t
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({{"seconds": el, "maxrss_mb": rss, "tasks": len(d.tasks),
@@ -84,9 +84,9 @@ def time_go(go: str, trace: Path) -> float:
     return time.perf_counter() - t
 
 
-def time_native(trace: Path) -> dict[str, float]:
+def time_native(trace: Path, states: bool = False) -> dict[str, float]:
     out = subprocess.run(
-        [sys.executable, "-c", _READ.format(root=str(ROOT), path=str(trace))],
+        [sys.executable, "-c", _READ.format(root=str(ROOT), path=str(trace), states=states)],
         capture_output=True,
         text=True,
         check=True,
@@ -113,6 +113,7 @@ def main() -> None:
     time_go(args.go, WARM)
     go_times = [time_go(args.go, trace) for _ in range(args.repeat)]
     runs = [time_native(trace) for _ in range(args.repeat)]
+    with_states = [time_native(trace, states=True) for _ in range(args.repeat)]
     go_best = min(go_times)
     native_best = min(r["seconds"] for r in runs)
     peak = max(r["maxrss_mb"] for r in runs)
@@ -125,6 +126,14 @@ def main() -> None:
     print(f"perfgate native reader:             best {native_best:.2f} s of {args.repeat}")
     ratio = go_best / native_best
     print(f"speed ratio: {ratio:.1f}x ({'meets' if ratio >= 10 else 'BELOW'} the 10x target)")
+    states_best = min(r["seconds"] for r in with_states)
+    states_ratio = go_best / states_best
+    print(f"perfgate native reader, states=True: best {states_best:.2f} s of {args.repeat}")
+    print(
+        f"speed ratio with goroutine states: {states_ratio:.1f}x "
+        f"({'meets' if states_ratio >= 5 else 'BELOW'} the 5x target); "
+        f"peak memory {max(r['maxrss_mb'] for r in with_states):.0f} MB"
+    )
     budget = 2 * size / 1e6 + 50
     print(
         f"perfgate peak memory (ru_maxrss): {peak:.0f} MB "

@@ -362,10 +362,41 @@ static int last_time(const Threads *ts, const I64Vec *extra, int64_t unit, int64
     return 0;
 }
 
-static int cmp_user(const void *pa, const void *pb) {
-    const User *a = pa, *b = pb;
+typedef struct {
+    int64_t time;
+    Py_ssize_t seq;
+} SortKey;
+
+static int cmp_key(const void *pa, const void *pb) {
+    const SortKey *a = pa, *b = pb;
     if (a->time != b->time) return (a->time > b->time) - (a->time < b->time);
     return (a->seq > b->seq) - (a->seq < b->seq); /* stable, like Python's sort */
+}
+
+/* Sort the events by time, stably: sort small keys, then move each event once (qsort on the
+ * events themselves would copy them around many times). users->v[i].seq == i on entry. */
+static int sort_users(UserVec *users) {
+    Py_ssize_t n = users->n;
+    SortKey *keys = PyMem_Malloc((size_t)n * sizeof(SortKey));
+    User *out = keys ? PyMem_Malloc((size_t)n * sizeof(User)) : NULL;
+    if (out == NULL) {
+        PyMem_Free(keys);
+        PyErr_NoMemory();
+        return -1;
+    }
+    int sorted = 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        keys[i].time = users->v[i].time;
+        keys[i].seq = i;
+        if (i && keys[i].time < keys[i - 1].time) sorted = 0;
+    }
+    if (!sorted) qsort(keys, (size_t)n, sizeof(SortKey), cmp_key);
+    for (Py_ssize_t i = 0; i < n; i++) out[i] = users->v[keys[i].seq];
+    PyMem_Free(keys);
+    PyMem_Free(users->v);
+    users->v = out;
+    users->cap = n;
+    return 0;
 }
 
 /* Look up m in a dict of int -> int; 1 and *out if found, 0 if not, -1 on error. */
@@ -386,6 +417,283 @@ static PyObject *column(const User *u, Py_ssize_t n, size_t off, size_t size) {
     char *dst = PyBytes_AS_STRING(b);
     for (Py_ssize_t i = 0; i < n; i++) memcpy(dst + i * size, (const char *)&u[i] + off, size);
     return b;
+}
+
+
+/* ---- goroutine states (states.py's GoroutineStates, for the C path) ------------------------
+ * The action of each event type (a 256-byte table built by states.py from wire.py): */
+enum {
+    A_NONE = 0,
+    A_CUR_RUNNING, A_CUR_RUNNABLE, A_CUR_SYSCALL, A_CUR_NOTEXIST, A_CUR_WAITING, /* current g */
+    A_NAMED_RUNNABLE, A_NAMED_RUNNING, A_NAMED_SYSCALL, A_NAMED_WAITING,        /* g = arg 1 */
+    A_STATUS,        /* GoStatus: g = arg 1, status = arg 3 */
+    A_SWITCH,        /* GoSwitch: named unblocked, current blocked, named started */
+    A_SWITCH_DESTROY,/* GoSwitchDestroy: the same with the current goroutine destroyed */
+    A_RANGE          /* GC / stop-the-world / assist: handed to Python as it is */
+};
+/* State codes (states.py): WAITING + i is "waiting for reason i". */
+enum { S_NOT_EXIST = 0, S_RUNNING = 1, S_RUNNABLE = 2, S_SYSCALL = 3, S_WAITING = 4 };
+
+typedef struct {
+    uint64_t g;
+    int64_t t;
+    Py_ssize_t order;
+    uint32_t code;
+} Change;
+
+typedef struct {
+    Change *v;
+    Py_ssize_t n, cap;
+} ChangeVec;
+
+static int change_push(ChangeVec *a, uint64_t g, int64_t t, uint32_t code) {
+    if (a->n == a->cap) {
+        Py_ssize_t cap = a->cap ? a->cap * 2 : 1024;
+        Change *v = PyMem_Realloc(a->v, (size_t)cap * sizeof(Change));
+        if (v == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        a->v = v;
+        a->cap = cap;
+    }
+    Change *c = &a->v[a->n];
+    c->g = g;
+    c->t = t;
+    c->order = a->n;
+    c->code = code;
+    a->n++;
+    return 0;
+}
+
+/* Reorder the changes so that each goroutine's are together, in their original order (a
+ * counting sort over goroutines numbered through an open-addressing hash table). */
+static int group_changes(ChangeVec *ch) {
+    Py_ssize_t n = ch->n, size = 64;
+    while (size < 2 * n) size *= 2;
+    uint64_t *keys = PyMem_Calloc((size_t)size, sizeof(uint64_t));
+    Py_ssize_t *slot_group = PyMem_Malloc((size_t)size * sizeof(Py_ssize_t));
+    uint8_t *used = PyMem_Calloc((size_t)size, 1);
+    Py_ssize_t *group = PyMem_Malloc((size_t)n * sizeof(Py_ssize_t));
+    Py_ssize_t *start = PyMem_Calloc((size_t)n + 1, sizeof(Py_ssize_t));
+    Change *out = PyMem_Malloc((size_t)n * sizeof(Change));
+    int rc = -1;
+    if (!keys || !slot_group || !used || !group || !start || !out) {
+        PyErr_NoMemory();
+        goto end;
+    }
+    Py_ssize_t groups = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint64_t g = ch->v[i].g;
+        size_t h = (size_t)((g * 0x9E3779B97F4A7C15ull) >> 20) & (size_t)(size - 1);
+        while (used[h] && keys[h] != g) h = (h + 1) & (size_t)(size - 1);
+        if (!used[h]) {
+            used[h] = 1;
+            keys[h] = g;
+            slot_group[h] = groups++;
+        }
+        group[i] = slot_group[h];
+        start[group[i] + 1]++;
+    }
+    for (Py_ssize_t k = 0; k < groups; k++) start[k + 1] += start[k];
+    for (Py_ssize_t i = 0; i < n; i++) out[start[group[i]]++] = ch->v[i];
+    PyMem_Free(ch->v);
+    ch->v = out;
+    ch->cap = n;
+    out = NULL;
+    rc = 0;
+end:
+    PyMem_Free(keys);
+    PyMem_Free(slot_group);
+    PyMem_Free(used);
+    PyMem_Free(group);
+    PyMem_Free(start);
+    PyMem_Free(out);
+    return rc;
+}
+
+/* The state code for "waiting for the reason with string id sid": sid_code[sid], else
+ * reason(sid) (which interns the string, raising for an unknown id), remembered in sid_code. */
+static int reason_code(PyObject *sid_code, PyObject *reason, uint64_t sid, uint32_t *out) {
+    PyObject *k = PyLong_FromUnsignedLongLong(sid);
+    if (k == NULL) return -1;
+    PyObject *v = PyDict_GetItemWithError(sid_code, k);
+    if (v == NULL) {
+        if (PyErr_Occurred()) {
+            Py_DECREF(k);
+            return -1;
+        }
+        v = PyObject_CallOneArg(reason, k);
+        if (v == NULL || PyDict_SetItem(sid_code, k, v) < 0) {
+            Py_XDECREF(v);
+            Py_DECREF(k);
+            return -1;
+        }
+        Py_DECREF(v); /* the dict holds it */
+    }
+    Py_DECREF(k);
+    unsigned long c = PyLong_AsUnsignedLong(v);
+    if (c == (unsigned long)-1 && PyErr_Occurred()) return -1;
+    *out = (uint32_t)c;
+    return 0;
+}
+
+/* Split the time-ordered events: user events stay in *users (compacted); state events become
+ * per-goroutine state changes (*changes_out: list of (g, times int64 bytes, codes uint32 bytes),
+ * with summary.go's rule that a change to the state a goroutine is already in is no change;
+ * last: g -> its last code, carried across generations) and range events tuples (*ranges_out:
+ * (time, type, goroutine or None, arg1)). */
+static int state_pass(UserVec *users, const uint8_t *kinds, const uint8_t *actions,
+                      PyObject *last, PyObject *sid_code, PyObject *reason,
+                      PyObject **changes_out, PyObject **ranges_out) {
+    ChangeVec ch = {0};
+    PyObject *changes = NULL, *ranges = PyList_New(0);
+    I64Vec tbuf = {0};
+    uint32_t *cbuf = NULL;
+    Py_ssize_t ccap = 0;
+    if (ranges == NULL) return -1;
+    Py_ssize_t kept = 0;
+    for (Py_ssize_t i = 0; i < users->n; i++) {
+        User *u = &users->v[i];
+        if (kinds[u->typ] == K_USER) {
+            users->v[kept++] = *u;
+            continue;
+        }
+        int act = actions[u->typ];
+        int64_t t = u->time;
+        uint32_t code;
+        switch (act) {
+        case A_CUR_RUNNING: case A_CUR_RUNNABLE: case A_CUR_SYSCALL: case A_CUR_NOTEXIST:
+            if (!u->has_g) break;
+            code = act == A_CUR_RUNNING ? S_RUNNING : act == A_CUR_RUNNABLE ? S_RUNNABLE
+                 : act == A_CUR_SYSCALL ? S_SYSCALL : S_NOT_EXIST;
+            if (change_push(&ch, u->g, t, code) < 0) goto fail;
+            break;
+        case A_CUR_WAITING:
+            if (!u->has_g) break;
+            if (reason_code(sid_code, reason, u->a1, &code) < 0) goto fail;
+            if (change_push(&ch, u->g, t, code) < 0) goto fail;
+            break;
+        case A_NAMED_RUNNABLE:
+            if (change_push(&ch, u->a1, t, S_RUNNABLE) < 0) goto fail;
+            break;
+        case A_NAMED_RUNNING:
+            if (change_push(&ch, u->a1, t, S_RUNNING) < 0) goto fail;
+            break;
+        case A_NAMED_SYSCALL:
+            if (change_push(&ch, u->a1, t, S_SYSCALL) < 0) goto fail;
+            break;
+        case A_NAMED_WAITING:
+            if (change_push(&ch, u->a1, t, S_WAITING) < 0) goto fail;
+            break;
+        case A_STATUS: {
+            /* tracev2.GoStatus: 1 runnable, 2 running, 3 syscall, 4 waiting. */
+            static const int map[5] = {-1, S_RUNNABLE, S_RUNNING, S_SYSCALL, S_WAITING};
+            if (u->a3 >= 1 && u->a3 <= 4 && change_push(&ch, u->a1, t, (uint32_t)map[u->a3]) < 0)
+                goto fail;
+            break;
+        }
+        case A_SWITCH: case A_SWITCH_DESTROY:
+            /* Go's reader yields three events at t, t+1, t+2. */
+            if (change_push(&ch, u->a1, t, S_RUNNABLE) < 0) goto fail;
+            if (u->has_g && change_push(&ch, u->g, t + 1,
+                                        act == A_SWITCH ? S_WAITING : S_NOT_EXIST) < 0)
+                goto fail;
+            if (change_push(&ch, u->a1, t + 2, S_RUNNING) < 0) goto fail;
+            break;
+        case A_RANGE: {
+            PyObject *g = u->has_g ? PyLong_FromUnsignedLongLong(u->g) : Py_NewRef(Py_None);
+            PyObject *tup = g ? Py_BuildValue("(LiNK)", (long long)t, (int)u->typ, g,
+                                              (unsigned long long)u->a1) : NULL;
+            if (tup == NULL || PyList_Append(ranges, tup) < 0) {
+                Py_XDECREF(tup);
+                goto fail;
+            }
+            Py_DECREF(tup);
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    users->n = kept;
+    if (ch.n && group_changes(&ch) < 0) goto fail;
+    changes = PyList_New(0);
+    if (changes == NULL) goto fail;
+    for (Py_ssize_t i = 0; i < ch.n;) {
+        Py_ssize_t j = i;
+        uint64_t g = ch.v[i].g;
+        while (j < ch.n && ch.v[j].g == g) j++;
+        PyObject *key = PyLong_FromUnsignedLongLong(g);
+        if (key == NULL) goto fail;
+        PyObject *lv = PyDict_GetItemWithError(last, key);
+        int64_t prev = -1;
+        if (lv != NULL) {
+            prev = (int64_t)PyLong_AsUnsignedLong(lv);
+            if (PyErr_Occurred()) {
+                Py_DECREF(key);
+                goto fail;
+            }
+        } else if (PyErr_Occurred()) {
+            Py_DECREF(key);
+            goto fail;
+        }
+        tbuf.n = 0;
+        if (vec_reserve(&tbuf, j - i) < 0) {
+            Py_DECREF(key);
+            goto fail;
+        }
+        if (ccap < j - i) {
+            uint32_t *nb = PyMem_Realloc(cbuf, (size_t)(j - i) * sizeof(uint32_t));
+            if (nb == NULL) {
+                PyErr_NoMemory();
+                Py_DECREF(key);
+                goto fail;
+            }
+            cbuf = nb;
+            ccap = j - i;
+        }
+        Py_ssize_t n = 0;
+        for (Py_ssize_t k = i; k < j; k++) {
+            int64_t c = ch.v[k].code;
+            if (prev == c || (prev >= S_WAITING && c >= S_WAITING)) continue;
+            tbuf.v[n] = ch.v[k].t;
+            cbuf[n] = (uint32_t)c;
+            n++;
+            prev = c;
+        }
+        if (n) {
+            PyObject *tb = PyBytes_FromStringAndSize((const char *)tbuf.v, n * 8);
+            PyObject *cb = tb ? PyBytes_FromStringAndSize((const char *)cbuf, n * 4) : NULL;
+            PyObject *lc = cb ? PyLong_FromLongLong(prev) : NULL;
+            PyObject *tup = lc ? PyTuple_Pack(3, key, tb, cb) : NULL;
+            int r = tup ? PyList_Append(changes, tup) : -1;
+            if (r == 0) r = PyDict_SetItem(last, key, lc);
+            Py_XDECREF(tb);
+            Py_XDECREF(cb);
+            Py_XDECREF(lc);
+            Py_XDECREF(tup);
+            if (r < 0) {
+                Py_DECREF(key);
+                goto fail;
+            }
+        }
+        Py_DECREF(key);
+        i = j;
+    }
+    PyMem_Free(ch.v);
+    PyMem_Free(tbuf.v);
+    PyMem_Free(cbuf);
+    *changes_out = changes;
+    *ranges_out = ranges;
+    return 0;
+fail:
+    PyMem_Free(ch.v);
+    PyMem_Free(tbuf.v);
+    PyMem_Free(cbuf);
+    Py_XDECREF(changes);
+    Py_XDECREF(ranges);
+    return -1;
 }
 
 PyDoc_STRVAR(generation_doc,
@@ -414,10 +722,26 @@ static PyObject *generation(PyObject *self, PyObject *args) {
     double freq;
     unsigned long long st_running, st_syscall;
     (void)self;
-    if (!PyArg_ParseTuple(args, "Oy*y*y*LdKKy*LO!O", &batches, &argc_buf, &kinds_buf, &keep_buf,
-                          &unit_in, &freq, &st_running, &st_syscall, &samples_buf, &sync,
-                          &PyDict_Type, &carry, &exc))
+    PyObject *states = Py_None;
+    if (!PyArg_ParseTuple(args, "Oy*y*y*LdKKy*LO!O|O", &batches, &argc_buf, &kinds_buf,
+                          &keep_buf, &unit_in, &freq, &st_running, &st_syscall, &samples_buf,
+                          &sync, &PyDict_Type, &carry, &exc, &states))
         return NULL;
+    Py_buffer actions_buf = {0};
+    PyObject *last_d = NULL, *sid_code = NULL, *reason_fn = NULL;
+    PyObject *changes = NULL, *ranges = NULL;
+    if (states != Py_None &&
+        (!PyArg_ParseTuple(states, "y*O!O!O", &actions_buf, &PyDict_Type, &last_d,
+                           &PyDict_Type, &sid_code, &reason_fn) ||
+         actions_buf.len != 256)) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "actions must be 256 bytes");
+        PyBuffer_Release(&argc_buf);
+        PyBuffer_Release(&kinds_buf);
+        PyBuffer_Release(&keep_buf);
+        PyBuffer_Release(&samples_buf);
+        if (actions_buf.obj) PyBuffer_Release(&actions_buf);
+        return NULL;
+    }
 
     PyObject *result = NULL, *bindings = NULL, *seq = NULL, *setters = NULL;
     PyObject *cols[7] = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
@@ -624,7 +948,11 @@ static PyObject *generation(PyObject *self, PyObject *args) {
         if (r < 0) goto done;
         u->has_g = (uint8_t)r;
     }
-    if (users.n) qsort(users.v, (size_t)users.n, sizeof(User), cmp_user);
+    if (users.n && sort_users(&users) < 0) goto done;
+    if (states != Py_None &&
+        state_pass(&users, kinds, (const uint8_t *)actions_buf.buf, last_d, sid_code, reason_fn,
+                   &changes, &ranges) < 0)
+        goto done;
 
     setters = PyDict_New();
     if (setters == NULL) goto done;
@@ -649,14 +977,22 @@ static PyObject *generation(PyObject *self, PyObject *args) {
     cols[6] = column(users.v, users.n, offsetof(User, a3), 8);
     for (int i = 0; i < 7; i++)
         if (cols[i] == NULL) goto done;
-    result = Py_BuildValue("((OOOOOOO)OOL)", cols[0], cols[1], cols[2], cols[3], cols[4],
-                           cols[5], cols[6], bindings, setters, (long long)last);
+    if (states == Py_None)
+        result = Py_BuildValue("((OOOOOOO)OOL)", cols[0], cols[1], cols[2], cols[3], cols[4],
+                               cols[5], cols[6], bindings, setters, (long long)last);
+    else
+        result = Py_BuildValue("((OOOOOOO)OOLOO)", cols[0], cols[1], cols[2], cols[3], cols[4],
+                               cols[5], cols[6], bindings, setters, (long long)last, changes,
+                               ranges);
 
 done:
     PyBuffer_Release(&argc_buf);
     PyBuffer_Release(&kinds_buf);
     PyBuffer_Release(&keep_buf);
     PyBuffer_Release(&samples_buf);
+    if (actions_buf.obj) PyBuffer_Release(&actions_buf);
+    Py_XDECREF(changes);
+    Py_XDECREF(ranges);
     Py_XDECREF(seq);
     Py_XDECREF(bindings);
     Py_XDECREF(setters);

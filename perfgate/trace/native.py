@@ -8,7 +8,7 @@ regular expression (``scan``), reproduces Go's event times (``timing``) and pair
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 
 from perfgate.trace import wire
@@ -26,7 +26,7 @@ from perfgate.trace.scan import (
     scan_c,
     scan_generation,
 )
-from perfgate.trace.states import GoroutineStates
+from perfgate.trace.states import WAITING, GoroutineStates, c_actions
 from perfgate.trace.timing import last_time, nudge_all, sync_time
 
 _first = itemgetter(0)
@@ -109,12 +109,15 @@ def read_native(path: str, states: bool = False) -> TraceData:
                 samples = cpu_sample_times(gen.cpu_samples, freq) if gen.cpu_samples else []
                 sync = sync_time(int(float(gen.min_time) * freq), last, version >= 25)
                 if fast:
-                    evs = scan_c(gen.events, version, freq, samples, sync, carry, states)
+                    ctx = None if gstates is None else _c_states(gstates, strings)
+                    evs = scan_c(gen.events, version, freq, samples, sync, carry, ctx)
                     gen.events.clear()  # free the batch bytes before the objects are built
-                    events: Iterable[UserEvent] = _columns(evs)
+                    _pair(_columns(evs), strings, asm)
                     if gstates is not None:
-                        events = _split(events, gstates, strings)
-                    _pair(events, strings, asm)
+                        gstates.add_changes(evs.changes)
+                        string = _string_of(strings)
+                        for t, typ, g, a1 in evs.ranges:
+                            gstates.wire_event(t, typ, g, a1, 0, string)
                     last, bindings, setters = evs.last_time, evs.syscall_bindings, evs.last_setter
                     del evs
                 else:
@@ -157,18 +160,40 @@ def read_native(path: str, states: bool = False) -> TraceData:
 _USER = frozenset(wire.USER_EVENTS)
 
 
-def _split(
-    events: Iterable[UserEvent], gstates: GoroutineStates, strings: _Strings
-) -> Iterator[UserEvent]:
-    """Hand the goroutine-state events to ``gstates`` and pass the user events on."""
-    feed = gstates.wire_event
-    user = _USER
-
+def _string_of(strings: _Strings) -> Callable[[int], str]:
     def string(sid: int) -> str:
         v = strings.get(sid)
         if v is None:
             raise Corrupt(f"a scheduler event refers to unknown string id {sid}")
         return v
+
+    return string
+
+
+_ACTIONS = c_actions()
+
+
+def _c_states(
+    gstates: GoroutineStates, strings: _Strings
+) -> tuple[bytes, dict[int, int], dict[int, int], Callable[[int], int]]:
+    """What the C scanner needs to track goroutine states through one generation."""
+    string = _string_of(strings)
+    code = gstates.code
+
+    def reason(sid: int) -> int:
+        return code(WAITING, string(sid))
+
+    return _ACTIONS, gstates.last, {}, reason
+
+
+def _split(
+    events: Iterable[UserEvent], gstates: GoroutineStates, strings: _Strings
+) -> Iterator[UserEvent]:
+    """Hand the goroutine-state events to ``gstates`` and pass the user events on (the
+    pure-Python path; the C scanner does this itself)."""
+    feed = gstates.wire_event
+    user = _USER
+    string = _string_of(strings)
 
     for ev in events:
         if ev[1] in user:

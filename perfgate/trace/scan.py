@@ -19,7 +19,7 @@ import os
 import re
 from array import array
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, compress
 from operator import itemgetter
@@ -280,6 +280,10 @@ class GenerationEvents:
     syscall_bindings: dict[int, int]
     last_setter: dict[int, int]
     last_time: int
+    # With goroutine states: per goroutine (g, times, codes) and the range events (t, type,
+    # g or None, arg1); see states.GoroutineStates.add_changes.
+    changes: list[tuple[int, bytes, bytes]] = field(default_factory=list)
+    ranges: list[tuple[int, int, int | None, int]] = field(default_factory=list)
 
 
 def scan_c(
@@ -289,23 +293,25 @@ def scan_c(
     samples: list[int],
     sync: int,
     carry: dict[int, int],
-    states: bool = False,
+    states: tuple[bytes, dict[int, int], dict[int, int], Callable[[int], int]] | None = None,
 ) -> GenerationEvents:
     """scan_python, timing.nudge_all and timing.last_time in one call to the C extension.
 
     ``samples``: CPU-sample times (ns); ``sync``: the generation's Sync time (0: none);
-    ``carry``: M -> goroutine at the end of the previous generation; ``states``: return the
-    goroutine-state events too. Raises :class:`Corrupt`.
+    ``carry``: M -> goroutine at the end of the previous generation; ``states``: also turn the
+    goroutine-state events into state changes: (action table, last code per goroutine, string
+    id -> state code cache, string id -> state code function), see states.c_actions. Raises
+    :class:`Corrupt`.
     """
     assert _scan is not None
-    argc, kinds, keep = _tables(version, states)
+    argc, kinds, keep = _tables(version, states is not None)
     if not 0 <= sync < _SYNC_LIMIT:
         raise Corrupt("timestamp out of range")
     try:
         packed = array("q", samples).tobytes()
     except OverflowError:
         raise Corrupt("timestamp out of range") from None
-    cols, bindings, setters, last = _scan.generation(
+    out = _scan.generation(
         batches,
         argc,
         kinds,
@@ -318,7 +324,9 @@ def scan_c(
         sync,
         carry,
         Corrupt,
+        states,
     )
+    cols, bindings, setters, last = out[:4]
     t, typ, g, known, a1, a2, a3 = cols
     q = memoryview(t).cast("q")
     return GenerationEvents(
@@ -332,6 +340,7 @@ def scan_c(
         bindings,
         setters,
         last,
+        *out[4:],
     )
 
 

@@ -75,7 +75,8 @@ class GoroutineStates:
         self.stw: list[list[int | None]] = []  # [begin, end] of each stop-the-world
         self.assists: dict[int, list[list[int | None]]] = {}  # goroutine -> mark assists
         self._stw_open: dict[int | None, list[int | None]] = {}
-        self._names: dict[int, str] = {}
+        self.last: dict[int, int] = {}  # goroutine -> last code (kept by the C scanner)
+        self.code(WAITING, "")  # WAITING itself: waiting for no reason given (the C scanner's)
 
     # --- feeding ------------------------------------------------------------------------------
 
@@ -95,13 +96,26 @@ class GoroutineStates:
         codes = self.codes.get(g)
         if codes is None:
             self.times[g] = array("q", (t,))
-            self.codes[g] = array("H", (code,))
+            self.codes[g] = array("I", (code,))
             return
         last = codes[-1]
         if last == code or (last >= WAITING and code >= WAITING):
             return
         self.times[g].append(t)
         codes.append(code)
+
+    def add_changes(self, changes: Iterable[tuple[int, bytes, bytes]]) -> None:
+        """Append the C scanner's state changes of one generation: per goroutine, its change
+        times (native int64) and codes (native uint32), ``set``'s rule already applied (with
+        ``last``, each goroutine's last code, which the scanner keeps up to date)."""
+        times, codes = self.times, self.codes
+        for g, tb, cb in changes:
+            arr = times.get(g)
+            if arr is None:
+                arr = times[g] = array("q")
+                codes[g] = array("I")
+            arr.frombytes(tb)
+            codes[g].frombytes(cb)
 
     def transition(self, t: int, g: int, state: str, reason: str = "") -> None:
         """A ``StateTransition`` as ``go tool trace`` prints it (``state``: the new state)."""
@@ -356,3 +370,61 @@ _WIRE: dict[int, _Handler] = {
     wire.EV_GC_MARK_ASSIST_ACTIVE: _assist_active,
     wire.EV_GC_MARK_ASSIST_END: _assist_end,
 }
+
+
+# --- the C scanner's action table -----------------------------------------------------------
+
+# Action codes shared with _scan.c's state_pass.
+(
+    _A_NONE,
+    _A_CUR_RUNNING,
+    _A_CUR_RUNNABLE,
+    _A_CUR_SYSCALL,
+    _A_CUR_NOTEXIST,
+    _A_CUR_WAITING,
+    _A_NAMED_RUNNABLE,
+    _A_NAMED_RUNNING,
+    _A_NAMED_SYSCALL,
+    _A_NAMED_WAITING,
+    _A_STATUS,
+    _A_SWITCH,
+    _A_SWITCH_DESTROY,
+    _A_RANGE,
+) = range(14)
+
+
+def c_actions() -> bytes:
+    """What _scan.c does with each event type (256 bytes): the same as ``_WIRE`` above."""
+    table = bytearray(256)
+    for typ, action in {
+        wire.EV_GO_CREATE: _A_NAMED_RUNNABLE,
+        wire.EV_GO_CREATE_SYSCALL: _A_NAMED_SYSCALL,
+        wire.EV_GO_CREATE_BLOCKED: _A_NAMED_WAITING,
+        wire.EV_GO_START: _A_NAMED_RUNNING,
+        wire.EV_GO_DESTROY: _A_CUR_NOTEXIST,
+        wire.EV_GO_DESTROY_SYSCALL: _A_CUR_NOTEXIST,
+        wire.EV_GO_STOP: _A_CUR_RUNNABLE,
+        wire.EV_GO_BLOCK: _A_CUR_WAITING,
+        wire.EV_GO_UNBLOCK: _A_NAMED_RUNNABLE,
+        wire.EV_GO_SYSCALL_BEGIN: _A_CUR_SYSCALL,
+        wire.EV_GO_SYSCALL_END: _A_CUR_RUNNING,
+        wire.EV_GO_SYSCALL_END_BLOCKED: _A_CUR_RUNNABLE,
+        wire.EV_GO_STATUS: _A_STATUS,
+        wire.EV_GO_STATUS_STACK: _A_STATUS,
+        wire.EV_GO_SWITCH: _A_SWITCH,
+        wire.EV_GO_SWITCH_DESTROY: _A_SWITCH_DESTROY,
+    }.items():
+        table[typ] = action
+    for typ in (
+        wire.EV_STW_BEGIN,
+        wire.EV_STW_END,
+        wire.EV_GC_BEGIN,
+        wire.EV_GC_ACTIVE,
+        wire.EV_GC_END,
+        wire.EV_GC_MARK_ASSIST_BEGIN,
+        wire.EV_GC_MARK_ASSIST_ACTIVE,
+        wire.EV_GC_MARK_ASSIST_END,
+    ):
+        table[typ] = _A_RANGE
+    assert set(_WIRE) == {t for t in range(256) if table[t]}
+    return bytes(table)
