@@ -10,9 +10,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from perfgate.baseline import load_baseline
+from perfgate.busy import median_share
 from perfgate.config import Config, Target
 from perfgate.errors import PerfgateError
-from perfgate.gate import Checked, explain_results, git_provenance, now_iso, summarize_measurement
+from perfgate.gate import (
+    Checked,
+    check_busy,
+    explain_results,
+    git_provenance,
+    now_iso,
+    summarize_measurement,
+)
 from perfgate.measure import Progress, Subject, measure, scratch_dir
 from perfgate.report import Report, TargetInfo
 from perfgate.toolchain import Go, machine
@@ -72,6 +80,8 @@ def run_against(
                     baseline_commit=(committed.meta.commit or None) if committed else None,
                     machine=here.model_dump(),
                     incomplete_tasks=base_m.incomplete_tasks + head_m.incomplete_tasks,
+                    cpu_share=median_share(head_m.cpu_shares()),
+                    baseline_cpu_share=median_share(base_m.cpu_shares()),
                 )
             )
     decide(report.handlers, config.alpha, same_machine=True)
@@ -79,5 +89,6 @@ def run_against(
     shift = common_shift_warning(report.handlers, same_machine=True)
     if shift:
         report.warnings.append(shift)
+    check_busy(config, report, same_machine=True)
     report.recompute_verdict()
     return Checked(report, sides)

@@ -55,6 +55,9 @@ class BaselineMeta(Machine):
     created: str = ""
     runs: int = 0
     perfgate_version: str = ""
+    # Each run's CPU share (CPU time received per second of goroutine running time; see
+    # perfgate.measure.RunSamples.cpu_share): how much of the machine the runs had.
+    cpu_shares: list[float] = Field(default_factory=list)
 
 
 class BaselineHandler(HandlerStats):

@@ -16,7 +16,7 @@ import click
 from perfgate import __version__
 from perfgate.baseline import write_output
 from perfgate.config import Config, Target, load_config, parse_percent
-from perfgate.errors import EXIT_PASS, EXIT_REGRESSION, PerfgateError
+from perfgate.errors import PerfgateError
 from perfgate.github.cli import comment_options, publish_and_warn
 
 
@@ -201,7 +201,7 @@ def check(
 
         write_output(html_out, render_html(result, checked.sides))
     _publish(result, json_out, comment, dry_run, comment_key)
-    sys.exit(EXIT_REGRESSION if result.verdict == "fail" else EXIT_PASS)
+    sys.exit(result.exit_code)
 
 
 def _publish(

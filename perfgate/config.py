@@ -147,6 +147,9 @@ class Config(BaseModel):
     alpha: float = Field(default=DEFAULT_ALPHA, gt=0, lt=0.5)
     machine_shift: Literal["inconclusive", "ignore"] = "inconclusive"
     retries: int = Field(default=1, ge=0, le=5)  # re-measure when handlers were inconclusive
+    # The busy-machine check (perfgate.busy): trace evidence that the machine was overloaded.
+    machine_check: Literal["inconclusive", "warn", "ignore"] = "inconclusive"
+    min_cpu_share: float = Field(default=0.75, gt=0, le=1)
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:

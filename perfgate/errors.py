@@ -8,6 +8,7 @@ from __future__ import annotations
 EXIT_PASS = 0
 EXIT_REGRESSION = 1
 EXIT_USAGE = 2
+EXIT_INCONCLUSIVE = 3  # nothing failed, but a handler could not be judged: the machine was busy
 
 
 class PerfgateError(Exception):

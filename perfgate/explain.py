@@ -4,14 +4,19 @@ Three pure stages, no I/O:
 
 1. :func:`attribute` — per task (one request), its latency split into named components:
    ``"region <name>"`` for each runtime/trace region type, and ``"outside regions"``. The map is
-   generic (name → ns) so that other sources (e.g. ``"runtime: scheduler wait"``) can join it.
+   generic (name → ns): when the trace was read with goroutine states, the task's runtime states
+   join it (``"runtime: running"``, ``"runtime: scheduler wait"``, ``"runtime: blocked
+   (chan receive)"``, …: how its goroutines spent its span, :mod:`perfgate.trace.states`).
    :func:`run_components` does this for every complete task of one trace, column-wise, so the
    measurement loop keeps a few integers per request and never the trace itself.
 2. :func:`summarize` — per handler and side (baseline or current): the mean time per request in
    each component, over the requests around the p95 (the *p95 window*) and over all requests.
    This :class:`Breakdown` is what a baseline file stores.
-3. :func:`explain_change` — baseline vs current breakdown: the contributors to the change,
-   largest absolute change first, each with its share of the window's latency change.
+3. :func:`explain_change` — baseline vs current breakdown: the contributors to the change among
+   the regions, largest absolute change first, each with its share of the window's latency
+   change; :func:`explain_runtime` the same among the runtime states. Two lists, because the
+   two splits each add up to the whole (a region's time is also some goroutine's running or
+   waiting time): in one list the same instant would count twice.
 
 **Self time.** Regions on one goroutine nest (``WithRegion`` inside ``WithRegion``). A region's
 time is its *self time*: its span minus the spans of the regions directly nested in it. So the
@@ -47,6 +52,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from perfgate.report import ExplainItem, HandlerResult, Verdict
 from perfgate.stats import nearest_rank
 from perfgate.trace import Region, TraceData
+from perfgate.trace.states import OVERLAPPING, RUNNABLE_NAME
+
+RUNTIME_PREFIX = "runtime: "
 
 OUTSIDE = "outside regions"
 WINDOW_LOW, WINDOW_HIGH = 0.925, 0.975  # the p95 window: p92.5 ≤ latency ≤ p97.5, pooled
@@ -192,16 +200,22 @@ class RunComponents:
 
 
 def run_components(data: TraceData) -> dict[str, RunComponents]:
-    """Every complete, named task of one trace, by handler (task name), split into components."""
+    """Every complete, named task of one trace, by handler (task name), split into components:
+    its regions, and when the trace was read with goroutine states, its runtime states
+    (``"runtime: …"``, see :mod:`perfgate.trace.states`)."""
     by_task: dict[int, list[Region]] = defaultdict(list)
     for r in data.regions:
         by_task[r.task_id].append(r)
     tasks: dict[str, list[tuple[int, dict[str, int]]]] = defaultdict(list)
     no_regions: list[Region] = []
+    states = data.states is not None
     for task in data.tasks:
         b, e = task.begin_ns, task.end_ns
         if b is not None and e is not None and task.name:
-            tasks[task.name].append((e - b, attribute(b, e, by_task.get(task.id, no_regions))))
+            parts = attribute(b, e, by_task.get(task.id, no_regions))
+            if states:
+                parts.update(data.task_breakdown(task))
+            tasks[task.name].append((e - b, parts))
     return {name: RunComponents.of(parts) for name, parts in tasks.items()}
 
 
@@ -269,8 +283,14 @@ def summarize(runs: Sequence[RunComponents]) -> Breakdown | None:
 # --- stage 3: the explanation ---------------------------------------------------------------
 
 
+def is_runtime(name: str) -> bool:
+    """Whether a component is a runtime state (``"runtime: …"``) rather than a code region."""
+    return name.startswith(RUNTIME_PREFIX)
+
+
 def explain_change(baseline: Breakdown, current: Breakdown) -> list[ExplainItem]:
-    """The contributors to a handler's p95 change, largest absolute change first (then by name).
+    """The contributors to a handler's p95 change among its regions (and time outside them),
+    largest absolute change first (then by name).
 
     Computed on the p95 windows. ``share_pct`` is an item's change as a percentage of the change
     of the window's mean latency (the sum of all items' changes, so the shares add up to 100%,
@@ -278,17 +298,42 @@ def explain_change(baseline: Breakdown, current: Breakdown) -> list[ExplainItem]
     1% of the baseline window's latency there is no change to share out: ``share_pct`` is None.
     Components at zero on both sides are left out.
     """
-    names = sorted(set(baseline.p95_window) | set(current.p95_window))
+    names = [n for n in _names(baseline, current) if not is_runtime(n)]
+    return _ranked(baseline, current, names, names)
+
+
+def explain_runtime(baseline: Breakdown, current: Breakdown) -> list[ExplainItem]:
+    """The same for the runtime states of the tasks' goroutines: running, scheduler wait,
+    blocked (by reason), syscall; shares are of the change of their sum (the goroutines' time).
+    The GC and stop-the-world items overlap the states: listed, with no share. Empty when
+    either side was measured without goroutine states (a baseline from an older perfgate)."""
+    names = [n for n in _names(baseline, current) if is_runtime(n)]
+    if not any(is_runtime(n) for n in baseline.p95_window) or not any(
+        is_runtime(n) for n in current.p95_window
+    ):
+        return []
+    return _ranked(baseline, current, names, [n for n in names if n not in OVERLAPPING])
+
+
+def _names(baseline: Breakdown, current: Breakdown) -> list[str]:
+    return sorted(set(baseline.p95_window) | set(current.p95_window))
+
+
+def _ranked(
+    baseline: Breakdown, current: Breakdown, names: list[str], additive: list[str]
+) -> list[ExplainItem]:
     items = []
     for name in names:
         b, c = baseline.p95_window.get(name, 0), current.p95_window.get(name, 0)
         if b or c:
             items.append(ExplainItem(what=name, baseline_ns=b, current_ns=c, delta_ns=c - b))
-    total = sum(i.delta_ns for i in items)
-    base_latency = sum(i.baseline_ns for i in items)
+    parts = set(additive)
+    total = sum(i.delta_ns for i in items if i.what in parts)
+    base_latency = sum(i.baseline_ns for i in items if i.what in parts)
     if abs(total) >= max(1.0, SHARE_MIN_FRACTION * base_latency):
         for i in items:
-            i.share_pct = round(100 * i.delta_ns / total, 1)
+            if i.what in parts:
+                i.share_pct = round(100 * i.delta_ns / total, 1)
     items.sort(key=lambda i: (-abs(i.delta_ns), i.what))
     return items
 
@@ -306,14 +351,33 @@ def annotate(result: HandlerResult, baseline: Breakdown | None, current: Breakdo
                 result.note += " (refresh the baseline with 'perfgate baseline update')"
         return
     result.explain = explain_change(baseline, current)
+    result.runtime = explain_runtime(baseline, current)
     if result.verdict == Verdict.REGRESSED and result.explain:
         result.note += f"; top contributor: {describe(result.explain[0])}"
+        wait = scheduler_wait(result)
+        if wait is not None:
+            latency = sum(i.baseline_ns for i in result.explain) or 1
+            delta = wait.delta_ns
+            result.note += (
+                "; scheduler wait unchanged"
+                if abs(delta) < SHARE_MIN_FRACTION * latency
+                else f"; scheduler wait {format_delta(delta)}"
+            )
+
+
+def scheduler_wait(result: HandlerResult) -> ExplainItem | None:
+    """The handler's scheduler-wait item (its goroutines runnable, waiting for a CPU)."""
+    return next((i for i in result.runtime if i.what == RUNNABLE_NAME), None)
+
+
+def format_delta(ns: int) -> str:
+    """A signed duration: +95.0µs, -1.2ms (render's, imported late: render imports us)."""
+    from perfgate.render import format_delta as render_delta
+
+    return render_delta(ns)
 
 
 def describe(item: ExplainItem) -> str:
     """An item in a few words: ``region price +95.0µs (88%)``."""
-    from perfgate.render import format_ns  # render imports this module
-
-    sign = "+" if item.delta_ns >= 0 else "-"
     share = "" if item.share_pct is None else f" ({item.share_pct:.0f}%)"
-    return f"{item.what} {sign}{format_ns(abs(item.delta_ns))}{share}"
+    return f"{item.what} {format_delta(item.delta_ns)}{share}"

@@ -21,6 +21,7 @@ from perfgate.baseline import (
     load_baseline,
     write_atomically,
 )
+from perfgate.busy import check_machine, median_share
 from perfgate.config import Config, Target
 from perfgate.errors import PerfgateError
 from perfgate.explain import annotate
@@ -152,12 +153,13 @@ def run_check(
             break
         if progress:
             progress(
-                f"{len(inconclusive)} handlers moved only with all the others (a disturbed "
-                f"machine?): measuring again ({attempt + 1}/{attempts})"
+                f"{len(inconclusive)} handlers are inconclusive (moved only with all the "
+                f"others, or on a busy machine): measuring again ({attempt + 1}/{attempts})"
             )
     if attempt > 1:
         checked.report.warnings.append(
-            f"measured {attempt} times: the earlier measurement(s) moved every handler alike"
+            f"measured {attempt} times: the earlier measurement(s) were inconclusive (every "
+            "handler moved alike, or the machine was busy)"
         )
     return checked
 
@@ -189,6 +191,8 @@ def _check_once(
             machine=here.model_dump(),
             machine_mismatch=Machine.model_validate(baseline.meta.model_dump()).differences(here),
             incomplete_tasks=m.incomplete_tasks,
+            cpu_share=median_share(m.cpu_shares()),
+            baseline_cpu_share=median_share(baseline.meta.cpu_shares),
         )
         report.targets.append(info)
         results = compare_target(target, baseline.handlers, current)
@@ -199,8 +203,20 @@ def _check_once(
     shift = common_shift_warning(report.handlers)
     if shift:
         report.warnings.append(shift)
+    check_busy(config, report)
     report.recompute_verdict()
     return Checked(report, sides)
+
+
+def check_busy(config: Config, report: Report, same_machine: bool = False) -> None:
+    """The busy-machine check (:mod:`perfgate.busy`) on every target of the report."""
+    for info in report.targets:
+        results = [h for h in report.handlers if h.target == info.name]
+        warning = check_machine(
+            results, info, config.machine_check, config.min_cpu_share, same_machine
+        )
+        if warning:
+            report.warnings.append(warning)
 
 
 def build_baseline(
@@ -215,6 +231,7 @@ def build_baseline(
         created=now_iso(),
         runs=len(m.runs),
         perfgate_version=__version__,
+        cpu_shares=m.cpu_shares(),
     )
     return Baseline(
         schema_version=BASELINE_SCHEMA_VERSION, target=target.name, meta=meta, handlers=handlers

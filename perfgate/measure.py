@@ -44,6 +44,21 @@ class RunSamples:
     incomplete: int
     seconds: float
     components: dict[str, RunComponents] = field(default_factory=dict)
+    cpu_seconds: float = 0.0  # CPU time the OS gave the test process
+    running_seconds: float = 0.0  # time its goroutines were running, by the trace
+
+    @property
+    def cpu_share(self) -> float | None:
+        """CPU time received per second of goroutine running time (None: not measured).
+
+        About 1 on a quiet machine (a little more: the runtime's own threads spin and work
+        outside goroutines). When the OS hands the CPUs to other processes, a goroutine stays
+        "running" in the trace while its thread waits for a CPU, and this falls: 0.45 with
+        three CPU-bound processes competing on two cores.
+        """
+        if self.cpu_seconds <= 0 or self.running_seconds <= 0:
+            return None
+        return self.cpu_seconds / self.running_seconds
 
 
 def samples_from_trace(data: TraceData, with_components: bool = False) -> RunSamples:
@@ -79,6 +94,10 @@ class Measurement:
     @property
     def incomplete_tasks(self) -> int:
         return sum(r.incomplete for r in self.runs)
+
+    def cpu_shares(self) -> list[float]:
+        """Each run's CPU share (see :attr:`RunSamples.cpu_share`), where measured."""
+        return [round(s, 3) for s in (r.cpu_share for r in self.runs) if s is not None]
 
     def sorted_samples(self) -> dict[str, list[int]]:
         """Every handler's pooled durations, sorted (for the baseline's sketch)."""
@@ -124,7 +143,7 @@ class Subject:
         result = run_test_binary(
             self.binary, self.workdir, self.target.run, trace_path, self.env, self.target.timeout
         )
-        data = read_trace(trace_path, reader="auto")
+        data = read_trace(trace_path, reader="auto", states=True)
         if data.truncated:
             raise PerfgateError(
                 f"the trace of run {index + 1} is truncated ({data.truncation_note}): "
@@ -133,6 +152,9 @@ class Subject:
             )
         samples = samples_from_trace(data, with_components=True)
         samples.seconds = result.seconds
+        samples.cpu_seconds = result.cpu_seconds
+        if data.states is not None:
+            samples.running_seconds = data.states.running_ns() / 1e9
         trace_path.unlink(missing_ok=True)
         return samples
 

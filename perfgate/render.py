@@ -79,13 +79,22 @@ def _rows(report: Report, icons: bool) -> list[list[str]]:
     return [_row(h, multi, icons) for h in report.handlers]
 
 
+def verdict_heading(report: Report) -> tuple[str, str]:
+    """The icon and words of a report's heading."""
+    if report.verdict == "fail":
+        return "❌", "regression found"
+    if report.verdict == "inconclusive":
+        return "⚠️", "inconclusive (the machine was busy; run it again)"
+    return "✅", "no regression"
+
+
 def summary_line(report: Report) -> str:
     """One line: the verdict and what drove it."""
     counts: dict[Verdict, int] = {}
     for h in report.handlers:
         counts[h.verdict] = counts.get(h.verdict, 0) + 1
     parts = [f"{n} {v.value}" for v, n in counts.items()]
-    word = "FAIL" if report.verdict == "fail" else "PASS"
+    word = report.verdict.upper()
     mode = f" (A/B against {report.against_ref})" if report.mode == "against" else ""
     return f"perfgate: {word}{mode} — {len(report.handlers)} handlers: " + ", ".join(parts)
 
@@ -190,8 +199,7 @@ def _p95_chart(report: Report, base_word: str) -> str | None:
 def render_markdown(report: Report, title: str = "perfgate") -> str:
     """GitHub-flavoured Markdown: heading with the verdict, the table, warnings, for each
     regressed handler a collapsed list of what made it slower, and a chart of p95s."""
-    icon = "❌" if report.verdict == "fail" else "✅"
-    word = "regression found" if report.verdict == "fail" else "no regression"
+    icon, word = verdict_heading(report)
     head = f"### {icon} {title}: {word}"
     table = markdown_table(headers(report), _rows(report, icons=True))
     parts = [head, "", table, ""]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from perfgate.errors import PerfgateError
+from perfgate.errors import EXIT_INCONCLUSIVE, EXIT_PASS, EXIT_REGRESSION, PerfgateError
 
 REPORT_SCHEMA_VERSION = 1
 
@@ -79,6 +79,8 @@ class HandlerResult(BaseModel):
     note: str = ""
     reference: HandlerStats | None = None  # A/B mode: the committed baseline, for reference
     explain: list[ExplainItem] = Field(default_factory=list)  # contributors, largest first
+    runtime: list[ExplainItem] = Field(default_factory=list)  # the same by goroutine state
+    busy_machine: bool = False  # moved, but measured on a busy machine: not judged
 
 
 class TargetInfo(BaseModel):
@@ -93,14 +95,20 @@ class TargetInfo(BaseModel):
     machine_mismatch: list[str] = Field(default_factory=list)
     incomplete_tasks: int = 0
     warnings: list[str] = Field(default_factory=list)
+    # Median CPU share of the runs (CPU received per second of goroutine running time): this
+    # measurement's, and the baseline's (or the base side's with --against).
+    cpu_share: float | None = None
+    baseline_cpu_share: float | None = None
 
 
 class Report(BaseModel):
-    """The whole gate result. ``verdict`` is ``fail`` if any handler fails, else ``pass``."""
+    """The whole gate result. ``verdict`` is ``fail`` if any handler fails; else
+    ``inconclusive`` if a handler could not be judged because the machine was busy (a
+    measurement that could not be made is never a pass); else ``pass``."""
 
     schema_version: int = REPORT_SCHEMA_VERSION
     perfgate_version: str = ""
-    verdict: str = "pass"  # "pass" | "fail"
+    verdict: str = "pass"  # "pass" | "fail" | "inconclusive"
     mode: str = "baseline"  # "baseline": committed baseline decided; "against": A/B on this machine
     against_ref: str | None = None
     commit: str | None = None
@@ -115,7 +123,19 @@ class Report(BaseModel):
 
     def recompute_verdict(self) -> None:
         """Set ``verdict`` from the handlers' verdicts."""
-        self.verdict = "fail" if any(h.verdict.fails for h in self.handlers) else "pass"
+        if any(h.verdict.fails for h in self.handlers):
+            self.verdict = "fail"
+        elif any(h.busy_machine for h in self.handlers):
+            self.verdict = "inconclusive"
+        else:
+            self.verdict = "pass"
+
+    @property
+    def exit_code(self) -> int:
+        """The process exit code for this verdict: 0 pass, 1 fail, 3 inconclusive."""
+        return {"fail": EXIT_REGRESSION, "inconclusive": EXIT_INCONCLUSIVE}.get(
+            self.verdict, EXIT_PASS
+        )
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2) + "\n"

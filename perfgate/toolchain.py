@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import resource
 import shutil
 import subprocess
 import time
@@ -176,6 +177,7 @@ class RunResult:
     trace: Path
     seconds: float
     output: str
+    cpu_seconds: float = 0.0  # user + system CPU time of the process (getrusage)
 
 
 def package_dir(go: Go, module_dir: Path, package: str, env: Mapping[str, str]) -> Path:
@@ -220,6 +222,8 @@ def run_test_binary(
         f"-test.timeout={int(timeout_s)}s",
     ]
     start = time.perf_counter()
+    # Runs are sequential and waited for, so the children's rusage grows by this run's alone.
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     try:
         proc = subprocess.run(
             cmd,
@@ -235,6 +239,8 @@ def run_test_binary(
             hint="raise the target's 'timeout' or make the test shorter",
         ) from None
     seconds = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     output = proc.stdout + proc.stderr
     if proc.returncode != 0:
         raise PerfgateError(
@@ -246,4 +252,4 @@ def run_test_binary(
             f"no test matched run = {run_regex!r}",
             hint="check the target's 'run' regex against your TestPerf… function names",
         )
-    return RunResult(trace=trace, seconds=seconds, output=output)
+    return RunResult(trace=trace, seconds=seconds, output=output, cpu_seconds=cpu)

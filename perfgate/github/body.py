@@ -17,7 +17,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from perfgate.render import render_markdown, summary_line
+from perfgate.render import render_markdown, summary_line, verdict_heading
 from perfgate.report import Report, Verdict
 
 COMMENT_LIMIT = 65_536  # GitHub rejects issue-comment bodies longer than this (422)
@@ -252,8 +252,7 @@ def build_comment(report: Report, info: CommentInfo, limit: int = COMMENT_BUDGET
 
 def minimal_comment(report: Report, info: CommentInfo, max_listed: int = 20) -> str:
     """A short body for when GitHub refused the full one: verdict, counts, failing handlers."""
-    icon = "❌" if report.verdict == "fail" else "✅"
-    word = "regression found" if report.verdict == "fail" else "no regression"
+    icon, word = verdict_heading(report)
     lines = [f"### {icon} {info.title}: {word}", "", summary_line(report), ""]
     failing = [h for h in defanged(report).handlers if h.verdict.fails]
     for h in failing[:max_listed]:

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from perfgate.baseline import write_output
-from perfgate.errors import EXIT_PASS, EXIT_REGRESSION, PerfgateError
+from perfgate.errors import PerfgateError
 from perfgate.github.body import build_comment, derive_comment_key
 from perfgate.github.commands import annotation
 from perfgate.github.context import load_context
@@ -224,4 +224,4 @@ def merge_command(
     write_output(json_out, merged.to_json())
     write_output(markdown_out, render_markdown(merged))
     publish_and_warn(merged, json_out, comment, dry_run, comment_key)
-    click.get_current_context().exit(EXIT_REGRESSION if merged.verdict == "fail" else EXIT_PASS)
+    click.get_current_context().exit(merged.exit_code)

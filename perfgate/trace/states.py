@@ -45,8 +45,6 @@ _FROM_STATUS = {
 RUNNING_NAME = "runtime: running"
 RUNNABLE_NAME = "runtime: scheduler wait"
 SYSCALL_NAME = "runtime: syscall"
-NOT_EXIST_NAME = "runtime: not started"
-UNKNOWN_NAME = "runtime: unknown"
 GC_NAME = "runtime: during GC mark"  # overlaps the states: wall time the GC was marking
 ASSIST_NAME = "runtime: GC mark assist"  # overlaps running
 STW_NAME = "runtime: stop-the-world"  # overlaps the states
@@ -194,39 +192,51 @@ class GoroutineStates:
     def component(self, code: int) -> str:
         if code >= WAITING:
             return blocked_name(self.reasons[code - WAITING])
-        return (NOT_EXIST_NAME, RUNNING_NAME, RUNNABLE_NAME, SYSCALL_NAME)[code]
+        return ("runtime: not existing", RUNNING_NAME, RUNNABLE_NAME, SYSCALL_NAME)[code]
+
+    def running_ns(self) -> int:
+        """Time all goroutines together spent running (wall-clock ns, summed over goroutines),
+        up to the last state change in the trace."""
+        end = max((t[-1] for t in self.times.values() if len(t)), default=0)
+        total = 0
+        for g, times in self.times.items():
+            codes = self.codes[g]
+            n = len(times)
+            for k in range(n):
+                if codes[k] == RUNNING:
+                    total += (times[k + 1] if k + 1 < n else end) - times[k]
+        return total
 
     def task_breakdown(self, begin: int, end: int, goroutines: Iterable[int]) -> dict[str, int]:
         """Time (ns) the goroutines spent in each state between ``begin`` and ``end``, summed
-        over the goroutines, plus the overlapping GC and stop-the-world components."""
+        over the goroutines while they existed (from their creation, or first sight in the
+        trace, to their end), plus the overlapping GC and stop-the-world components."""
         out: dict[str, int] = {}
         component = self.component
         for g in goroutines:
             times = self.times.get(g)
             if times is None:
-                out[UNKNOWN_NAME] = out.get(UNKNOWN_NAME, 0) + end - begin
                 continue
             codes = self.codes[g]
             i = bisect_right(times, begin) - 1
             t = begin
-            if i < 0:  # before the goroutine was first seen
-                first = times[0]
-                if first >= end:
-                    out[UNKNOWN_NAME] = out.get(UNKNOWN_NAME, 0) + end - begin
+            if i < 0:  # the goroutine was created (or first seen) after the task began
+                t, i = times[0], 0
+                if t >= end:
                     continue
-                out[UNKNOWN_NAME] = out.get(UNKNOWN_NAME, 0) + first - begin
-                t, i = first, 0
             n = len(times)
             code = codes[i]
             j = i + 1
             while j < n and times[j] < end:
-                name = component(code)
-                out[name] = out.get(name, 0) + times[j] - t
+                if code != NOT_EXIST:
+                    name = component(code)
+                    out[name] = out.get(name, 0) + times[j] - t
                 t = times[j]
                 code = codes[j]
                 j += 1
-            name = component(code)
-            out[name] = out.get(name, 0) + end - t
+            if code != NOT_EXIST:
+                name = component(code)
+                out[name] = out.get(name, 0) + end - t
             assists = self.assists.get(g)
             if assists:
                 _add_overlap(out, ASSIST_NAME, assists, begin, end)

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from perfgate.trace.states import OVERLAPPING
+
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 from e2e_support import copy_module, handler_p95_us, perfgate, slow_down
 
@@ -49,7 +51,8 @@ def slowed_copy(measured: Path, dest: Path, edits: list[tuple[str, str, str]]) -
 def test_the_baseline_stores_each_handlers_breakdown(measured):
     data = json.loads((measured / "baselines" / "example_service.json").read_text())
     checkout = data["handlers"]["POST /checkout"]["breakdown"]
-    assert set(checkout["p95_window"]) == {
+    regions = {k for k in checkout["p95_window"] if not k.startswith("runtime: ")}
+    assert regions == {
         "outside regions",
         "region authorize",
         "region decode",
@@ -57,6 +60,16 @@ def test_the_baseline_stores_each_handlers_breakdown(measured):
         "region price",
         "region store",
     }
+    # The runtime states of the handler goroutine add up to the same mean latency.
+    states = {
+        k: v
+        for k, v in checkout["overall"].items()
+        if k.startswith("runtime: ") and k not in OVERLAPPING
+    }
+    assert "runtime: running" in states
+    mean = data["handlers"]["POST /checkout"]["mean_ns"]
+    assert abs(sum(states.values()) - mean) <= len(states) + 1
+    assert abs(sum(checkout["overall"][k] for k in regions) - mean) <= len(regions) + 1
     assert checkout["count"] == 9000 and 450 <= checkout["window_count"] <= 1350
     assert checkout["window_from_ns"] <= data["handlers"]["POST /checkout"]["p95_ns"]
     assert checkout["window_to_ns"] >= data["handlers"]["POST /checkout"]["p95_ns"]
@@ -161,7 +174,13 @@ def test_regions_on_two_goroutines_share_the_wall_clock_in_a_real_trace(tmp_path
     fanout = h["GET /fanout"]
     overall = fanout["breakdown"]["overall"]
     # Components add up to the mean latency: no instant is counted twice.
-    assert abs(sum(overall.values()) - fanout["mean_ns"]) <= len(overall)
+    regions = {k: v for k, v in overall.items() if not k.startswith("runtime: ")}
+    assert abs(sum(regions.values()) - fanout["mean_ns"]) <= len(regions)
+    # The task's goroutines (summary.go's rule: the handler, and the worker that opened a
+    # region in it) are both accounted, each while it exists.
+    states = {k: v for k, v in overall.items() if k.startswith("runtime: ")}
+    assert states["runtime: blocked (sync)"] > 0  # the handler in wg.Wait
+    assert states["runtime: blocked (sleep)"] > 0  # the worker's time.Sleep
     # prepare alone until fetch starts (~200 µs), then both share ~200 µs, then fetch alone:
     # about 300 µs against 500 µs, where summing region times would give 400 against 600.
     assert overall["region fetch"] > overall["region prepare"] > 0

@@ -23,7 +23,6 @@ from perfgate.trace.states import (
     RUNNABLE_NAME,
     RUNNING_NAME,
     STW_NAME,
-    UNKNOWN_NAME,
     GoroutineStates,
     blocked_name,
 )
@@ -114,21 +113,20 @@ def test_task_breakdown_adds_up_and_matches_a_sweep(version: str) -> None:
         gs = _goroutines(data, task)
         got = data.task_breakdown(task)
         seen |= got.keys()
-        additive = sum(v for k, v in got.items() if k not in OVERLAPPING)
-        assert additive == task.duration_ns * len(gs)
         want: dict[str, int] = {}
+        alive = 0
         for g in gs:
             tl = list(zip(ref.times[g], ref.codes[g], strict=True))
             for i, (t, code) in enumerate(tl):
                 nxt = tl[i + 1][0] if i + 1 < len(tl) else None
                 lo = max(t, task.begin_ns)
                 hi = task.end_ns if nxt is None else min(nxt, task.end_ns)
-                if hi > lo:
+                if hi > lo and code != 0:  # 0: not existing
                     want[ref.component(code)] = want.get(ref.component(code), 0) + hi - lo
-            first = ref.times[g][0]
-            if first > task.begin_ns:
-                want[UNKNOWN_NAME] = min(first, task.end_ns) - task.begin_ns
+                    alive += hi - lo
         assert {k: v for k, v in got.items() if k not in OVERLAPPING} == want
+        # The task's own goroutine exists throughout: at least the task's span is accounted.
+        assert task.duration_ns <= alive <= task.duration_ns * len(gs)
     assert {RUNNING_NAME, RUNNABLE_NAME, blocked_name("sync"), GC_NAME, ASSIST_NAME} <= seen
     assert STW_NAME in seen
 
@@ -154,5 +152,8 @@ def test_breakdown_of_a_hand_made_timeline() -> None:
         GC_NAME: 20,
         ASSIST_NAME: 10,
     }
-    assert st.task_breakdown(50, 105, [7]) == {UNKNOWN_NAME: 50, RUNNABLE_NAME: 5}
-    assert st.task_breakdown(0, 10, [99]) == {UNKNOWN_NAME: 10}
+    # Before the goroutine's first state, and for unknown goroutines, nothing is counted.
+    assert st.task_breakdown(50, 105, [7]) == {RUNNABLE_NAME: 5}
+    assert st.task_breakdown(0, 10, [99]) == {}
+    st.transition(300, 7, "NotExist")
+    assert st.task_breakdown(290, 400, [7]) == {RUNNING_NAME: 10}
