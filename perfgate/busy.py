@@ -124,6 +124,6 @@ def check_machine(
     verdicts = (
         f"; {changed} handler(s) that moved are inconclusive, not judged"
         if changed
-        else ("" if mode == "inconclusive" else "; verdicts kept (machine_check = \"warn\")")
+        else ("" if mode == "inconclusive" else '; verdicts kept (machine_check = "warn")')
     )
     return f"target {info.name}: the machine was busy during the measurement: {why}{verdicts}"

@@ -22,7 +22,7 @@ from perfgate.render import (
     headers,
     summary_line,
 )
-from perfgate.report import HandlerResult, Report, Verdict
+from perfgate.report import ExplainItem, HandlerResult, Report, Verdict
 
 if TYPE_CHECKING:
     from perfgate.gate import HandlerSides
@@ -95,12 +95,28 @@ def _overall_delta(sides: HandlerSides | None, what: str) -> str:
 
 def _explain_table(h: HandlerResult, sides: HandlerSides | None, base_word: str) -> str:
     """The contributors to the p95 change, with a bar per change (red slower, green faster),
-    and the same component's change over all requests for comparison."""
+    and the same component's change over all requests for comparison; then the same for the
+    runtime states of the handler's goroutines."""
     if not h.explain:
         return ""
-    widest = max(abs(i.delta_ns) for i in h.explain) or 1
+    tables = _items_table(h.explain, sides, base_word, "where")
+    if h.runtime:
+        tables += _items_table(h.runtime, sides, base_word, "runtime state")
+    return (
+        '<div class="explain"><p class="small">Where the requests around the p95 '
+        f"({WINDOW_TEXT}) spent their time: mean per request, largest change first; the last "
+        "column is the change of the mean over all requests. Runtime states: what the "
+        "handler's goroutines were doing (GC and stop-the-world overlap them).</p>"
+        f"{tables}</div>"
+    )
+
+
+def _items_table(
+    items: list[ExplainItem], sides: HandlerSides | None, base_word: str, first: str
+) -> str:
+    widest = max(abs(i.delta_ns) for i in items) or 1
     rows = []
-    for i in h.explain:
+    for i in items:
         width = round(120 * abs(i.delta_ns) / widest)
         direction = "up" if i.delta_ns > 0 else "down"
         share = "—" if i.share_pct is None else f"{i.share_pct:.0f}%"
@@ -112,12 +128,9 @@ def _explain_table(h: HandlerResult, sides: HandlerSides | None, base_word: str)
             f"<td class='num'>{_overall_delta(sides, i.what)}</td></tr>"
         )
     return (
-        '<div class="explain"><p class="small">Where the requests around the p95 '
-        f"({WINDOW_TEXT}) spent their time: mean per request, largest change first; the last "
-        "column is the change of the mean over all requests.</p>"
-        f"<table><thead><tr><th>where</th><th>{escape(base_word)}</th><th>current</th>"
-        "<th>Δ</th><th>share of Δ</th><th></th><th>Δ all</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
+        f"<table><thead><tr><th>{escape(first)}</th><th>{escape(base_word)}</th>"
+        "<th>current</th><th>Δ</th><th>share of Δ</th><th></th><th>Δ all</th></tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
 

@@ -9,7 +9,7 @@ from tabulate import tabulate
 
 from perfgate.charts import MERMAID_MAX_BARS, Bar, mermaid_p95_chart
 from perfgate.explain import WINDOW_TEXT
-from perfgate.report import HandlerResult, Report, Verdict
+from perfgate.report import ExplainItem, HandlerResult, Report, Verdict
 
 VERDICT_ICON = {
     Verdict.PASS: "✅",
@@ -156,21 +156,33 @@ def _explain_block(h: HandlerResult, multi_target: bool, base_word: str) -> list
         f"{base_word} vs current, by where it was spent; largest change first.",
         "",
     ]
-    rows = [
-        [
-            _md_code(i.what),
-            format_ns(i.baseline_ns),
-            format_ns(i.current_ns),
-            format_delta(i.delta_ns),
-            "—" if i.share_pct is None else f"{i.share_pct:.0f}%",
-        ]
-        for i in top
-    ]
+    rows = [_item_row(i) for i in top]
     lines.append(markdown_table(["where", base_word, "current", "Δ", "share of Δ"], rows))
     if len(h.explain) > len(top):
         lines += ["", f"… and {len(h.explain) - len(top)} more in the JSON report (`explain`)."]
+    if h.runtime:
+        lines += [
+            "",
+            "What the handler's goroutines were doing meanwhile (runtime states from the trace; "
+            "GC and stop-the-world overlap the states, so they have no share):",
+            "",
+            markdown_table(
+                ["state", base_word, "current", "Δ", "share of Δ"],
+                [_item_row(i) for i in h.runtime[:EXPLAIN_TOP]],
+            ),
+        ]
     lines += ["", "</details>", ""]
     return lines
+
+
+def _item_row(i: ExplainItem) -> list[str]:
+    return [
+        _md_code(i.what),
+        format_ns(i.baseline_ns),
+        format_ns(i.current_ns),
+        format_delta(i.delta_ns),
+        "—" if i.share_pct is None else f"{i.share_pct:.0f}%",
+    ]
 
 
 def format_delta(ns: int) -> str:

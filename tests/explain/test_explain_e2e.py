@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -184,3 +185,58 @@ def test_regions_on_two_goroutines_share_the_wall_clock_in_a_real_trace(tmp_path
     # prepare alone until fetch starts (~200 µs), then both share ~200 µs, then fetch alone:
     # about 300 µs against 500 µs, where summing region times would give 400 against 600.
     assert overall["region fetch"] > overall["region prepare"] > 0
+
+
+def test_a_handler_slowed_by_sleeping_is_explained_by_blocking_in_the_runtime_list(
+    measured, tmp_path
+):
+    root = slowed_copy(measured, tmp_path / "slow", [])
+    go_file = root / "example_service" / "checkout.go"
+    extra = max(round(handler_p95_us(root / "baselines" / "example_service.json",
+                                     "POST /checkout") / 2), 50)  # fmt: skip
+    text, n = re.subn(
+        r"^(func priceCart\([^\n]*\{)$",
+        rf"\1\n\ttime.Sleep({extra} * time.Microsecond)",
+        go_file.read_text(),
+        flags=re.M,
+    )
+    assert n == 1
+    go_file.write_text(text)
+    report = tmp_path / "report.json"
+    md = tmp_path / "report.md"
+    r = perfgate("check", "--json-out", str(report), "--markdown-out", str(md), cwd=root)
+    assert r.code == 1, r.out + r.err
+    checkout = {h["name"]: h for h in json.loads(report.read_text())["handlers"]}["POST /checkout"]
+    assert checkout["verdict"] == "regressed"
+    assert checkout["explain"][0]["what"] == "region price"
+    top = checkout["runtime"][0]
+    assert top["what"] == "runtime: blocked (sleep)", checkout["runtime"]
+    assert top["delta_ns"] > 0 and top["share_pct"] > 30  # the rest: waking up (sched wait)
+    running = next(i for i in checkout["runtime"] if i["what"] == "runtime: running")
+    assert abs(running["delta_ns"]) < top["delta_ns"] / 4  # sleeping is not running
+    assert "| `runtime: blocked (sleep)` |" in md.read_text()
+
+
+def test_a_busy_machine_is_said_and_never_turns_a_slowdown_green(measured, tmp_path):
+    """CPU-bound processes on every core during the check: the trace shows the goroutines got
+    a fraction of the CPU they were running for; whatever moved is inconclusive, not judged."""
+    root = slowed_copy(measured, tmp_path / "busy", [])
+    report = tmp_path / "report.json"
+    hogs = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        for _ in range((os.cpu_count() or 2) + 1)
+    ]
+    try:
+        r = perfgate("check", "--json-out", str(report), cwd=root)
+    finally:
+        for h in hogs:
+            h.kill()
+            h.wait()
+    data = json.loads(report.read_text())
+    info = data["targets"][0]
+    assert info["cpu_share"] < 0.75 * info["baseline_cpu_share"], info
+    assert any("the machine was busy" in w for w in data["warnings"]), data["warnings"]
+    assert all(h["verdict"] != "regressed" for h in data["handlers"])
+    moved = [h for h in data["handlers"] if h["busy_machine"]]
+    assert all(h["verdict"] == "inconclusive" for h in moved)
+    assert (r.code, data["verdict"]) == ((3, "inconclusive") if moved else (0, "pass")), r.out
