@@ -20,6 +20,12 @@ With either, every regressed or improved handler of that target becomes ``inconc
 check measures again when nothing failed, see ``retries``), and the report says why. Config
 ``machine_check``: ``"inconclusive"`` (default), ``"warn"`` (say it, keep the verdicts) or
 ``"ignore"``.
+
+A narrower case is **contention from a regressed neighbour** (:func:`mark_collateral`): when one
+handler's own code got slower (its latency rose, and not mostly from waiting for a CPU), the
+CPU it now takes makes the others it runs alongside wait for a CPU longer. A handler that only
+got slower that way — at least half of its latency change is scheduler wait — is not blamed:
+``inconclusive``, with the culprit named. The culprit still fails the gate.
 """
 
 from __future__ import annotations
@@ -127,3 +133,39 @@ def check_machine(
         else ("" if mode == "inconclusive" else '; verdicts kept (machine_check = "warn")')
     )
     return f"target {info.name}: the machine was busy during the measurement: {why}{verdicts}"
+
+
+def _latency_and_wait_delta(r: HandlerResult) -> tuple[int, int] | None:
+    """(change of the p95 window's mean latency, change of its scheduler wait), ns."""
+    if not r.explain or not r.runtime:
+        return None
+    wait = next((i.delta_ns for i in r.runtime if i.what == RUNNABLE_NAME), 0)
+    return sum(i.delta_ns for i in r.explain), wait
+
+
+def mark_collateral(results: Sequence[HandlerResult], mode: str) -> None:
+    """Handlers slowed only by waiting for the CPU a regressed neighbour now takes (same
+    target) are ``inconclusive``, not regressed (see the module docstring)."""
+    if mode == "ignore":
+        return
+    by_target: dict[str, list[HandlerResult]] = {}
+    for r in results:
+        if r.verdict == Verdict.REGRESSED:
+            by_target.setdefault(r.target, []).append(r)
+    for regressed in by_target.values():
+        own, waiting = [], []
+        for r in regressed:
+            d = _latency_and_wait_delta(r)
+            if d is None or d[0] <= 0:
+                continue
+            (waiting if 2 * d[1] >= d[0] else own).append((r, d))
+        if not own:
+            continue
+        culprits = ", ".join(r.name for r, _ in own)
+        for r, (latency, wait) in waiting:
+            r.verdict = Verdict.INCONCLUSIVE
+            r.note = (
+                f"slower from waiting for a CPU (scheduler wait +{wait / 1000:.1f}µs of "
+                f"+{latency / 1000:.1f}µs around the p95) while {culprits} regressed: "
+                f"contention from it, not this handler's own change; {r.note}"
+            )

@@ -98,7 +98,8 @@ def main() -> None:
       perfgate check                measure again and gate on p95 (exit 0 pass, 1 regression)
       perfgate report TRACE...      latency table straight from trace files
 
-    Exit codes: 0 pass, 1 regression, 2 bad input or environment (never a silent pass).
+    Exit codes: 0 pass, 1 regression, 2 bad input or environment (never a silent pass),
+    3 inconclusive (a handler moved while the machine was busy: not judged, never a pass).
     """
 
 
@@ -113,7 +114,13 @@ def main() -> None:
     help="native: perfgate's own decoder; go: 'go tool trace' text export; "
     "auto: native, falling back to go for trace versions perfgate does not know.",
 )
-def report(traces: tuple[str, ...], as_json: bool, reader: str) -> None:
+@click.option(
+    "--states",
+    is_flag=True,
+    help="Also read goroutine states: mean time per request running, waiting for a CPU "
+    "(scheduler wait), blocked (by reason) and in syscalls, per handler.",
+)
+def report(traces: tuple[str, ...], as_json: bool, reader: str, states: bool) -> None:
     """Per-handler latency (count, p50/p90/p95/p99, max, mean) from trace files.
 
     Each runtime/trace task type is a handler; incomplete tasks (no begin or no end in the
@@ -121,13 +128,17 @@ def report(traces: tuple[str, ...], as_json: bool, reader: str) -> None:
     Percentiles are nearest-rank: the ⌈p·n⌉-th smallest duration.
     """
     from perfgate.trace import read_trace
-    from perfgate.trace_report import summarize, to_json, to_text
+    from perfgate.trace_report import runtime_means, summarize, to_json, to_text
 
-    datas = [read_trace(path, reader=reader) for path in traces]  # type: ignore[arg-type]
+    datas = [
+        read_trace(path, reader=reader, states=states)  # type: ignore[arg-type]
+        for path in traces
+    ]
     stats = summarize(datas)
+    means = runtime_means(datas) if states else None
     if not stats and not as_json:
         click.echo("no completed runtime/trace tasks in the trace", err=True)
-    click.echo(to_json(datas, stats) if as_json else to_text(datas, stats), nl=False)
+    click.echo(to_json(datas, stats, means) if as_json else to_text(datas, stats, means), nl=False)
 
 
 @main.command()

@@ -21,7 +21,7 @@ from perfgate.baseline import (
     load_baseline,
     write_atomically,
 )
-from perfgate.busy import check_machine, median_share
+from perfgate.busy import check_machine, mark_collateral, median_share
 from perfgate.config import Config, Target
 from perfgate.errors import PerfgateError
 from perfgate.explain import annotate
@@ -209,7 +209,9 @@ def _check_once(
 
 
 def check_busy(config: Config, report: Report, same_machine: bool = False) -> None:
-    """The busy-machine check (:mod:`perfgate.busy`) on every target of the report."""
+    """The busy-machine check (:mod:`perfgate.busy`) on every target of the report, and the
+    contention check (handlers slowed only by a regressed neighbour's CPU use)."""
+    mark_collateral(report.handlers, config.machine_check)
     for info in report.targets:
         results = [h for h in report.handlers if h.target == info.name]
         warning = check_machine(

@@ -25,8 +25,33 @@ def summarize(traces: Sequence[TraceData]) -> dict[str, HandlerStats]:
     return {name: handler_stats([run.get(name, []) for run in runs]) for name in names}
 
 
-def to_json(traces: Sequence[TraceData], stats: dict[str, HandlerStats]) -> str:
-    """The ``--json`` document (integers in ns)."""
+def runtime_means(traces: Sequence[TraceData]) -> dict[str, dict[str, int]]:
+    """Per task type, the mean ns per request in each runtime state (traces read with
+    ``states=True``; see :meth:`TraceData.task_breakdown`), largest first."""
+    totals: dict[str, dict[str, int]] = {}
+    counts: dict[str, int] = {}
+    for t in traces:
+        for task in t.complete_tasks:
+            if not task.name:
+                continue
+            acc = totals.setdefault(task.name, {})
+            counts[task.name] = counts.get(task.name, 0) + 1
+            for k, v in t.task_breakdown(task).items():
+                acc[k] = acc.get(k, 0) + v
+    return {
+        name: dict(sorted(((k, round(v / counts[name])) for k, v in acc.items()),
+                          key=lambda kv: (-kv[1], kv[0])))
+        for name, acc in sorted(totals.items())
+    }  # fmt: skip
+
+
+def to_json(
+    traces: Sequence[TraceData],
+    stats: dict[str, HandlerStats],
+    runtime: dict[str, dict[str, int]] | None = None,
+) -> str:
+    """The ``--json`` document (integers in ns); with ``runtime`` (``--states``), each handler
+    has ``runtime``: mean ns per request in each runtime state."""
     versions = sorted({t.version for t in traces})
     doc = {
         "handlers": [
@@ -39,6 +64,7 @@ def to_json(traces: Sequence[TraceData], stats: dict[str, HandlerStats]) -> str:
                 "p99_ns": s.p99_ns,
                 "max_ns": s.max_ns,
                 "mean_ns": s.mean_ns,
+                **({} if runtime is None else {"runtime": runtime.get(name, {})}),
             }
             for name, s in stats.items()
         ],
@@ -65,8 +91,13 @@ def to_json(traces: Sequence[TraceData], stats: dict[str, HandlerStats]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-def to_text(traces: Sequence[TraceData], stats: dict[str, HandlerStats]) -> str:
-    """A table per task type, then one line per trace about what was (not) read."""
+def to_text(
+    traces: Sequence[TraceData],
+    stats: dict[str, HandlerStats],
+    runtime: dict[str, dict[str, int]] | None = None,
+) -> str:
+    """A table per task type (and with ``runtime``, a table of mean time per request in each
+    runtime state), then one line per trace about what was (not) read."""
     headers = ["handler", "count", "p50", "p90", "p95", "p99", "max", "mean"]
     rows = [
         [
@@ -77,6 +108,16 @@ def to_text(traces: Sequence[TraceData], stats: dict[str, HandlerStats]) -> str:
         for name, s in stats.items()
     ]
     out = [tabulate(rows, headers=headers, disable_numparse=True, colalign=("left",))]
+    if runtime is not None:
+        out += ["", "mean time per request by goroutine state (the task's goroutines):"]
+        state_rows = [
+            [name, what.removeprefix("runtime: "), format_ns(ns)]
+            for name, parts in runtime.items()
+            for what, ns in parts.items()
+        ]
+        out.append(
+            tabulate(state_rows, headers=["handler", "state", "mean"], disable_numparse=True)
+        )
     for t in traces:
         line = f"{t.path}: Go {t.version} trace, {len(t.tasks)} tasks"
         if t.incomplete_tasks:

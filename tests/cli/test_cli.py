@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from perfgate import __version__
+from perfgate.trace.states import OVERLAPPING
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "traces"
 
@@ -70,6 +71,26 @@ def test_report_json_matches_go_tool_trace(version):
     incomplete = sum(1 for t in expected["tasks"] if t[3] is None or t[4] is None)
     assert doc["incomplete_tasks"] == incomplete
     assert doc["truncated"] is False
+
+
+def test_report_states_gives_each_handler_its_mean_time_per_state():
+    """--states: per handler, mean ns per request in each state, from go tool trace's own
+    transitions (the .states.json beside the fixture) for a handler with one goroutine."""
+    trace = FIXTURES / "go1.26-runtime.trace"
+    r = perfgate("report", "--json", "--states", str(trace))
+    assert r.returncode == 0, r.stderr
+    (alloc,) = json.loads(r.stdout)["handlers"]
+    states = alloc["runtime"]
+    assert {"runtime: running", "runtime: scheduler wait", "runtime: blocked (sync)"} <= set(states)
+    # Each request's goroutine states add up to its latency (one goroutine per task here).
+    additive = sum(v for k, v in states.items() if k not in OVERLAPPING)
+    assert abs(additive - alloc["mean_ns"]) <= len(states)
+    text = perfgate("report", "--states", str(trace))
+    assert "mean time per request by goroutine state" in text.stdout
+    assert "scheduler wait" in text.stdout
+    assert (
+        "runtime" not in json.loads(perfgate("report", "--json", str(trace)).stdout)["handlers"][0]
+    )
 
 
 def test_report_table_pools_several_traces():

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from perfgate.busy import check_machine, cpu_evidence, median_share, sched_wait_evidence
+from perfgate.busy import (
+    check_machine,
+    cpu_evidence,
+    mark_collateral,
+    median_share,
+    sched_wait_evidence,
+)
 from perfgate.report import ExplainItem, HandlerResult, Report, TargetInfo, Verdict
 from perfgate.trace.states import RUNNABLE_NAME, RUNNING_NAME
 
@@ -105,3 +111,34 @@ def test_quiet_machine_changes_nothing() -> None:
     rs = [result("slow", Verdict.REGRESSED, (1_000, 1_200))]
     assert check_machine(rs, info(1.08, 1.1), "inconclusive", 0.75) is None
     assert rs[0].verdict == Verdict.REGRESSED
+
+
+def slowed(name: str, latency_delta: int, wait_delta: int) -> HandlerResult:
+    r = result(name, Verdict.REGRESSED, (1_000, 1_000 + wait_delta))
+    r.explain = [
+        ExplainItem(
+            what="region work", baseline_ns=100_000, current_ns=100_000 + latency_delta,
+            delta_ns=latency_delta,
+        )
+    ]  # fmt: skip
+    return r
+
+
+def test_a_handler_slowed_only_by_a_regressed_neighbours_cpu_use_is_not_blamed() -> None:
+    culprit = slowed("POST /checkout", 90_000, 2_000)  # its own work: running
+    victim = slowed("GET /products", 12_000, 9_000)  # three quarters of it: waiting for a CPU
+    other = slowed("GET /orders", 15_000, 3_000)  # mostly its own: stays regressed
+    mark_collateral([culprit, victim, other], "inconclusive")
+    assert culprit.verdict == Verdict.REGRESSED and other.verdict == Verdict.REGRESSED
+    assert victim.verdict == Verdict.INCONCLUSIVE
+    assert "while POST /checkout, GET /orders regressed" in victim.note
+    assert not victim.busy_machine  # the gate still fails, on the culprit
+
+
+def test_scheduler_wait_alone_without_a_culprit_stays_regressed() -> None:
+    victims = [slowed("a", 12_000, 9_000), slowed("b", 12_000, 8_000)]
+    mark_collateral(victims, "inconclusive")
+    assert all(v.verdict == Verdict.REGRESSED for v in victims)
+    pair = [slowed("c", 90_000, 0), slowed("d", 12_000, 9_000)]
+    mark_collateral(pair, "ignore")
+    assert all(v.verdict == Verdict.REGRESSED for v in pair)
