@@ -37,12 +37,15 @@ sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
 from e2e_support import copy_module, slow_down  # noqa: E402
 
+from perfgate.busy import mark_collateral  # noqa: E402
 from perfgate.config import Target  # noqa: E402
 from perfgate.measure import Subject  # noqa: E402
 from perfgate.report import Verdict  # noqa: E402
 from perfgate.stats import handler_stats, nearest_rank  # noqa: E402
 from perfgate.toolchain import find_go  # noqa: E402
 from perfgate.verdict import compare_target, decide  # noqa: E402
+
+COLLATERAL = True  # apply the bystander rule, as perfgate check does
 
 COST_FUNCTION = {
     "POST /checkout": ("checkout.go", "priceCart"),
@@ -101,6 +104,8 @@ def _verdicts(
     cur = {n: handler_stats([run.get(n, []) for run in cur_runs]) for n in names}
     results = compare_target(target, base, cur, same_machine=same_machine)
     decide(results, alpha, same_machine=same_machine)
+    if COLLATERAL:
+        mark_collateral(results, "inconclusive")  # no runtime lists here: the ns rule only
     return {r.name: r.verdict for r in results}
 
 
@@ -237,11 +242,18 @@ def main() -> None:
     e.add_argument("--draws", type=int, default=100)
     e.add_argument("--seed", type=int, default=1)
     e.add_argument("--tablefmt", default="simple", help="tabulate format, e.g. github")
+    e.add_argument(
+        "--no-collateral",
+        action="store_true",
+        help="judge without the bystander rule (perfgate.busy.mark_collateral), as before it",
+    )
     r = sub.add_parser("real", help="real perfgate runs: baseline update, then checks")
     r.add_argument("--checks", type=int, default=5)
     r.add_argument("--handler", default="POST /checkout")
     r.add_argument("--pct", type=int, default=33)
     args = parser.parse_args()
+    global COLLATERAL
+    COLLATERAL = not getattr(args, "no_collateral", False)
     {"collect": collect, "evaluate": evaluate, "real": real}[args.cmd](args)
 
 
