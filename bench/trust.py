@@ -109,13 +109,19 @@ def _verdicts(
     return {r.name: r.verdict for r in results}
 
 
-def _draw(rng: random.Random, mode: str, rounds: int, n: int) -> tuple[list[int], list[int]]:
-    """Run indices for the baseline side and the check side of one simulated gate."""
+def _draw(
+    rng: random.Random, mode: str, rounds: int, n: int
+) -> tuple[list[int], list[int], list[int]]:
+    """Run indices of one simulated gate: the baseline side, the check side of an unchanged
+    comparison, and the check side of a slowed one (indices into the variant's runs)."""
     if mode == "baseline":  # baseline measured earlier, check later: drift counts
         half = rounds // 2
-        return rng.sample(range(half), n), rng.sample(range(half, rounds), n)
-    both = rng.sample(range(rounds), 2 * n)  # A/B: same period, different runs
-    return both[:n], both[n:]
+        base, check = rng.sample(range(half), n), rng.sample(range(half, rounds), n)
+        return base, check, check
+    # A/B, as `--against` measures: pairs of runs made back to back. Unchanged vs unchanged
+    # pairs rounds 2k and 2k+1; unchanged vs slowed pairs the two runs of one round.
+    starts = rng.sample(range(0, rounds - 1, 2), n)
+    return starts, [r + 1 for r in starts], starts
 
 
 def evaluate(args: argparse.Namespace) -> None:
@@ -129,21 +135,21 @@ def evaluate(args: argparse.Namespace) -> None:
     rows = []
     for mode in ("baseline", "against"):
         for n in args.runs:
-            if 2 * n > rounds:
+            if 2 * n > rounds or (mode == "against" and n > rounds // 2):
                 continue
             for thr in args.thresholds:
                 target = TARGET.model_copy(update={"threshold": float(thr), "runs": n})
                 alarms = innocent = 0
                 detected = dict.fromkeys(variants, 0)
                 for _ in range(args.draws):
-                    bi, ci = _draw(rng, mode, rounds, n)
+                    bi, ci, vi = _draw(rng, mode, rounds, n)
                     base_runs = [runs["unchanged"][i] for i in bi]
                     unchanged = [runs["unchanged"][i] for i in ci]
                     v = _verdicts(base_runs, unchanged, target, args.alpha, mode == "against")
                     alarms += any(x.fails for x in v.values())
                     for label in variants:
                         handler = label.split("|")[0]
-                        slowed = [runs[label][i] for i in ci]
+                        slowed = [runs[label][i] for i in vi]
                         v = _verdicts(base_runs, slowed, target, args.alpha, mode == "against")
                         detected[label] += v.get(handler) == Verdict.REGRESSED
                         innocent += any(x.fails for h, x in v.items() if h != handler)
@@ -194,11 +200,22 @@ def real(args: argparse.Namespace) -> None:
     )
     file, func = COST_FUNCTION[args.handler]
     micros = max(1, round(baseline["handlers"][args.handler]["p95_ns"] * args.pct / 100 / 1000))
+    check = ["check"]
+    if args.against:  # A/B: the unchanged code committed, the slowdown in the working tree
+        for root in (same, slow):
+            for cmd in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "unchanged"]):
+                subprocess.run(
+                    ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost", *cmd],
+                    cwd=root,
+                    check=True,
+                    capture_output=True,
+                )
+        check += ["--against", "HEAD"]
     slow_down(slow / "example_service" / file, func, micros)
     rows = []
     for k in range(args.checks):
         for label, root in (("unchanged", same), (f"{args.handler} +{args.pct}%", slow)):
-            code, rep = _cli(root, "check")
+            code, rep = _cli(root, *check)
             flagged = sorted(
                 h["name"] for h in rep.get("handlers", []) if h["verdict"] == "regressed"
             )
@@ -206,13 +223,22 @@ def real(args: argparse.Namespace) -> None:
             evidence = (
                 f"{mine.get('verdict')} {mine.get('delta_pct') or 0:+.0f}%: {mine.get('note')}"
             )
-            rows.append([k + 1, label, code, ", ".join(flagged) or "—", evidence])
+            info = (rep.get("targets") or [{}])[0]
+            share = f"{info.get('cpu_share') or 0:.2f} / {info.get('baseline_cpu_share') or 0:.2f}"
+            rows.append([k + 1, label, code, ", ".join(flagged) or "—", share, evidence])
             print(f"check {k + 1} {label}: exit {code}, regressed: {flagged}", file=sys.stderr)
     print(f"busy wait {micros} µs in {func} (+{args.pct}% of the baseline p95 of {args.handler})")
     print(
         tabulate(
             rows,
-            headers=["check", "code", "exit", "regressed", f"evidence for {args.handler}"],
+            headers=[
+                "check",
+                "code",
+                "exit",
+                "regressed",
+                "CPU share / base",
+                f"evidence for {args.handler}",
+            ],
             disable_numparse=True,
         )
     )
@@ -251,6 +277,7 @@ def main() -> None:
     r.add_argument("--checks", type=int, default=5)
     r.add_argument("--handler", default="POST /checkout")
     r.add_argument("--pct", type=int, default=33)
+    r.add_argument("--against", action="store_true", help="A/B checks (--against HEAD)")
     args = parser.parse_args()
     global COLLATERAL
     COLLATERAL = not getattr(args, "no_collateral", False)

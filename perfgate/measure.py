@@ -1,8 +1,9 @@
 """Measure a target: build its tests once, run them N times under the tracer, read the tasks.
 
 Each run is a separate process (the run is the unit the noise test works on). In A/B mode
-several source trees are measured in one loop, their runs alternating (A B A B …), so slow
-drift of the machine hits both sides alike.
+several source trees are measured in one loop, their runs made in pairs back to back (A B, B A,
+A B, …), so slow drift of the machine hits both runs of a pair alike (the verdict compares the
+pairs: perfgate.verdict).
 """
 
 from __future__ import annotations
@@ -162,10 +163,16 @@ class Subject:
 def measure(
     subjects: Sequence[Subject], runs: int, progress: Progress | None = None
 ) -> list[Measurement]:
-    """Run every subject ``runs`` times, alternating between subjects; one Measurement each."""
+    """Run every subject ``runs`` times, alternating between subjects; one Measurement each.
+
+    Run i of every subject is made back to back (a *pair* in A/B mode), the order reversed on
+    every other i (A B, B A, A B, …) so that neither side is always first."""
     measurements = [Measurement(label=s.label) for s in subjects]
     for i in range(runs):
-        for subject, m in zip(subjects, measurements, strict=True):
+        order = list(zip(subjects, measurements, strict=True))
+        if i % 2:
+            order.reverse()
+        for subject, m in order:
             samples = subject.run_once(i)
             m.runs.append(samples)
             if progress:

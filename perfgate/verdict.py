@@ -7,6 +7,11 @@ The rule (see README "Verdicts"): a handler *regresses* only when all three hold
   3. its per-run p95s are higher than the baseline's beyond run-to-run noise: a one-sided
      Mann-Whitney test on the per-run p95s, Holm-adjusted across all handlers judged together,
      gives p < alpha.
+In A/B mode (``same_machine``) the two sides' runs are measured in pairs, back to back (the
+order alternating between pairs), so the machine's slow drift is common to both runs of a pair:
+there the test is a one-sided Wilcoxon signed-rank test on the pairs' log p95 ratios, and the
+"median run" of rule 2 is the median of the pairs' p95 ratios. Pairing removes the drift from
+the comparison instead of counting it as noise.
 The run is the unit of replication: requests within a run share the machine's state, so testing
 requests would be overconfident. ``improved`` is the mirror image. A handler with fewer than
 ``min_samples`` requests on either side is ``insufficient``; one with no baseline is ``new``;
@@ -21,14 +26,25 @@ from collections.abc import Mapping
 from perfgate.config import Target
 from perfgate.render import format_ns
 from perfgate.report import HandlerResult, HandlerStats, Verdict
-from perfgate.stats import holm, mann_whitney_greater, median
+from perfgate.stats import holm, mann_whitney_greater, median, wilcoxon_signed_rank_greater
 
 
-def best_possible_p(base_runs: int, current_runs: int, judged: int) -> float:
+def best_possible_p(base_runs: int, current_runs: int, judged: int, paired: bool = False) -> float:
     """The smallest Holm-adjusted p-value these run counts allow at all: complete separation
-    (1 / C(m+n, m)) times the number of handlers judged. At or above alpha, no handler can
-    regress or improve, whatever it measured."""
+    (1 / C(m+n, m); paired: every pair moved the same way, 1 / 2^n) times the number of handlers
+    judged. At or above alpha, no handler can regress or improve, whatever it measured."""
+    if paired:
+        return min(1.0, judged / 2 ** min(base_runs, current_runs))
     return min(1.0, judged / math.comb(base_runs + current_runs, base_runs))
+
+
+def paired_log_ratios(base: HandlerStats, cur: HandlerStats) -> list[float] | None:
+    """log(current / base) per pair of runs (A/B mode: run i of each side back to back), or
+    None when the runs cannot be paired (different counts, a side without per-run p95s)."""
+    b, c = base.run_p95_ns, cur.run_p95_ns
+    if len(b) != len(c) or len(b) < 2 or min(b) <= 0 or min(c) <= 0:
+        return None
+    return [math.log(y / x) for x, y in zip(b, c, strict=True)]
 
 
 def compare_target(
@@ -73,17 +89,20 @@ def compare_target(
                 result.verdict = Verdict.INSUFFICIENT
                 result.note = f"too few samples for p95 ({', '.join(short)} < {target.min_samples})"
             elif result.delta_pct is not None:
-                result.p_value = _p_value(base, cur, result.delta_pct)
+                result.p_value = _p_value(base, cur, result.delta_pct, same_machine)
         results.append(result)
     return results
 
 
-def _p_value(base: HandlerStats, cur: HandlerStats, delta_pct: float) -> float:
-    """One-sided p-value in the direction of the change (slower → test 'current > baseline')."""
+def _p_value(base: HandlerStats, cur: HandlerStats, delta_pct: float, paired: bool) -> float:
+    """One-sided p-value in the direction of the change (slower → test 'current > baseline');
+    paired (A/B) runs: the signed-rank test on the pairs' log ratios."""
+    ratios = paired_log_ratios(base, cur) if paired else None
+    if ratios is not None:
+        sign = 1 if delta_pct >= 0 else -1
+        return wilcoxon_signed_rank_greater([sign * x for x in ratios])
     b, c = base.run_p95_ns, cur.run_p95_ns
-    if delta_pct >= 0:
-        return mann_whitney_greater(c, b)
-    return mann_whitney_greater(b, c)
+    return mann_whitney_greater(c, b) if delta_pct >= 0 else mann_whitney_greater(b, c)
 
 
 def decide(
@@ -102,7 +121,11 @@ def decide(
         r.p_value = p_adj
         assert r.delta_pct is not None and r.threshold_pct is not None
         assert r.baseline is not None and r.current is not None
+        ratios = paired_log_ratios(r.baseline, r.current) if same_machine else None
         r.run_delta_pct = _run_median_delta(r.baseline, r.current)
+        pair_pct = None
+        if ratios is not None:  # A/B: the typical run is the median pair
+            pair_pct = r.run_delta_pct = (math.exp(median(ratios)) - 1) * 100
         beyond = abs(r.delta_pct) > r.threshold_pct
         typical_run_beyond = (
             r.run_delta_pct is not None
@@ -111,14 +134,22 @@ def decide(
         )
         significant = p_adj < alpha
         runs = _runs_note(r.baseline, r.current)
-        best = best_possible_p(len(r.baseline.run_p95_ns), len(r.current.run_p95_ns), len(judged))
+        if pair_pct is not None:
+            runs += f", median pair {pair_pct:+.0f}% (signed-rank test)"
+        best = best_possible_p(
+            len(r.baseline.run_p95_ns),
+            len(r.current.run_p95_ns),
+            len(judged),
+            paired=ratios is not None,
+        )
         few_runs = best >= alpha
         if beyond and typical_run_beyond and significant:
             r.verdict = Verdict.REGRESSED if r.delta_pct > 0 else Verdict.IMPROVED
             r.note = f"{runs}; p={p_adj:.2g}"
         elif beyond and not typical_run_beyond and r.run_delta_pct is not None:
             r.note = (
-                f"within run-to-run noise: the median run moved {r.run_delta_pct:+.0f}% "
+                f"within run-to-run noise: the median {'pair' if pair_pct is not None else 'run'} "
+                f"moved {r.run_delta_pct:+.0f}% "
                 f"({runs}); a few outlying runs move the pooled p95"
             )
         elif beyond:

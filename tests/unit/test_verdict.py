@@ -182,3 +182,38 @@ def test_two_regressed_handlers_of_four_are_not_a_machine_shift():
     assert out["GET /1"].verdict == Verdict.REGRESSED
     assert out["GET /2"].verdict == Verdict.REGRESSED
     assert common_shift_warning(list(out.values())) is None
+
+
+def drifting(start_us, n_runs=15, drift=0.04, factor=1.0, per_run=200, seed=0):
+    """Runs whose p95 drifts up by ``drift`` per run (a machine warming up), times ``factor``."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n_runs):
+        scale = start_us * 1000 * (1 + drift * i) * factor * (1 + rng.uniform(-0.01, 0.01))
+        out.append([int(scale * rng.uniform(0.3, 1.05)) for _ in range(per_run)])
+    return handler_stats(out)
+
+
+def test_ab_pairs_take_the_drift_out_of_the_comparison():
+    """A/B runs are made in pairs; a steady +15% per pair under a drift of 4% per run is
+    overlapped as two samples (Mann-Whitney alone cannot see it) but clear pair by pair."""
+    target = Target(name="svc", package=".", run="^TestPerf$", threshold="10%")
+    base = {"GET /a": drifting(50, seed=1)}
+    cur = {"GET /a": drifting(50, factor=1.15, seed=2)}
+    unpaired = compare_target(target, base, cur, same_machine=False)
+    decide(unpaired, 0.001, same_machine=True)
+    paired = compare_target(target, base, cur, same_machine=True)
+    decide(paired, 0.001, same_machine=True)
+    assert unpaired[0].p_value > 0.01  # the drift swamps it
+    assert paired[0].p_value == 2**-15  # every pair moved
+    assert paired[0].verdict == Verdict.REGRESSED
+    assert "median pair +1" in paired[0].note  # +14–16%: the jitter of ±1% a run
+
+
+def test_ab_unchanged_pairs_under_drift_pass():
+    target = Target(name="svc", package=".", run="^TestPerf$", threshold="10%")
+    base = {"GET /a": drifting(50, seed=1), "GET /b": drifting(80, seed=3)}
+    cur = {"GET /a": drifting(50, seed=2), "GET /b": drifting(80, seed=4)}
+    results = compare_target(target, base, cur, same_machine=True)
+    decide(results, 0.001, same_machine=True)
+    assert {r.verdict for r in results} == {Verdict.PASS}
