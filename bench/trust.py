@@ -12,9 +12,13 @@ process per run, exactly like ``perfgate check``), storing every run's task dura
 
 ``evaluate`` replays perfgate's own verdict code (perfgate.verdict) on random draws from those
 runs: committed-baseline mode takes the baseline from the first half of the rounds and the check
-from the second half (so drift between the two counts against perfgate); A/B mode takes both
-sides from the same rounds. It prints false alarms on unchanged code, detection rate per
-slowdown, and innocent handlers flagged, for several settings side by side.
+from the second half (so drift between the two counts against perfgate); A/B mode pairs runs
+made back to back, as ``--against`` does: the unchanged run of round 2k with that of round 2k+1
+(false alarms), and the unchanged run of a round with the slowed copy's run of the same round
+(detection). Each slowed draw also goes through the bystander rule (perfgate.busy, without
+runtime lists here: the ns rule only; ``--no-collateral`` leaves it out). It prints false alarms
+on unchanged code, detection rate per slowdown, and innocent handlers flagged, for several
+settings side by side.
 """
 
 from __future__ import annotations
@@ -133,7 +137,7 @@ def evaluate(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
     print(f"data: {args.data}: {rounds} rounds, collected {data['meta']['date']}")
     rows = []
-    for mode in ("baseline", "against"):
+    for mode in args.modes:
         for n in args.runs:
             if 2 * n > rounds or (mode == "against" and n > rounds // 2):
                 continue
@@ -266,6 +270,9 @@ def main() -> None:
     e.add_argument("--thresholds", nargs="+", type=int, default=[10, 15, 20])
     e.add_argument("--alpha", type=float, default=0.05)
     e.add_argument("--draws", type=int, default=100)
+    e.add_argument(
+        "--modes", nargs="+", choices=["baseline", "against"], default=["baseline", "against"]
+    )
     e.add_argument("--seed", type=int, default=1)
     e.add_argument("--tablefmt", default="simple", help="tabulate format, e.g. github")
     e.add_argument(

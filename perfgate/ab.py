@@ -61,7 +61,7 @@ def run_against(
                 Subject(go, base_root, target, Path(tmp), "base", env),
                 Subject(go, root, target, Path(tmp), "head", env),
             ]
-            base_m, head_m = measure(subjects, target.runs, progress)
+            base_m, head_m = measure(subjects, target.runs_for(True), progress)
             base = summarize_measurement(target, base_m)
             head = summarize_measurement(target, head_m)
             results = compare_target(target, base, head, same_machine=True)
@@ -75,7 +75,7 @@ def run_against(
                 TargetInfo(
                     name=target.name,
                     package=target.package,
-                    runs=target.runs,
+                    runs=target.runs_for(True),
                     baseline_path=target.baseline_path if committed else None,
                     baseline_commit=(committed.meta.commit or None) if committed else None,
                     machine=here.model_dump(),
@@ -84,7 +84,7 @@ def run_against(
                     baseline_cpu_share=median_share(base_m.cpu_shares()),
                 )
             )
-    decide(report.handlers, config.alpha, same_machine=True)
+    decide(report.handlers, config.alpha_for(True), same_machine=True)
     sides = [s for r, b, h in compared for s in explain_results(r, b, h)]
     shift = common_shift_warning(report.handlers, same_machine=True)
     if shift:

@@ -78,7 +78,8 @@ target_option = click.option(
 runs_option = click.option(
     "--runs",
     type=click.IntRange(1, 1000),
-    help="Separate go test processes per target (overrides the config; default 15).",
+    help="Separate go test processes per target and side (overrides the config; default 15, "
+    "20 pairs with --against).",
 )
 
 

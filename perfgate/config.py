@@ -22,11 +22,13 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 CONFIG_FILE = "perfgate.toml"
-DEFAULT_RUNS = 15
+DEFAULT_RUNS = 15  # committed-baseline mode
+DEFAULT_AB_RUNS = 20  # --against mode: pairs of runs (docs/benchmarks.md)
 DEFAULT_THRESHOLD_PCT = 12.0  # committed-baseline mode: must exceed drift between sessions
 DEFAULT_AB_THRESHOLD_PCT = 10.0  # --against mode: both sides measured together, drift cancels
 DEFAULT_MIN_SAMPLES = 59  # below this a distribution-free 95% interval for p95 does not exist
-DEFAULT_ALPHA = 0.001
+DEFAULT_ALPHA = 0.001  # committed-baseline mode: the two sides are different sessions
+DEFAULT_AB_ALPHA = 0.005  # --against mode: paired runs on one machine, drift cancels
 
 
 def parse_percent(value: Any, what: str = "threshold") -> float:
@@ -68,7 +70,7 @@ class Target(BaseModel):
     package: str
     run: str
     baseline: str | None = None
-    runs: int = Field(default=DEFAULT_RUNS, ge=1, le=1000)
+    runs: int | None = Field(default=None, ge=1, le=1000)  # None: the mode's (see runs_for)
     threshold: float | None = None  # None: the mode's default (see threshold_for)
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
@@ -124,6 +126,12 @@ class Target(BaseModel):
             return False
         return not any(fnmatch.fnmatchcase(handler, g) for g in self.exclude)
 
+    def runs_for(self, same_machine: bool = False) -> int:
+        """Runs per side: the configured number, else 15 (20 pairs with ``--against``)."""
+        if self.runs is not None:
+            return self.runs
+        return DEFAULT_AB_RUNS if same_machine else DEFAULT_RUNS
+
     def threshold_for(self, handler: str, same_machine: bool = False) -> float:
         """The handler's own threshold (exact name or glob), else the target's, else the mode's
         default: tighter in A/B mode, where both sides share the machine and its drift."""
@@ -144,12 +152,18 @@ class Config(BaseModel):
 
     targets: list[Target]
     release_branches: list[str] = Field(default_factory=lambda: ["release/*", "release-*"])
-    alpha: float = Field(default=DEFAULT_ALPHA, gt=0, lt=0.5)
+    alpha: float | None = Field(default=None, gt=0, lt=0.5)  # None: the mode's (alpha_for)
     machine_shift: Literal["inconclusive", "ignore"] = "inconclusive"
     retries: int = Field(default=1, ge=0, le=5)  # re-measure when handlers were inconclusive
     # The busy-machine check (perfgate.busy): trace evidence that the machine was overloaded.
     machine_check: Literal["inconclusive", "warn", "ignore"] = "inconclusive"
     min_cpu_share: float = Field(default=0.75, gt=0, le=1)
+
+    def alpha_for(self, same_machine: bool = False) -> float:
+        """Significance level: the configured one, else 0.001 (0.005 with ``--against``)."""
+        if self.alpha is not None:
+            return self.alpha
+        return DEFAULT_AB_ALPHA if same_machine else DEFAULT_ALPHA
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:

@@ -122,7 +122,7 @@ def measure_target(
     """Build and run one target's perf test ``target.runs`` times on the tree at ``root``."""
     with scratch_dir() as tmp:
         subject = Subject(go, root, target, Path(tmp), "current", env)
-        return measure([subject], target.runs, progress)[0]
+        return measure([subject], target.runs_for(), progress)[0]
 
 
 def run_check(
@@ -185,7 +185,7 @@ def _check_once(
         info = TargetInfo(
             name=target.name,
             package=target.package,
-            runs=target.runs,
+            runs=target.runs_for(),
             baseline_path=target.baseline_path,
             baseline_commit=baseline.meta.commit or None,
             machine=here.model_dump(),
@@ -198,7 +198,7 @@ def _check_once(
         results = compare_target(target, baseline.handlers, current)
         report.handlers.extend(results)
         compared.append((results, baseline, current))
-    decide(report.handlers, config.alpha, machine_shift=config.machine_shift)
+    decide(report.handlers, config.alpha_for(), machine_shift=config.machine_shift)
     sides = [s for r, b, c in compared for s in explain_results(r, b.handlers, c)]
     shift = common_shift_warning(report.handlers)
     if shift:

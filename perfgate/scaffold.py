@@ -90,7 +90,7 @@ def _config_text(tests: list[tuple[str, str]]) -> str:
             f'name = "{name}"',
             f'package = "{package}"',
             f'run = "^{test}$"',
-            "# runs = 10          # go test processes per check",
+            "# runs = 15          # go test processes per check (pairs with --against: 20)",
             '# threshold = "12%"  # fail only above this p95 rise (and beyond noise)',
             "",
         ]

@@ -26,7 +26,9 @@ def test_smallest_valid_file(tmp_path):
     (t,) = config.targets
     assert (t.name, t.package, t.run) == ("ledger", ".", "^TestPerfLedger$")
     assert t.baseline_path == "baselines/ledger.json"
-    assert t.runs >= 5 and t.threshold is None
+    assert t.runs is None and t.threshold is None
+    assert t.runs_for() == 15 and t.runs_for(same_machine=True) == 20  # mode defaults
+    assert config.alpha_for() == 0.001 and config.alpha_for(same_machine=True) == 0.005
     assert t.threshold_for("GET /x") == 12.0  # committed-baseline default
     assert t.threshold_for("GET /x", same_machine=True) == 10.0  # A/B default
     assert config.release_branches == ["release/*", "release-*"]
