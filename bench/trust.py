@@ -114,13 +114,21 @@ def _verdicts(
 
 
 def _draw(
-    rng: random.Random, mode: str, rounds: int, n: int
+    rng: random.Random,
+    mode: str,
+    rounds: int,
+    n: int,
+    baseline_runs: int | None = None,
+    split: int | None = None,
 ) -> tuple[list[int], list[int], list[int]]:
     """Run indices of one simulated gate: the baseline side, the check side of an unchanged
-    comparison, and the check side of a slowed one (indices into the variant's runs)."""
+    comparison, and the check side of a slowed one (indices into the variant's runs).
+    Baseline mode: ``baseline_runs`` (default n) from the rounds before ``split`` (default
+    half), n from those after."""
     if mode == "baseline":  # baseline measured earlier, check later: drift counts
-        half = rounds // 2
-        base, check = rng.sample(range(half), n), rng.sample(range(half, rounds), n)
+        cut = split or rounds // 2
+        base = rng.sample(range(cut), baseline_runs or n)
+        check = rng.sample(range(cut, rounds), n)
         return base, check, check
     # A/B, as `--against` measures: pairs of runs made back to back. Unchanged vs unchanged
     # pairs rounds 2k and 2k+1; unchanged vs slowed pairs the two runs of one round.
@@ -139,14 +147,17 @@ def evaluate(args: argparse.Namespace) -> None:
     rows = []
     for mode in args.modes:
         for n in args.runs:
-            if 2 * n > rounds or (mode == "against" and n > rounds // 2):
+            cut = args.split or rounds // 2
+            if mode == "baseline" and (n > rounds - cut or (args.baseline_runs or n) > cut):
+                continue
+            if mode == "against" and n > rounds // 2:
                 continue
             for thr in args.thresholds:
                 target = TARGET.model_copy(update={"threshold": float(thr), "runs": n})
                 alarms = innocent = 0
                 detected = dict.fromkeys(variants, 0)
                 for _ in range(args.draws):
-                    bi, ci, vi = _draw(rng, mode, rounds, n)
+                    bi, ci, vi = _draw(rng, mode, rounds, n, args.baseline_runs, args.split)
                     base_runs = [runs["unchanged"][i] for i in bi]
                     unchanged = [runs["unchanged"][i] for i in ci]
                     v = _verdicts(base_runs, unchanged, target, args.alpha, mode == "against")
@@ -270,6 +281,8 @@ def main() -> None:
     e.add_argument("--thresholds", nargs="+", type=int, default=[10, 15, 20])
     e.add_argument("--alpha", type=float, default=0.05)
     e.add_argument("--draws", type=int, default=100)
+    e.add_argument("--baseline-runs", type=int, help="baseline mode: runs of the baseline side")
+    e.add_argument("--split", type=int, help="baseline mode: first round of the check side")
     e.add_argument(
         "--modes", nargs="+", choices=["baseline", "against"], default=["baseline", "against"]
     )

@@ -54,10 +54,16 @@ def _load(config_path: str | None) -> tuple[Config, Path]:
     return load_config(Path(config_path) if config_path else None, Path.cwd())
 
 
-def _targets(config: Config, names: tuple[str, ...], runs: int | None, threshold: float | None):
+def _targets(
+    config: Config,
+    names: tuple[str, ...],
+    runs: int | None,
+    threshold: float | None,
+    baseline_runs: int | None = None,
+):
     from perfgate.gate import Overrides
 
-    overrides = Overrides(runs=runs, threshold=threshold)
+    overrides = Overrides(runs=runs, threshold=threshold, baseline_runs=baseline_runs)
     return [overrides.apply(t) for t in config.select(list(names))]
 
 
@@ -231,7 +237,12 @@ def baseline() -> None:
 @baseline.command("update")
 @config_option
 @target_option
-@runs_option
+@click.option(
+    "--runs",
+    type=click.IntRange(1, 1000),
+    help="Separate go test processes per target for the baseline (overrides the config's "
+    "baseline_runs; default twice the runs per check: 30).",
+)
 @click.option("--dry-run", is_flag=True, help="Measure and print, write nothing.")
 @click.option(
     "--commit", "do_commit", is_flag=True, help="Commit the baseline files (release branches only)."
@@ -260,7 +271,7 @@ def baseline_update(
     if push and not do_commit:
         raise PerfgateError("--push needs --commit")
     config, root = _load(config_path)
-    targets = _targets(config, target_names, runs, None)
+    targets = _targets(config, target_names, None, None, baseline_runs=runs)
     refresh = None
     if do_commit:
         from perfgate.gitops import check_refresh_allowed

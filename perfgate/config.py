@@ -24,6 +24,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 CONFIG_FILE = "perfgate.toml"
 DEFAULT_RUNS = 15  # committed-baseline mode
 DEFAULT_AB_RUNS = 20  # --against mode: pairs of runs (docs/benchmarks.md)
+BASELINE_RUNS_FACTOR = 2  # a baseline is measured once and compared with many times
 DEFAULT_THRESHOLD_PCT = 12.0  # committed-baseline mode: must exceed drift between sessions
 DEFAULT_AB_THRESHOLD_PCT = 10.0  # --against mode: both sides measured together, drift cancels
 DEFAULT_MIN_SAMPLES = 59  # below this a distribution-free 95% interval for p95 does not exist
@@ -71,6 +72,7 @@ class Target(BaseModel):
     run: str
     baseline: str | None = None
     runs: int | None = Field(default=None, ge=1, le=1000)  # None: the mode's (see runs_for)
+    baseline_runs: int | None = Field(default=None, ge=1, le=1000)  # baseline_runs_for
     threshold: float | None = None  # None: the mode's default (see threshold_for)
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
@@ -131,6 +133,14 @@ class Target(BaseModel):
         if self.runs is not None:
             return self.runs
         return DEFAULT_AB_RUNS if same_machine else DEFAULT_RUNS
+
+    def baseline_runs_for(self) -> int:
+        """Runs for ``baseline update``: the configured number, else twice the runs per check
+        (30 by default). A baseline is measured once and compared with many times: a steadier
+        baseline p95 makes every later check more reliable."""
+        if self.baseline_runs is not None:
+            return self.baseline_runs
+        return BASELINE_RUNS_FACTOR * self.runs_for()
 
     def threshold_for(self, handler: str, same_machine: bool = False) -> float:
         """The handler's own threshold (exact name or glob), else the target's, else the mode's

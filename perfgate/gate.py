@@ -38,11 +38,14 @@ class Overrides:
 
     runs: int | None = None
     threshold: float | None = None
+    baseline_runs: int | None = None
 
     def apply(self, target: Target) -> Target:
         update: dict[str, object] = {}
         if self.runs is not None:
             update["runs"] = self.runs
+        if self.baseline_runs is not None:
+            update["baseline_runs"] = self.baseline_runs
         if self.threshold is not None:
             update["threshold"] = self.threshold
         return target.model_copy(update=update) if update else target
@@ -118,11 +121,13 @@ def measure_target(
     target: Target,
     env: Mapping[str, str],
     progress: Progress | None,
+    runs: int | None = None,
 ) -> Measurement:
-    """Build and run one target's perf test ``target.runs`` times on the tree at ``root``."""
+    """Build and run one target's perf test ``runs`` times (default: the target's runs per
+    check) on the tree at ``root``."""
     with scratch_dir() as tmp:
         subject = Subject(go, root, target, Path(tmp), "current", env)
-        return measure([subject], target.runs_for(), progress)[0]
+        return measure([subject], runs or target.runs_for(), progress)[0]
 
 
 def run_check(
@@ -257,7 +262,7 @@ def refresh_baselines(
     commit, branch = git_provenance(root)
     results = []
     for target in targets:
-        m = measure_target(go, root, target, env, progress)
+        m = measure_target(go, root, target, env, progress, target.baseline_runs_for())
         results.append(
             (root / target.baseline_path, build_baseline(target, m, here, commit, branch))
         )
