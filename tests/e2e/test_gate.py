@@ -27,7 +27,9 @@ def measured(tmp_path_factory) -> Path:
 def test_baseline_file_has_every_handler_with_runs_and_sketch(measured):
     data = json.loads((measured / "baselines" / "example_service.json").read_text())
     assert data["schema_version"] == 1 and data["target"] == "example_service"
-    assert data["meta"]["runs"] == 15 and data["meta"]["go_version"].startswith("go1.")
+    # A baseline is measured with twice the runs of a check (15).
+    assert data["meta"]["runs"] == 30 and data["meta"]["go_version"].startswith("go1.")
+    assert len(data["meta"]["cpu_shares"]) == 30
     assert set(data["handlers"]) == {
         "GET /healthz",
         "GET /orders/{id}",
@@ -35,8 +37,8 @@ def test_baseline_file_has_every_handler_with_runs_and_sketch(measured):
         "POST /checkout",
     }
     for h in data["handlers"].values():
-        assert h["count"] == 9000
-        assert len(h["run_p95_ns"]) == 15
+        assert h["count"] == 18000
+        assert len(h["run_p95_ns"]) == 30
         assert len(h["sketch_ns"]) == 101
         assert h["p50_ns"] <= h["p95_ns"] <= h["p99_ns"] <= h["max_ns"]
 

@@ -71,7 +71,7 @@ def test_the_baseline_stores_each_handlers_breakdown(measured):
     mean = data["handlers"]["POST /checkout"]["mean_ns"]
     assert abs(sum(states.values()) - mean) <= len(states) + 1
     assert abs(sum(checkout["overall"][k] for k in regions) - mean) <= len(regions) + 1
-    assert checkout["count"] == 9000 and 450 <= checkout["window_count"] <= 1350
+    assert checkout["count"] == 18000 and 900 <= checkout["window_count"] <= 2700
     assert checkout["window_from_ns"] <= data["handlers"]["POST /checkout"]["p95_ns"]
     assert checkout["window_to_ns"] >= data["handlers"]["POST /checkout"]["p95_ns"]
 
