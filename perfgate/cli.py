@@ -194,7 +194,12 @@ def check(
 
     A handler regresses only when its p95 rose by more than the threshold AND its per-run p95s
     are higher than the baseline's beyond run-to-run noise (one-sided Mann-Whitney on per-run
-    p95s, Holm-adjusted across handlers). Exit 0 pass, 1 regression, 2 could not decide.
+    p95s, Holm-adjusted across handlers; with --against, a signed-rank test on pairs of runs
+    made back to back). Each handler's change is explained by its regions and by what its
+    goroutines did (running, waiting for a CPU, blocked, syscall). When the trace shows the
+    machine was busy, handlers that moved are not judged.
+
+    Exit 0 pass, 1 regression, 2 could not decide, 3 inconclusive (busy machine).
     """
     from perfgate.gate import run_check
     from perfgate.render import render_markdown, render_text
