@@ -215,7 +215,8 @@ def merge_command(
     """Combine several jobs' reports (from --json-out) into one report and one PR comment.
 
     Handlers and targets are concatenated and the verdict recomputed; a target that appears in
-    two reports is an error. Exit 0 pass, 1 regression, 2 bad input, like `perfgate check`.
+    two reports is an error. Exit 0 pass, 1 regression, 2 bad input, 3 inconclusive, like
+    `perfgate check`.
     """
     from perfgate.render import render_markdown, render_text
 
