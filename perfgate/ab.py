@@ -43,6 +43,31 @@ def run_against(
     ref: str,
     progress: Progress | None = None,
 ) -> Checked:
+    """:func:`_against_once`, measured again (up to ``retries`` times) while the machine was
+    too busy to judge (report verdict ``inconclusive``)."""
+    attempts = 1 + config.retries
+    for attempt in range(1, attempts + 1):
+        checked = _against_once(config, root, targets, go, env, ref, progress)
+        if checked.report.verdict != "inconclusive" or attempt == attempts:
+            break
+        if progress:
+            progress(f"the machine was busy: measuring again ({attempt + 1}/{attempts})")
+    if attempt > 1:
+        checked.report.warnings.append(
+            f"measured {attempt} times: the earlier measurement(s) ran on a busy machine"
+        )
+    return checked
+
+
+def _against_once(
+    config: Config,
+    root: Path,
+    targets: Sequence[Target],
+    go: Go,
+    env: Mapping[str, str],
+    ref: str,
+    progress: Progress | None = None,
+) -> Checked:
     """Measure ``ref`` and the working tree at ``root`` interleaved; decide on both, explain."""
     from perfgate.gitops import default_against_ref, worktree_at
 
