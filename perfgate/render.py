@@ -226,10 +226,15 @@ def render_markdown(report: Report, title: str = "perfgate") -> str:
     chart = _p95_chart(report, base_word)
     if chart:
         parts += [chart, ""]
+    test = (
+        "Wilcoxon signed-rank on pairs of runs made back to back"
+        if report.mode == "against"
+        else "Mann-Whitney"
+    )
     parts.append(
         "<sub>p95 = nearest-rank 95th percentile of each request's runtime/trace task "
         "duration, all runs pooled. A handler regresses only when its pooled p95 and its median "
         "run's p95 both rose by more than the threshold, and its per-run p95s differ beyond "
-        "run-to-run noise (Mann-Whitney, Holm-adjusted).</sub>"
+        f"run-to-run noise ({test}, Holm-adjusted).</sub>"
     )
     return "\n".join(parts) + "\n"
