@@ -226,7 +226,9 @@ static int shared_times(const Threads *ts, I64Vec *shared) {
         if (vec_reserve(&ut, a->user_times.n) < 0) goto fail;
         memcpy(ut.v, a->user_times.v, (size_t)a->user_times.n * sizeof(int64_t));
         ut.n = a->user_times.n;
-        qsort(ut.v, (size_t)ut.n, sizeof(int64_t), cmp_i64);
+        int in_order = 1; /* a thread's times are in order unless its clock broke */
+        for (Py_ssize_t k = 1; k < ut.n && in_order; k++) in_order = ut.v[k - 1] <= ut.v[k];
+        if (!in_order) qsort(ut.v, (size_t)ut.n, sizeof(int64_t), cmp_i64);
         for (Py_ssize_t j = 0; j < ts->n; j++) {
             if (j == i) continue;
             const I64Vec *b = &ts->t[j].times;

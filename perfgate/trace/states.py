@@ -22,6 +22,8 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable
+from itertools import compress
+from operator import sub
 
 from perfgate.trace import wire
 
@@ -199,12 +201,11 @@ class GoroutineStates:
         up to the last state change in the trace."""
         end = max((t[-1] for t in self.times.values() if len(t)), default=0)
         total = 0
+        running = RUNNING.__eq__
         for g, times in self.times.items():
-            codes = self.codes[g]
-            n = len(times)
-            for k in range(n):
-                if codes[k] == RUNNING:
-                    total += (times[k + 1] if k + 1 < n else end) - times[k]
+            following = times[1:]
+            following.append(end)
+            total += sum(compress(map(sub, following, times), map(running, self.codes[g])))
         return total
 
     def task_breakdown(self, begin: int, end: int, goroutines: Iterable[int]) -> dict[str, int]:

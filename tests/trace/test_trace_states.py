@@ -157,3 +157,19 @@ def test_breakdown_of_a_hand_made_timeline() -> None:
     assert st.task_breakdown(0, 10, [99]) == {}
     st.transition(300, 7, "NotExist")
     assert st.task_breakdown(290, 400, [7]) == {RUNNING_NAME: 10}
+
+
+def test_running_time_of_all_goroutines_matches_go_tool_traces_transitions() -> None:
+    """running_ns (the CPU share's denominator) from the native states equals the sum of
+    Running intervals over go tool trace's own transitions, up to the last one."""
+    trace = TRACES / "go1.25-runtime.trace"
+    st = read_trace(trace, reader="native", states=True).states
+    assert st is not None
+    timelines = [tl for _, tl in _expected(trace)["goroutines"]]
+    end = max(tl[-1][0] for tl in timelines)
+    want = 0
+    for tl in timelines:
+        for k, (t, name) in enumerate(tl):
+            if name == "Running":
+                want += (tl[k + 1][0] if k + 1 < len(tl) else end) - t
+    assert st.running_ns() == want > 0
