@@ -18,6 +18,7 @@ from perfgate.gate import (
     check_busy,
     explain_results,
     git_provenance,
+    measure_until_judged,
     now_iso,
     summarize_measurement,
 )
@@ -44,19 +45,12 @@ def run_against(
     progress: Progress | None = None,
 ) -> Checked:
     """:func:`_against_once`, measured again (up to ``retries`` times) while the machine was
-    too busy to judge (report verdict ``inconclusive``)."""
-    attempts = 1 + config.retries
-    for attempt in range(1, attempts + 1):
-        checked = _against_once(config, root, targets, go, env, ref, progress)
-        if checked.report.verdict != "inconclusive" or attempt == attempts:
-            break
-        if progress:
-            progress(f"the machine was busy: measuring again ({attempt + 1}/{attempts})")
-    if attempt > 1:
-        checked.report.warnings.append(
-            f"measured {attempt} times: the earlier measurement(s) ran on a busy machine"
-        )
-    return checked
+    too busy to judge (the only way a handler is ``inconclusive`` without a failure here)."""
+    return measure_until_judged(
+        lambda: _against_once(config, root, targets, go, env, ref, progress),
+        config.retries,
+        progress,
+    )
 
 
 def _against_once(

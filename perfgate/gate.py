@@ -7,7 +7,7 @@ measurements succeeded, so a failed refresh never leaves a partial baseline behi
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,13 +147,24 @@ def run_check(
                 hint="run 'perfgate baseline update' to measure it, then commit it",
             )
     here = machine(go, env)
-    attempts = 1 + config.retries
+    return measure_until_judged(
+        lambda: _check_once(config, root, targets, baselines, go, env, here, progress),
+        config.retries,
+        progress,
+    )
+
+
+def measure_until_judged(
+    once: Callable[[], Checked], retries: int, progress: Progress | None
+) -> Checked:
+    """``once()``, repeated (up to ``retries`` more times) while handlers came out
+    ``inconclusive`` and nothing failed: a decided failure stands."""
+    attempts = 1 + retries
     for attempt in range(1, attempts + 1):
-        checked = _check_once(config, root, targets, baselines, go, env, here, progress)
+        checked = once()
         inconclusive = [
             h.name for h in checked.report.handlers if h.verdict == Verdict.INCONCLUSIVE
         ]
-        # A decided failure stands; only an all-inconclusive outcome is worth measuring again.
         if not inconclusive or checked.report.verdict == "fail" or attempt == attempts:
             break
         if progress:
