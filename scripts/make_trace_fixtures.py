@@ -99,6 +99,7 @@ def expected(go: Path, version: str, trace: Path) -> dict[str, object]:
             dump.feed(asm, ev)
     err = proc.stderr.read() if proc.stderr else ""
     rc = proc.wait()
+    tasks, regions, logs = asm.objects()
     return {
         "go": version,
         "tool": f"go tool trace {dump_flag(version)}",
@@ -107,10 +108,10 @@ def expected(go: Path, version: str, trace: Path) -> dict[str, object]:
         "syncs": syncs,
         "tasks": [
             [t.id, t.parent, t.name, t.begin_ns, t.end_ns, t.begin_goroutine, t.end_goroutine]
-            for t in asm.tasks
+            for t in tasks
         ],
-        "regions": [[r.task_id, r.name, r.goroutine, r.begin_ns, r.end_ns] for r in asm.regions],
-        "logs": [[lg.task_id, lg.key, lg.value, lg.time_ns, lg.goroutine] for lg in asm.logs],
+        "regions": [[r.task_id, r.name, r.goroutine, r.begin_ns, r.end_ns] for r in regions],
+        "logs": [[lg.task_id, lg.key, lg.value, lg.time_ns, lg.goroutine] for lg in logs],
     }
 
 

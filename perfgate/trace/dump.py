@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from perfgate.trace import annotations as ann
+from perfgate.trace.columns import NO_GOROUTINE
 from perfgate.trace.states import GoroutineStates
 
 _FIELD = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)')
@@ -114,23 +115,25 @@ def feed(asm: ann.Assembler, ev: DumpEvent) -> None:
     """Hand one dump event to an Assembler."""
     f = ev.fields
     k = ev.kind
+    g = NO_GOROUTINE if ev.g is None else ev.g
+    name = asm.strings
     if k == ann.TASK_BEGIN:
         asm.task_begin(
-            ev.time, ev.g, _int(f.get("ID")), _int(f.get("Parent")), unquote(f.get("Type", '""'))
+            ev.time, g, _int(f.get("ID")), _int(f.get("Parent")), name(unquote(f.get("Type", '""')))
         )
     elif k == ann.TASK_END:
-        asm.task_end(ev.time, ev.g, _int(f.get("ID")))
+        asm.task_end(ev.time, g, _int(f.get("ID")))
     elif k == ann.REGION_BEGIN:
-        asm.region_begin(ev.time, ev.g, _int(f.get("Task")), unquote(f.get("Type", '""')))
+        asm.region_begin(ev.time, g, _int(f.get("Task")), name(unquote(f.get("Type", '""'))))
     elif k == ann.REGION_END:
-        asm.region_end(ev.time, ev.g, _int(f.get("Task")), unquote(f.get("Type", '""')))
+        asm.region_end(ev.time, g, _int(f.get("Task")), name(unquote(f.get("Type", '""'))))
     elif k == ann.LOG:
         asm.log(
             ev.time,
-            ev.g,
+            g,
             _int(f.get("Task")),
-            unquote(f.get("Category", '""')),
-            unquote(f.get("Message", '""')),
+            name(unquote(f.get("Category", '""'))),
+            name(unquote(f.get("Message", '""'))),
         )
 
 

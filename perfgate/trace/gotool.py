@@ -142,8 +142,6 @@ def read_with_go(
         # yield one after each generation.
         data.generations = max(syncs - 1, 0) if minor >= 25 else syncs
         data.bytes_read = size
-    data.tasks = asm.tasks
-    data.regions = asm.regions
-    data.logs = asm.logs
+    data.annotations = asm.result()
     data.states = gstates
     return data

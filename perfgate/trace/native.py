@@ -14,6 +14,7 @@ from operator import itemgetter
 from perfgate.trace import wire
 from perfgate.trace.annotations import Assembler, DuplicateTask
 from perfgate.trace.batches import Batch, Corrupt, Truncated, read_generations, uvarint
+from perfgate.trace.columns import NO_GOROUTINE
 from perfgate.trace.errors import TraceError
 from perfgate.trace.header import open_trace, read_version
 from perfgate.trace.model import TraceData
@@ -99,6 +100,7 @@ def read_native(path: str, states: bool = False) -> TraceData:
         data.bytes_read = wire.HEADER_SIZE
         asm = Assembler()
         gstates = GoroutineStates() if states else None
+        last_codes: dict[int, int] = {}  # goroutine -> last state code (the C scanner keeps it)
         carry: dict[int, int] = {}  # M -> goroutine running at the end of the last generation
         fast = accelerated()
         last = 0
@@ -109,12 +111,13 @@ def read_native(path: str, states: bool = False) -> TraceData:
                 samples = cpu_sample_times(gen.cpu_samples, freq) if gen.cpu_samples else []
                 sync = sync_time(int(float(gen.min_time) * freq), last, version >= 25)
                 if fast:
-                    ctx = None if gstates is None else _c_states(gstates, strings)
+                    ctx = None if gstates is None else _c_states(gstates, strings, last_codes)
                     evs = scan_c(gen.events, version, freq, samples, sync, carry, ctx)
                     gen.events.clear()  # free the batch bytes before the objects are built
                     _pair(_columns(evs), strings, asm)
                     if gstates is not None:
-                        gstates.add_changes(evs.changes)
+                        for g, tb, cb in evs.changes:
+                            gstates.extend_changes(g, tb, cb)
                         string = _string_of(strings)
                         for t, typ, g, a1 in evs.ranges:
                             gstates.wire_event(t, typ, g, a1, 0, string)
@@ -150,9 +153,7 @@ def read_native(path: str, states: bool = False) -> TraceData:
             ) from None
         if data.generations == 0 and not data.truncated:
             raise TraceError(f"{path} holds no trace data after its header")
-    data.tasks = asm.tasks
-    data.regions = asm.regions
-    data.logs = asm.logs
+    data.annotations = asm.result()
     data.states = gstates
     return data
 
@@ -174,7 +175,7 @@ _ACTIONS = c_actions()
 
 
 def _c_states(
-    gstates: GoroutineStates, strings: _Strings
+    gstates: GoroutineStates, strings: _Strings, last_codes: dict[int, int]
 ) -> tuple[bytes, dict[int, int], dict[int, int], Callable[[int], int]]:
     """What the C scanner needs to track goroutine states through one generation."""
     string = _string_of(strings)
@@ -183,7 +184,7 @@ def _c_states(
     def reason(sid: int) -> int:
         return code(WAITING, string(sid))
 
-    return _ACTIONS, gstates.last, {}, reason
+    return _ACTIONS, last_codes, {}, reason
 
 
 def _split(
@@ -197,7 +198,7 @@ def _split(
 
     for ev in events:
         if ev[1] in user:
-            yield ev
+            yield ev if ev[2] is not None else (ev[0], ev[1], NO_GOROUTINE, *ev[3:])
         else:
             feed(ev[0], ev[1], ev[2], ev[3], ev[5], string)
 
@@ -216,8 +217,9 @@ def _tuples(scan: GenerationScan, carry: dict[int, int]) -> Iterator[UserEvent]:
 def _columns(evs: GenerationEvents) -> Iterator[UserEvent]:
     """The C scanner's user events (already in Go's order, goroutines resolved)."""
     if not all(evs.goroutine_known):
-        gs: Iterable[int | None] = [
-            g if k else None for g, k in zip(evs.goroutine, evs.goroutine_known, strict=True)
+        gs: Iterable[int] = [
+            g if k else NO_GOROUTINE
+            for g, k in zip(evs.goroutine, evs.goroutine_known, strict=True)
         ]
     else:
         gs = evs.goroutine
@@ -232,21 +234,24 @@ def _pair(events: Iterable[UserEvent], strings: _Strings, asm: Assembler) -> Non
     """Hand a generation's user events, in Go's order, to the Assembler."""
     task_begin, task_end = asm.task_begin, asm.task_end
     region_begin, region_end, log = asm.region_begin, asm.region_end, asm.log
-    cache: dict[int, str] = {}
+    intern = asm.strings
+    cache: dict[int, int] = {}  # string id -> interned index
     name_of = cache.get
     lookup = strings.get
     for t, typ, g, a1, a2, a3 in events:
+        if g is None:
+            g = NO_GOROUTINE
         if typ == TASK_END:
             task_end(t, g, a1)
             continue
         sid = a3 if typ == TASK_BEGIN else a2
         name = name_of(sid)
         if name is None:
-            name = lookup(sid)
-            if name is None:
+            s = lookup(sid)
+            if s is None:
                 what = "a task" if typ == TASK_BEGIN else "an annotation"
                 raise Corrupt(f"{what} refers to unknown string id {sid}")
-            cache[sid] = name
+            name = cache[sid] = intern(s)
         if typ == TASK_BEGIN:
             task_begin(t, g, a1, a2, name)
         elif typ == REGION_BEGIN:
@@ -257,4 +262,4 @@ def _pair(events: Iterable[UserEvent], strings: _Strings, asm: Assembler) -> Non
             value = lookup(a3)
             if value is None:
                 raise Corrupt(f"a log refers to unknown string id {a3}")
-            log(t, g, a1, name, value)
+            log(t, g, a1, name, intern(value))

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import compress
 from operator import sub
 
@@ -63,19 +64,62 @@ def blocked_name(reason: str) -> str:
 Interval = tuple[int, int | None]  # begin ns, end ns (None: still open at the end)
 
 
+@dataclass(slots=True)
+class StateChunk:
+    """State changes of many goroutines, grouped: goroutine ``gids[k]`` (sorted) changed state
+    at ``base + times[i]`` to ``codes[i]`` for ``offsets[k] <= i < offsets[k + 1]``, in order.
+
+    The C scanner makes one chunk per generation (times relative to the chunk's first change
+    as uint32 when its span allows, else int64; codes as uint8 while there are few blocking
+    reasons): about 5 bytes per change instead of a Python object.
+    """
+
+    gids: Sequence[int]
+    offsets: Sequence[int]
+    base: int
+    times: Sequence[int]
+    codes: Sequence[int]
+
+
+# Goroutine -> its segments: goroutine ids (sorted), start (len + 1: goroutine k's segments are
+# start[k] .. start[k + 1] - 1), and per segment its chunk and position in that chunk's gids.
+Index = tuple[Sequence[int], Sequence[int], Sequence[int], Sequence[int]]
+
+
+def _chunk_of(timelines: dict[int, tuple[array, array]]) -> StateChunk:
+    """One chunk from per-goroutine (times, codes) arrays."""
+    gids = array("Q", sorted(timelines))
+    offsets = array("q", [0])
+    times = array("q")
+    codes = array("I")
+    for g in gids:
+        t, c = timelines[g]
+        times += t
+        codes += c
+        offsets.append(len(times))
+    return StateChunk(gids, offsets, 0, times, codes)
+
+
 class GoroutineStates:
-    """Per goroutine state timelines plus GC and stop-the-world ranges, fed in trace order."""
+    """Per goroutine state timelines plus GC and stop-the-world ranges.
+
+    Fed in trace order one change at a time (:meth:`set`, :meth:`transition`,
+    :meth:`wire_event`: the pure-Python and ``go tool trace`` readers), or a generation at a
+    time as :class:`StateChunk` columns (:meth:`add_chunks`: the C scanner). Read through
+    :meth:`timeline`, :attr:`times`/:attr:`codes` (goroutine -> array, built on request),
+    :meth:`task_breakdown` and :meth:`running_ns`.
+    """
 
     def __init__(self) -> None:
-        self.times: dict[int, array] = {}  # goroutine -> times (ns) of its state changes
-        self.codes: dict[int, array] = {}  # goroutine -> state code after each change
         self.reasons: list[str] = []
         self._reason_code: dict[str, int] = {}
         self.gc: list[list[int | None]] = []  # [begin, end] of each GC mark phase
         self.stw: list[list[int | None]] = []  # [begin, end] of each stop-the-world
         self.assists: dict[int, list[list[int | None]]] = {}  # goroutine -> mark assists
         self._stw_open: dict[int | None, list[int | None]] = {}
-        self.last: dict[int, int] = {}  # goroutine -> last code (kept by the C scanner)
+        self._building: dict[int, tuple[array, array]] = {}  # goroutine -> (times, codes)
+        self._chunks: list[StateChunk] = []
+        self._index: Index | None = None
         self.code(WAITING, "")  # WAITING itself: waiting for no reason given (the C scanner's)
 
     # --- feeding ------------------------------------------------------------------------------
@@ -93,29 +137,45 @@ class GoroutineStates:
     def set(self, t: int, g: int, code: int) -> None:
         """Goroutine ``g`` is in state ``code`` from ``t`` on (ignored if already in that state,
         whatever the blocking reason, as summary.go ignores ``old == new`` transitions)."""
-        codes = self.codes.get(g)
-        if codes is None:
-            self.times[g] = array("q", (t,))
-            self.codes[g] = array("I", (code,))
+        if not self._building and self._chunks:
+            self._thaw()
+        b = self._building.get(g)
+        if b is None:
+            self._building[g] = (array("q", (t,)), array("I", (code,)))
+            self._index = None
             return
+        codes = b[1]
         last = codes[-1]
         if last == code or (last >= WAITING and code >= WAITING):
             return
-        self.times[g].append(t)
+        b[0].append(t)
         codes.append(code)
 
-    def add_changes(self, changes: Iterable[tuple[int, bytes, bytes]]) -> None:
-        """Append the C scanner's state changes of one generation: per goroutine, its change
-        times (native int64) and codes (native uint32), ``set``'s rule already applied (with
-        ``last``, each goroutine's last code, which the scanner keeps up to date)."""
-        times, codes = self.times, self.codes
-        for g, tb, cb in changes:
-            arr = times.get(g)
-            if arr is None:
-                arr = times[g] = array("q")
-                codes[g] = array("I")
-            arr.frombytes(tb)
-            codes[g].frombytes(cb)
+    def extend_changes(self, g: int, times: bytes, codes: bytes) -> None:
+        """Append changes of ``g`` given as native int64 times and uint32 codes (no-op rule
+        already applied)."""
+        if not self._building and self._chunks:
+            self._thaw()
+        b = self._building.get(g)
+        if b is None:
+            b = self._building[g] = (array("q"), array("I"))
+            self._index = None
+        b[0].frombytes(times)
+        b[1].frombytes(codes)
+
+    def add_chunks(
+        self,
+        chunks: list[StateChunk],
+        index: Index,
+        reasons: list[str],
+    ) -> None:
+        """Take the C scanner's state changes: its chunks, the goroutine index over them and
+        its blocking reasons (its codes are WAITING + index in ``reasons``)."""
+        assert not self._chunks and not self._building and reasons[:1] == [""]
+        self._chunks = chunks
+        self._index = index
+        self.reasons = reasons
+        self._reason_code = {r: i for i, r in enumerate(reasons)}
 
     def transition(self, t: int, g: int, state: str, reason: str = "") -> None:
         """A ``StateTransition`` as ``go tool trace`` prints it (``state``: the new state)."""
@@ -176,14 +236,61 @@ class GoroutineStates:
         if handler is not None:
             handler(self, t, g, a1, a3, string)
 
+    # --- storage ------------------------------------------------------------------------------
+
+    def _segments(self) -> tuple[list[StateChunk], Index]:
+        """The chunks and the goroutine index over them (what was built one change at a time
+        becomes a chunk first)."""
+        if self._building:
+            self._chunks = [_chunk_of(self._building)]
+            self._building = {}
+            self._index = None
+        if self._index is None:
+            self._index = _index_of(self._chunks)
+        return self._chunks, self._index
+
+    def _thaw(self) -> None:
+        """Changes come after the timelines were read: back to one array pair per goroutine."""
+        self._building = {g: self._timeline_arrays(g) for g in self.goroutines()}
+        self._chunks = []
+        self._index = None
+
+    def goroutines(self) -> Sequence[int]:
+        """Every goroutine with a state change, sorted."""
+        return self._segments()[1][0]
+
+    def _timeline_arrays(self, g: int) -> tuple[array, array]:
+        chunks, (gids, start, chunk_of, pos_of) = self._segments()
+        k = bisect_left(gids, g)
+        times = array("q")
+        codes = array("I")
+        if k == len(gids) or gids[k] != g:
+            return times, codes
+        for s in range(start[k], start[k + 1]):
+            c = chunks[chunk_of[s]]
+            p = pos_of[s]
+            lo, hi = c.offsets[p], c.offsets[p + 1]
+            base = c.base
+            times.extend(base + x for x in c.times[lo:hi])
+            codes.extend(c.codes[lo:hi])
+        return times, codes
+
+    @property
+    def times(self) -> Mapping[int, array]:
+        """Goroutine -> times (ns) of its state changes (arrays built on request)."""
+        return _TimelineView(self, 0)
+
+    @property
+    def codes(self) -> Mapping[int, array]:
+        """Goroutine -> its state code after each change (arrays built on request)."""
+        return _TimelineView(self, 1)
+
     # --- reading ------------------------------------------------------------------------------
 
     def timeline(self, g: int) -> list[tuple[int, str]]:
         """Goroutine ``g``'s state changes as (time, state name) pairs, e.g. for tests."""
-        return [
-            (t, self.describe(c))
-            for t, c in zip(self.times.get(g, ()), self.codes.get(g, ()), strict=True)
-        ]
+        times, codes = self._timeline_arrays(g)
+        return [(t, self.describe(c)) for t, c in zip(times, codes, strict=True)]
 
     def describe(self, code: int) -> str:
         """A state code's name: Running, Runnable, Syscall, NotExist, or Waiting(reason)."""
@@ -199,45 +306,63 @@ class GoroutineStates:
     def running_ns(self) -> int:
         """Time all goroutines together spent running (wall-clock ns, summed over goroutines),
         up to the last state change in the trace."""
-        end = max((t[-1] for t in self.times.values() if len(t)), default=0)
-        total = 0
+        chunks, (gids, start, chunk_of, pos_of) = self._segments()
+        if not len(gids):
+            return 0
+        end = 0
+        for c in chunks:
+            if len(c.times):
+                end = max(end, c.base + max(c.times))
         running = RUNNING.__eq__
-        for g, times in self.times.items():
-            following = times[1:]
-            following.append(end)
-            total += sum(compress(map(sub, following, times), map(running, self.codes[g])))
+        total = 0
+        # Within each chunk: every change followed by one of the same goroutine and segment.
+        for c in chunks:
+            t, codes, off = c.times, c.codes, c.offsets
+            n = len(t)
+            if n < 2:
+                continue
+            total += sum(compress(map(sub, t[1:], t[: n - 1]), map(running, codes[: n - 1])))
+            # Take out the pairs that straddle two goroutines' segments.
+            ends = [o - 1 for o in off[1 : len(off) - 1] if 0 < o < n]
+            for j in compress(ends, map(running, map(codes.__getitem__, ends))):
+                total -= t[j + 1] - t[j]
+        # The last change of each segment lasts until the goroutine's next segment or the end.
+        for k in range(len(gids)):
+            for s in range(start[k], start[k + 1]):
+                c = chunks[chunk_of[s]]
+                p = pos_of[s]
+                last = c.offsets[p + 1] - 1
+                if c.codes[last] != RUNNING:
+                    continue
+                if s + 1 < start[k + 1]:
+                    nc = chunks[chunk_of[s + 1]]
+                    nxt = nc.base + nc.times[nc.offsets[pos_of[s + 1]]]
+                else:
+                    nxt = end
+                total += nxt - (c.base + c.times[last])
         return total
 
     def task_breakdown(self, begin: int, end: int, goroutines: Iterable[int]) -> dict[str, int]:
         """Time (ns) the goroutines spent in each state between ``begin`` and ``end``, summed
         over the goroutines while they existed (from their creation, or first sight in the
         trace, to their end), plus the overlapping GC and stop-the-world components."""
+        by_code: dict[int, int] = {}
+        chunks, (gids, start, chunk_of, pos_of) = self._segments()
+        seen = []
+        for g in goroutines:
+            k = bisect_left(gids, g)
+            if k == len(gids) or gids[k] != g:
+                continue
+            segments = (chunk_of, pos_of, start[k], start[k + 1])
+            if _add_goroutine(by_code, chunks, segments, begin, end):
+                seen.append(g)
         out: dict[str, int] = {}
         component = self.component
-        for g in goroutines:
-            times = self.times.get(g)
-            if times is None:
-                continue
-            codes = self.codes[g]
-            i = bisect_right(times, begin) - 1
-            t = begin
-            if i < 0:  # the goroutine was created (or first seen) after the task began
-                t, i = times[0], 0
-                if t >= end:
-                    continue
-            n = len(times)
-            code = codes[i]
-            j = i + 1
-            while j < n and times[j] < end:
-                if code != NOT_EXIST:
-                    name = component(code)
-                    out[name] = out.get(name, 0) + times[j] - t
-                t = times[j]
-                code = codes[j]
-                j += 1
+        for code, ns in by_code.items():
             if code != NOT_EXIST:
                 name = component(code)
-                out[name] = out.get(name, 0) + end - t
+                out[name] = out.get(name, 0) + ns
+        for g in seen:
             assists = self.assists.get(g)
             if assists:
                 _add_overlap(out, ASSIST_NAME, assists, begin, end)
@@ -246,6 +371,96 @@ class GoroutineStates:
         if self.stw:
             _add_overlap(out, STW_NAME, self.stw, begin, end)
         return {k: v for k, v in out.items() if v}
+
+
+class _TimelineView(Mapping[int, array]):
+    """``GoroutineStates.times`` / ``.codes``: goroutine -> array, built on request."""
+
+    def __init__(self, states: GoroutineStates, which: int) -> None:
+        self._states = states
+        self._which = which
+
+    def __getitem__(self, g: int) -> array:
+        got = self._states._timeline_arrays(g)[self._which]
+        if not len(got):
+            raise KeyError(g)
+        return got
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._states.goroutines())
+
+    def __len__(self) -> int:
+        return len(self._states.goroutines())
+
+    def __contains__(self, g: object) -> bool:
+        gids = self._states.goroutines()
+        k = bisect_left(gids, g)  # type: ignore[call-overload]
+        return k < len(gids) and gids[k] == g
+
+
+def _index_of(chunks: list[StateChunk]) -> Index:
+    """Per goroutine (sorted), its segments in chunk order: (gids, start, chunk, pos)."""
+    if len(chunks) == 1:
+        n = len(chunks[0].gids)
+        return chunks[0].gids, range(n + 1), array("I", bytes(4 * n)), range(n)
+    pairs = sorted((g, ci, p) for ci, c in enumerate(chunks) for p, g in enumerate(c.gids))
+    gids = array("Q")
+    start = array("q")
+    for i, (g, _, _) in enumerate(pairs):
+        if not gids or gids[-1] != g:
+            gids.append(g)
+            start.append(i)
+    start.append(len(pairs))
+    return gids, start, array("I", (ci for _, ci, _ in pairs)), array("I", (p for _, _, p in pairs))
+
+
+def _add_goroutine(
+    by_code: dict[int, int],
+    chunks: list[StateChunk],
+    segments: tuple[Sequence[int], Sequence[int], int, int],
+    begin: int,
+    end: int,
+) -> bool:
+    """Add one goroutine's time per state code within [begin, end) (its segments s_lo..s_hi);
+    False if it did not exist yet at ``end``."""
+    chunk_of, pos_of, s_lo, s_hi = segments
+    # The segment holding the goroutine's last change at or before ``begin``: segments are in
+    # time order, so bisect on their first change times.
+    lo, hi = s_lo, s_hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        c = chunks[chunk_of[mid]]
+        if c.base + c.times[c.offsets[pos_of[mid]]] <= begin:
+            lo = mid
+        else:
+            hi = mid
+    t = None
+    code = 0
+    for s in range(lo, s_hi):
+        c = chunks[chunk_of[s]]
+        p = pos_of[s]
+        i, j = c.offsets[p], c.offsets[p + 1]
+        times, codes, base = c.times, c.codes, c.base
+        if t is None:
+            i = max(bisect_right(times, begin - base, i, j) - 1, i)
+            first = base + times[i]
+            if first >= end:
+                return False
+            t = max(first, begin)
+            code = codes[i]
+            i += 1
+        stop = bisect_left(times, end - base, i, j)
+        for x in range(i, stop):
+            nxt = base + times[x]
+            by_code[code] = by_code.get(code, 0) + nxt - t
+            t = nxt
+            code = codes[x]
+        if stop < j:
+            break
+    if t is None:
+        return False
+    by_code[code] = by_code.get(code, 0) + end - t
+    return True
 
 
 def _add_overlap(
