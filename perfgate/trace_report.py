@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
-from perfgate.measure import samples_from_trace
 from perfgate.render import format_ns
 from perfgate.report import HandlerStats
 from perfgate.stats import handler_stats
@@ -20,7 +19,7 @@ from perfgate.trace import TraceData
 
 def summarize(traces: Sequence[TraceData]) -> dict[str, HandlerStats]:
     """Statistics per task type, each trace counting as one run."""
-    runs = [samples_from_trace(t).durations for t in traces]
+    runs = [t.durations_by_name() for t in traces]
     names = sorted({name for run in runs for name in run})
     return {name: handler_stats([run.get(name, []) for run in runs]) for name in names}
 
@@ -31,12 +30,10 @@ def runtime_means(traces: Sequence[TraceData]) -> dict[str, dict[str, int]]:
     totals: dict[str, dict[str, int]] = {}
     counts: dict[str, int] = {}
     for t in traces:
-        for task in t.complete_tasks:
-            if not task.name:
-                continue
-            acc = totals.setdefault(task.name, {})
-            counts[task.name] = counts.get(task.name, 0) + 1
-            for k, v in t.task_breakdown(task).items():
+        for name, (count, parts) in t.breakdown_totals().items():
+            acc = totals.setdefault(name, {})
+            counts[name] = counts.get(name, 0) + count
+            for k, v in parts.items():
                 acc[k] = acc.get(k, 0) + v
     return {
         name: dict(sorted(((k, round(v / counts[name])) for k, v in acc.items()),
@@ -79,7 +76,7 @@ def to_json(
                 "size_bytes": t.size,
                 "bytes_read": t.bytes_read,
                 "generations": t.generations,
-                "tasks": len(t.tasks),
+                "tasks": len(t.annotations.tasks),
                 "incomplete_tasks": t.incomplete_tasks,
                 "truncated": t.truncated,
                 "truncation_note": t.truncation_note,
@@ -119,7 +116,7 @@ def to_text(
             tabulate(state_rows, headers=["handler", "state", "mean"], disable_numparse=True)
         )
     for t in traces:
-        line = f"{t.path}: Go {t.version} trace, {len(t.tasks)} tasks"
+        line = f"{t.path}: Go {t.version} trace, {len(t.annotations.tasks)} tasks"
         if t.incomplete_tasks:
             line += f", {t.incomplete_tasks} incomplete (left out)"
         if t.reader != "native":

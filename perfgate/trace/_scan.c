@@ -1,93 +1,257 @@
 /*
- * perfgate.trace._scan: the per-event work of the native trace reader, in C.
+ * perfgate.trace._scan: the native trace reader's per-event work, in C.
  *
- * Why C: a 15 MB trace holds about 2.7 million events; Python spends at least ~0.3 us on each
- * (regex tokenising alone), which kept the reader near go tool trace's own speed. This module
- * walks a generation's event batches once, byte by byte, and hands back only what Python needs:
- * every event's time per thread (M) as packed int64 arrays (for go tool trace's 1 ns ordering
- * nudges), and the user-annotation events as tuples. It mirrors scan.py's pure-Python
- * scan_generation exactly; that function documents the semantics and stays as the fallback.
+ * Why C: a 15 MB trace holds about 3 million events; Python spends at least ~0.3 us on each,
+ * which kept the reader near go tool trace's own speed. A Reader object is fed one generation
+ * at a time (its batches already split by batches.py) and keeps, across generations, what
+ * pairing and goroutine states need. It fills native buffers only: the annotation columns
+ * (columns.py's layout), an interned string pool, and per generation a chunk of goroutine
+ * state changes (states.py's StateChunk). finish() hands them over as bytes.
  *
- * Nothing about the wire format is hard-coded here: the argument count of every event type and
- * which types matter (user events, goroutine setters, goroutine status) come in as 256-byte
- * tables built from perfgate/trace/wire.py. Every read is bounds-checked: garbage raises the
- * exception class the caller passes in (scan.py's Corrupt), never crashes.
+ * scan.py and timing.py (the pure-Python fallback) implement the very same rules; they
+ * document them, and the test suite checks that both give identical results on real and on
+ * damaged traces. Nothing about the wire format is hard-coded here: argument counts, which
+ * event types matter and what they do come in as 256-byte tables built from wire.py and
+ * states.py.
+ *
+ * Every algorithm is linear or n log n in the generation's size, whatever the input: threads
+ * and goroutines are found through hash maps keyed with a random seed, ties between threads
+ * through a merge of the threads' sorted times, sorting is a merge sort. Limits (limits.py)
+ * refuse absurd generations with the limit exception the caller passes in. Every read is
+ * bounds-checked: garbage raises the caller's Corrupt class, never crashes.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <stddef.h>
 #include <string.h>
+#include <sys/mman.h>
 
-/* Event kinds, as given by the caller's kind table. */
+/* Event kinds (the kinds table, scan.py's _K_*). */
 enum { K_BORING = 0, K_USER = 1, K_SETTER = 2, K_SWITCH = 3, K_STATUS = 4, K_STATE = 5 };
+/* Roles (the roles table): what pairing or validation does with an event type. */
+enum { R_NONE = 0, R_TASK_BEGIN, R_TASK_END, R_REGION_BEGIN, R_REGION_END, R_LOG, R_STW_BEGIN };
+/* State actions (the actions table, states.py's _A_*). */
+enum {
+    A_NONE = 0,
+    A_CUR_RUNNING, A_CUR_RUNNABLE, A_CUR_SYSCALL, A_CUR_NOTEXIST, A_CUR_WAITING, /* current g */
+    A_NAMED_RUNNABLE, A_NAMED_RUNNING, A_NAMED_SYSCALL, A_NAMED_WAITING,        /* g = arg 1 */
+    A_STATUS,        /* GoStatus: g = arg 1, status = arg 3 */
+    A_SWITCH,        /* GoSwitch: named unblocked, current blocked, named started */
+    A_SWITCH_DESTROY,/* GoSwitchDestroy: the same with the current goroutine destroyed */
+    A_RANGE          /* GC / stop-the-world / assist: handed to Python as it is */
+};
+/* State codes (states.py): WAITING + i is "waiting for reason i". */
+enum { S_NOT_EXIST = 0, S_RUNNING = 1, S_RUNNABLE = 2, S_SYSCALL = 3, S_WAITING = 4 };
 
-typedef struct {
-    int64_t *v;
-    Py_ssize_t n, cap;
-} I64Vec;
+#define MAX_TIES 16              /* timing.py's _MAX_TIES: tie-break depth between threads */
+#define TIME_LIMIT ((int64_t)1 << 61) /* event times (ns) from here on are garbage */
+#define NO_G UINT64_MAX          /* Go's NoGoroutine */
+#define NO_TIME INT64_MIN
+#define NO_PARENT UINT64_MAX
 
-static int vec_reserve(I64Vec *a, Py_ssize_t extra) {
-    if (a->n + extra <= a->cap) return 0;
-    Py_ssize_t cap = a->cap ? a->cap : 1024;
-    while (cap < a->n + extra) cap *= 2;
-    int64_t *v = PyMem_Realloc(a->v, (size_t)cap * sizeof(int64_t));
-    if (v == NULL) {
+/* ---- memory ------------------------------------------------------------------------------------
+ * Blocks of BIG bytes and more are mapped from the OS and unmapped when freed: a generation's
+ * buffers are gone from the process as soon as it is read. (Through malloc they would stay
+ * resident: glibc raises its mmap threshold after each freed big block and then serves the
+ * next generation's buffers from a heap it does not give back.) A 16-byte header keeps the
+ * block's size. */
+#define BIG ((size_t)1 << 18)
+
+static void *xmalloc(size_t n) {
+    size_t *h;
+    if (n + 16 >= BIG) {
+        void *p = mmap(NULL, n + 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        h = p == MAP_FAILED ? NULL : p;
+    } else {
+        h = PyMem_Malloc(n + 16);
+    }
+    if (h == NULL) return NULL;
+    h[0] = n;
+    return (char *)h + 16;
+}
+
+static void xfree(void *p) {
+    if (p == NULL) return;
+    size_t *h = (size_t *)((char *)p - 16);
+    if (h[0] + 16 >= BIG) munmap(h, h[0] + 16);
+    else PyMem_Free(h);
+}
+
+static void *xcalloc(size_t n, size_t elem) {
+    void *p = xmalloc(n * elem);
+    if (p != NULL && n * elem + 16 < BIG) memset(p, 0, n * elem); /* mapped pages are zero */
+    return p;
+}
+
+static void *xrealloc(void *p, size_t n) {
+    if (p == NULL) return xmalloc(n);
+    size_t *h = (size_t *)((char *)p - 16), old = h[0];
+    if (old + 16 < BIG && n + 16 < BIG) {
+        h = PyMem_Realloc(h, n + 16);
+        if (h == NULL) return NULL;
+        h[0] = n;
+        return (char *)h + 16;
+    }
+#ifdef __linux__
+    if (old + 16 >= BIG && n + 16 >= BIG) {
+        void *q = mremap(h, old + 16, n + 16, MREMAP_MAYMOVE);
+        if (q == MAP_FAILED) return NULL;
+        h = q;
+        h[0] = n;
+        return (char *)h + 16;
+    }
+#endif
+    void *q = xmalloc(n);
+    if (q == NULL) return NULL;
+    memcpy(q, p, old < n ? old : n);
+    xfree(p);
+    return q;
+}
+
+/* ---- growable arrays ----------------------------------------------------------------------- */
+
+static int grow(void **v, Py_ssize_t *cap, Py_ssize_t need, size_t elem) {
+    if (need <= *cap) return 0;
+    Py_ssize_t c = *cap ? *cap : 16;
+    while (c < need) c += c / 2 + 16;
+    void *p = xrealloc(*v, (size_t)c * elem);
+    if (p == NULL) {
         PyErr_NoMemory();
         return -1;
     }
-    a->v = v;
-    a->cap = cap;
+    *v = p;
+    *cap = c;
     return 0;
 }
 
-static inline int vec_push(I64Vec *a, int64_t x) {
-    if (a->n == a->cap && vec_reserve(a, 1) < 0) return -1;
-    a->v[a->n++] = x;
-    return 0;
+#define DEFVEC(T, Name) \
+    typedef struct {    \
+        T *v;           \
+        Py_ssize_t n, cap; \
+    } Name;
+DEFVEC(int64_t, I64Vec)
+DEFVEC(uint64_t, U64Vec)
+DEFVEC(uint32_t, U32Vec)
+DEFVEC(uint8_t, U8Vec)
+#define RESERVE(a, extra) grow((void **)&(a)->v, &(a)->cap, (a)->n + (extra), sizeof(*(a)->v))
+#define PUSH(a, x) (((a)->n < (a)->cap || RESERVE((a), 1) == 0) ? ((a)->v[(a)->n++] = (x), 0) : -1)
+#define FREE(a) (xfree((a)->v), (a)->v = NULL, (a)->n = (a)->cap = 0)
+
+/* ---- hash map uint64 -> uint64 (open addressing, random seed) ----------------------------- */
+
+static uint64_t seed;
+
+static inline uint64_t mix(uint64_t x) {
+    x ^= seed;
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
 }
 
 typedef struct {
-    uint64_t m;
-    I64Vec times;      /* every event's time, in array units (ticks or ns) */
-    I64Vec user_times; /* user events' times, same units */
-    int has_g;         /* last_setter known for this M */
-    uint64_t g;
-    int unsorted;
-} Thread;
+    uint64_t *keys, *vals;
+    uint8_t *used;
+    Py_ssize_t n, cap; /* cap: 0 or a power of two */
+} Map;
 
-typedef struct {
-    Thread *t;
-    Py_ssize_t n, cap;
-} Threads;
+static void map_free(Map *m) {
+    xfree(m->keys);
+    xfree(m->vals);
+    xfree(m->used);
+    memset(m, 0, sizeof(*m));
+}
 
-static Thread *thread_get(Threads *ts, uint64_t m) {
-    for (Py_ssize_t i = ts->n - 1; i >= 0; i--)
-        if (ts->t[i].m == m) return &ts->t[i];
-    if (ts->n == ts->cap) {
-        Py_ssize_t cap = ts->cap ? ts->cap * 2 : 16;
-        Thread *t = PyMem_Realloc(ts->t, (size_t)cap * sizeof(Thread));
-        if (t == NULL) {
-            PyErr_NoMemory();
-            return NULL;
+static int map_rehash(Map *m, Py_ssize_t cap) {
+    uint64_t *keys = xmalloc((size_t)cap * sizeof(uint64_t));
+    uint64_t *vals = xmalloc((size_t)cap * sizeof(uint64_t));
+    uint8_t *used = xcalloc((size_t)cap, 1);
+    if (!keys || !vals || !used) {
+        xfree(keys);
+        xfree(vals);
+        xfree(used);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < m->cap; i++) {
+        if (!m->used[i]) continue;
+        size_t h = (size_t)mix(m->keys[i]) & (size_t)(cap - 1);
+        while (used[h]) h = (h + 1) & (size_t)(cap - 1);
+        used[h] = 1;
+        keys[h] = m->keys[i];
+        vals[h] = m->vals[i];
+    }
+    xfree(m->keys);
+    xfree(m->vals);
+    xfree(m->used);
+    m->keys = keys;
+    m->vals = vals;
+    m->used = used;
+    m->cap = cap;
+    return 0;
+}
+
+/* Pointer to the value of key, or NULL if absent. */
+static inline uint64_t *map_get(const Map *m, uint64_t key) {
+    if (m->cap == 0) return NULL;
+    size_t mask = (size_t)(m->cap - 1), h = (size_t)mix(key) & mask;
+    while (m->used[h]) {
+        if (m->keys[h] == key) return &m->vals[h];
+        h = (h + 1) & mask;
+    }
+    return NULL;
+}
+
+/* Pointer to the value of key, inserted with value dflt if absent (*created set). NULL: error. */
+static uint64_t *map_slot(Map *m, uint64_t key, uint64_t dflt, int *created) {
+    if (2 * (m->n + 1) > m->cap && map_rehash(m, m->cap ? 2 * m->cap : 64) < 0) return NULL;
+    size_t mask = (size_t)(m->cap - 1), h = (size_t)mix(key) & mask;
+    while (m->used[h]) {
+        if (m->keys[h] == key) {
+            if (created) *created = 0;
+            return &m->vals[h];
         }
-        ts->t = t;
-        ts->cap = cap;
+        h = (h + 1) & mask;
     }
-    Thread *th = &ts->t[ts->n++];
-    memset(th, 0, sizeof(*th));
-    th->m = m;
-    return th;
+    m->used[h] = 1;
+    m->keys[h] = key;
+    m->vals[h] = dflt;
+    m->n++;
+    if (created) *created = 1;
+    return &m->vals[h];
 }
 
-static void threads_free(Threads *ts) {
-    for (Py_ssize_t i = 0; i < ts->n; i++) {
-        PyMem_Free(ts->t[i].times.v);
-        PyMem_Free(ts->t[i].user_times.v);
+/* Remove key (backward-shift deletion: no tombstones, lookups stay short). */
+static void map_del(Map *m, uint64_t key) {
+    if (m->cap == 0) return;
+    size_t mask = (size_t)(m->cap - 1), i = (size_t)mix(key) & mask;
+    while (m->used[i] && m->keys[i] != key) i = (i + 1) & mask;
+    if (!m->used[i]) return;
+    m->used[i] = 0;
+    m->n--;
+    for (size_t j = (i + 1) & mask; m->used[j]; j = (j + 1) & mask) {
+        size_t home = (size_t)mix(m->keys[j]) & mask;
+        /* Entry j may move to the hole at i unless its home lies cyclically in (i, j]. */
+        int stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+        if (stays) continue;
+        m->keys[i] = m->keys[j];
+        m->vals[i] = m->vals[j];
+        m->used[i] = 1;
+        m->used[j] = 0;
+        i = j;
     }
-    PyMem_Free(ts->t);
 }
+
+static int map_put(Map *m, uint64_t key, uint64_t val) {
+    uint64_t *v = map_slot(m, key, val, NULL);
+    if (v == NULL) return -1;
+    *v = val;
+    return 0;
+}
+
+/* ---- varints --------------------------------------------------------------------------------- */
 
 /* Decode one unsigned LEB128 varint of at most 10 bytes at *pp (< end).
  * Returns 0 and advances *pp; -1 if malformed or cut off; -2 if it overflows 64 bits. */
@@ -109,13 +273,15 @@ static inline int uvarint(const uint8_t **pp, const uint8_t *end, uint64_t *out)
     return -1;
 }
 
-/* Skip one varint without decoding it (same acceptance as uvarint, minus the overflow check,
- * as the pure-Python tokeniser never decodes the arguments it does not use). */
+/* Skip one varint without decoding it (same acceptance as uvarint: a varint past 64 bits is
+ * corrupt wherever it is, as scan.py's _OVERFLOW check says). */
 static inline int skip_varint(const uint8_t **pp, const uint8_t *end) {
     const uint8_t *p = *pp;
     for (int i = 0; i < 10; i++) {
         if (p >= end) return -1;
-        if (!(*p++ & 0x80)) {
+        uint8_t c = *p++;
+        if (!(c & 0x80)) {
+            if (i == 9 && c > 1) return -2;
             *pp = p;
             return 0;
         }
@@ -123,62 +289,11 @@ static inline int skip_varint(const uint8_t **pp, const uint8_t *end) {
     return -1;
 }
 
+/* ---- sorting and searching ----------------------------------------------------------------- */
+
 static int cmp_i64(const void *a, const void *b) {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
-}
-
-static PyObject *corrupt(PyObject *exc, const char *msg) {
-    PyErr_SetString(exc, msg);
-    return NULL;
-}
-
-static PyObject *bytes_of(const I64Vec *a) {
-    return PyBytes_FromStringAndSize((const char *)a->v, a->n * (Py_ssize_t)sizeof(int64_t));
-}
-
-/* Convert one tick count to array units: ticks themselves (unit mode) or truncated ns. */
-static inline int to_units(uint64_t ticks, int ns_mode, double freq, int64_t *out) {
-    if (!ns_mode) {
-        if (ticks > (uint64_t)INT64_MAX) return -1;
-        *out = (int64_t)ticks;
-        return 0;
-    }
-    double x = (double)ticks * freq;
-    if (!(x < 9.2e18) || x < 0) return -1;
-    *out = (int64_t)x;
-    return 0;
-}
-
-/* One user event found by the scan. */
-typedef struct {
-    int64_t prov0;    /* provisional time: Go's time unless other threads interfere */
-    int64_t time;     /* final time (ns), after the nudges */
-    Py_ssize_t thread; /* index into Threads */
-    Py_ssize_t index;  /* index in the thread's time array */
-    Py_ssize_t seq;    /* scan order, to sort stably */
-    uint64_t g, a1, a2, a3;
-    uint8_t typ, has_g;
-} User;
-
-typedef struct {
-    User *v;
-    Py_ssize_t n, cap;
-} UserVec;
-
-static int user_push(UserVec *a, const User *u) {
-    if (a->n == a->cap) {
-        Py_ssize_t cap = a->cap ? a->cap * 2 : 1024;
-        User *v = PyMem_Realloc(a->v, (size_t)cap * sizeof(User));
-        if (v == NULL) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        a->v = v;
-        a->cap = cap;
-    }
-    a->v[a->n++] = *u;
-    return 0;
 }
 
 static Py_ssize_t lower_bound(const int64_t *a, Py_ssize_t n, int64_t x) {
@@ -191,722 +306,546 @@ static Py_ssize_t lower_bound(const int64_t *a, Py_ssize_t n, int64_t x) {
     return lo;
 }
 
-static Py_ssize_t upper_bound(const int64_t *a, Py_ssize_t n, int64_t x) {
-    Py_ssize_t lo = 0, hi = n;
-    while (lo < hi) {
-        Py_ssize_t mid = lo + (hi - lo) / 2;
-        if (a[mid] <= x) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo;
-}
-
-static inline int64_t floordiv(int64_t a, int64_t b) {
+static inline int64_t ceildiv(int64_t a, int64_t b) { /* b > 0 */
     int64_t q = a / b;
-    if ((a % b != 0) && ((a < 0) != (b < 0))) q--;
+    if (a % b != 0 && a > 0) q++;
     return q;
 }
 
-/* timing.py's GenerationScan.count_before: events (all threads, extra) before t ns. */
-static int64_t count_before(const Threads *ts, const I64Vec *extra, int64_t unit, int64_t t) {
-    int64_t n = lower_bound(extra->v, extra->n, t);
-    int64_t q = -floordiv(-t, unit);
-    for (Py_ssize_t i = 0; i < ts->n; i++) n += lower_bound(ts->t[i].times.v, ts->t[i].times.n, q);
-    return n;
+
+/* Stable merge sort of packed state changes by their time (the bits above CHANGE_BITS).
+ * tmp: n entries of scratch. */
+#define CHANGE_BITS 16
+static void merge_sort_changes(uint64_t *e, uint64_t *tmp, Py_ssize_t n) {
+    int sorted = 1;
+    for (Py_ssize_t i = 1; i < n && sorted; i++)
+        sorted = e[i - 1] >> CHANGE_BITS <= e[i] >> CHANGE_BITS;
+    if (sorted) return;
+    uint64_t *src = e, *dst = tmp;
+    for (Py_ssize_t width = 1; width < n; width *= 2) {
+        for (Py_ssize_t lo = 0; lo < n; lo += 2 * width) {
+            Py_ssize_t mid = lo + width < n ? lo + width : n;
+            Py_ssize_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            Py_ssize_t a = lo, b = mid, o = lo;
+            while (a < mid && b < hi)
+                dst[o++] = src[b] >> CHANGE_BITS < src[a] >> CHANGE_BITS ? src[b++] : src[a++];
+            while (a < mid) dst[o++] = src[a++];
+            while (b < hi) dst[o++] = src[b++];
+        }
+        uint64_t *x = src;
+        src = dst;
+        dst = x;
+    }
+    if (src != e) memcpy(e, src, (size_t)n * sizeof(uint64_t));
 }
 
-/* timing.py's _shared_times: times of user events at which another thread has an event.
- * Sorted, duplicates removed. */
-static int shared_times(const Threads *ts, I64Vec *shared) {
-    I64Vec ut = {0};
-    for (Py_ssize_t i = 0; i < ts->n; i++) {
-        const Thread *a = &ts->t[i];
-        if (!a->user_times.n) continue;
-        ut.n = 0;
-        if (vec_reserve(&ut, a->user_times.n) < 0) goto fail;
-        memcpy(ut.v, a->user_times.v, (size_t)a->user_times.n * sizeof(int64_t));
-        ut.n = a->user_times.n;
-        int in_order = 1; /* a thread's times are in order unless its clock broke */
-        for (Py_ssize_t k = 1; k < ut.n && in_order; k++) in_order = ut.v[k - 1] <= ut.v[k];
-        if (!in_order) qsort(ut.v, (size_t)ut.n, sizeof(int64_t), cmp_i64);
-        for (Py_ssize_t j = 0; j < ts->n; j++) {
-            if (j == i) continue;
-            const I64Vec *b = &ts->t[j].times;
-            Py_ssize_t x = 0, y = 0;
-            while (x < ut.n && y < b->n) {
-                if (ut.v[x] < b->v[y]) x++;
-                else if (ut.v[x] > b->v[y]) y++;
-                else {
-                    if (vec_push(shared, ut.v[x]) < 0) goto fail;
-                    x++;
-                }
-            }
-        }
-    }
-    PyMem_Free(ut.v);
-    if (shared->n) {
-        qsort(shared->v, (size_t)shared->n, sizeof(int64_t), cmp_i64);
-        Py_ssize_t k = 1;
-        for (Py_ssize_t i = 1; i < shared->n; i++)
-            if (shared->v[i] != shared->v[k - 1]) shared->v[k++] = shared->v[i];
-        shared->n = k;
-    }
-    return 0;
-fail:
-    PyMem_Free(ut.v);
-    return -1;
-}
-
-#define MAX_TIES 16 /* timing.py's _MAX_TIES */
-
-/* timing.py's _other_first: whether the other thread's events at our time come before ours. */
-static int other_first(const I64Vec *own, Py_ssize_t lo_own, const I64Vec *arr, Py_ssize_t lo) {
-    for (int i = 0; i < MAX_TIES; i++) {
-        if (lo_own == 0) return 1;
-        if (lo == 0) return 0;
-        int64_t p_own = own->v[lo_own - 1], p_other = arr->v[lo - 1];
-        if (p_own != p_other) return p_other > p_own;
-        Py_ssize_t a = lower_bound(own->v, own->n, p_own), b = lower_bound(arr->v, arr->n, p_other);
-        const I64Vec *tmp = own;
-        own = arr;
-        arr = tmp;
-        lo_own = b;
-        lo = a;
-    }
-    return 0;
-}
-
-/* timing.py's nudge_all, on the scanned user events (times arrays already sorted). */
-static int nudge(Threads *ts, UserVec *users, const I64Vec *extra, int64_t unit, int64_t count,
-                 int64_t sync, PyObject *exc) {
-    for (Py_ssize_t i = 0; i < users->n; i++) users->v[i].time = users->v[i].prov0;
-    if (!users->n) return 0;
-    if (ts->n > 1) {
-        I64Vec shared = {0};
-        if (shared_times(ts, &shared) < 0) return -1;
-        for (Py_ssize_t i = 0; shared.n && i < users->n; i++) {
-            User *u = &users->v[i];
-            /* In "near": some shared s with s*unit <= prov0 < s*unit + MAX_TIES. */
-            Py_ssize_t k = upper_bound(shared.v, shared.n, floordiv(u->prov0, unit));
-            if (k == 0 || u->prov0 - shared.v[k - 1] * unit >= MAX_TIES) continue;
-            const I64Vec *own = &ts->t[u->thread].times;
-            int64_t t = own->v[u->index];
-            Py_ssize_t s = lower_bound(shared.v, shared.n, t);
-            if (s == shared.n || shared.v[s] != t) continue;
-            Py_ssize_t lo_own = lower_bound(own->v, own->n, t);
-            int64_t more = 0;
-            for (Py_ssize_t j = 0; j < ts->n; j++) {
-                if (j == u->thread) continue;
-                const I64Vec *arr = &ts->t[j].times;
-                Py_ssize_t lo = lower_bound(arr->v, arr->n, t);
-                Py_ssize_t hi = upper_bound(arr->v, arr->n, t);
-                if (hi <= lo) continue;
-                if (other_first(own, lo_own, arr, lo)) more += hi - lo;
-            }
-            u->time += more;
-        }
-        PyMem_Free(shared.v);
-    }
-    if (sync) {
-        /* timing.py's _pileup_end */
-        int64_t lo = sync - 1, hi = sync + count + extra->n + 1;
-        while (hi - lo > 1) {
-            int64_t mid = lo + (hi - lo) / 2;
-            if (sync + count_before(ts, extra, unit, mid) + 1 > mid) lo = mid;
-            else hi = mid;
-        }
-        int64_t end = hi;
-        for (Py_ssize_t i = 0; i < users->n; i++) {
-            User *u = &users->v[i];
-            if (!(u->prov0 < end + MAX_TIES)) continue;
-            int64_t t;
-            if (__builtin_mul_overflow(ts->t[u->thread].times.v[u->index], unit, &t)) {
-                PyErr_SetString(exc, "timestamp out of range");
-                return -1;
-            }
-            if (t >= end) continue;
-            int64_t ties = u->time - t;
-            int64_t p = count_before(ts, extra, unit, t) + ties + 1;
-            if (sync + p > u->time) u->time = sync + p;
-        }
-    }
-    return 0;
-}
-
-/* timing.py's last_time: Go's time for the last event of the generation. */
-static int last_time(const Threads *ts, const I64Vec *extra, int64_t unit, int64_t count,
-                     int64_t sync, PyObject *exc, int64_t *out) {
-    int64_t n = count + extra->n;
-    if (n == 0) {
-        *out = sync;
-        return 0;
-    }
-    int64_t t_last = 0;
-    for (Py_ssize_t i = 0; i < ts->n; i++) {
-        const I64Vec *a = &ts->t[i].times;
-        int64_t x;
-        if (!a->n) continue;
-        if (__builtin_mul_overflow(a->v[a->n - 1], unit, &x)) {
-            PyErr_SetString(exc, "timestamp out of range");
-            return -1;
-        }
-        if (x > t_last) t_last = x;
-    }
-    if (extra->n && extra->v[extra->n - 1] > t_last) t_last = extra->v[extra->n - 1];
-    int64_t c = extra->n - lower_bound(extra->v, extra->n, t_last);
-    int64_t q = -floordiv(-t_last, unit);
-    for (Py_ssize_t i = 0; i < ts->n; i++) {
-        const I64Vec *a = &ts->t[i].times;
-        c += a->n - lower_bound(a->v, a->n, q);
-    }
-    int64_t x = sync + n, y = t_last + c - 1;
-    *out = x > y ? x : y;
-    return 0;
-}
+/* ---- the interned string pool (columns.Strings) ------------------------------------------- */
 
 typedef struct {
-    int64_t time;
-    Py_ssize_t seq;
-} SortKey;
+    U8Vec data;
+    U64Vec off;     /* off[i] .. off[i + 1]: string i; off has n + 1 entries */
+    uint32_t *slot; /* hash table of string index + 1 (0: empty) */
+    uint64_t *slot_hash;
+    Py_ssize_t cap, n;
+} Pool;
 
-static int cmp_key(const void *pa, const void *pb) {
-    const SortKey *a = pa, *b = pb;
-    if (a->time != b->time) return (a->time > b->time) - (a->time < b->time);
-    return (a->seq > b->seq) - (a->seq < b->seq); /* stable, like Python's sort */
+static uint64_t hash_bytes(const uint8_t *p, Py_ssize_t n) {
+    uint64_t h = mix((uint64_t)n);
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = mix(h ^ w);
+        p += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, (size_t)n);
+    return mix(h ^ w ^ 0x5bd1e995ull);
 }
 
-/* Sort the events by time, stably: sort small keys, then move each event once (qsort on the
- * events themselves would copy them around many times). users->v[i].seq == i on entry. */
-static int sort_users(UserVec *users) {
-    Py_ssize_t n = users->n;
-    SortKey *keys = PyMem_Malloc((size_t)n * sizeof(SortKey));
-    User *out = keys ? PyMem_Malloc((size_t)n * sizeof(User)) : NULL;
-    if (out == NULL) {
-        PyMem_Free(keys);
+static int pool_rehash(Pool *P, Py_ssize_t cap) {
+    uint32_t *slot = xcalloc((size_t)cap, sizeof(uint32_t));
+    uint64_t *sh = xmalloc((size_t)cap * sizeof(uint64_t));
+    if (!slot || !sh) {
+        xfree(slot);
+        xfree(sh);
         PyErr_NoMemory();
         return -1;
     }
-    int sorted = 1;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        keys[i].time = users->v[i].time;
-        keys[i].seq = i;
-        if (i && keys[i].time < keys[i - 1].time) sorted = 0;
+    for (Py_ssize_t i = 0; i < P->cap; i++) {
+        if (!P->slot[i]) continue;
+        size_t h = (size_t)P->slot_hash[i] & (size_t)(cap - 1);
+        while (slot[h]) h = (h + 1) & (size_t)(cap - 1);
+        slot[h] = P->slot[i];
+        sh[h] = P->slot_hash[i];
     }
-    if (!sorted) qsort(keys, (size_t)n, sizeof(SortKey), cmp_key);
-    for (Py_ssize_t i = 0; i < n; i++) out[i] = users->v[keys[i].seq];
-    PyMem_Free(keys);
-    PyMem_Free(users->v);
-    users->v = out;
-    users->cap = n;
+    xfree(P->slot);
+    xfree(P->slot_hash);
+    P->slot = slot;
+    P->slot_hash = sh;
+    P->cap = cap;
     return 0;
 }
 
-/* Look up m in a dict of int -> int; 1 and *out if found, 0 if not, -1 on error. */
-static int dict_get_u64(PyObject *d, uint64_t m, uint64_t *out) {
-    PyObject *k = PyLong_FromUnsignedLongLong(m);
-    if (k == NULL) return -1;
-    PyObject *v = PyDict_GetItemWithError(d, k);
-    Py_DECREF(k);
-    if (v == NULL) return PyErr_Occurred() ? -1 : 0;
-    *out = PyLong_AsUnsignedLongLong(v);
-    if (*out == (uint64_t)-1 && PyErr_Occurred()) return -1;
-    return 1;
+/* Index of the string p[0..n) in the pool, added if new; -1 on error. */
+static int64_t pool_intern(Pool *P, const uint8_t *p, Py_ssize_t n) {
+    if (2 * (P->n + 1) > P->cap && pool_rehash(P, P->cap ? 2 * P->cap : 1024) < 0) return -1;
+    uint64_t h = hash_bytes(p, n);
+    size_t mask = (size_t)(P->cap - 1), s = (size_t)h & mask;
+    while (P->slot[s]) {
+        if (P->slot_hash[s] == h) {
+            uint32_t i = P->slot[s] - 1;
+            uint64_t a = P->off.v[i], b = P->off.v[i + 1];
+            if ((Py_ssize_t)(b - a) == n && memcmp(P->data.v + a, p, (size_t)n) == 0) return i;
+        }
+        s = (s + 1) & mask;
+    }
+    if (P->n >= (Py_ssize_t)UINT32_MAX - 1) {
+        PyErr_SetString(PyExc_OverflowError, "string pool full");
+        return -1;
+    }
+    if (RESERVE(&P->data, n) < 0 || PUSH(&P->off, 0) < 0) return -1;
+    if (n) memcpy(P->data.v + P->data.n, p, (size_t)n);
+    P->data.n += n;
+    P->off.v[P->off.n - 1] = (uint64_t)P->data.n;
+    P->slot[s] = (uint32_t)(P->n + 1);
+    P->slot_hash[s] = h;
+    return P->n++;
 }
 
-static PyObject *column(const User *u, Py_ssize_t n, size_t off, size_t size) {
-    PyObject *b = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)size);
-    if (b == NULL) return NULL;
-    char *dst = PyBytes_AS_STRING(b);
-    for (Py_ssize_t i = 0; i < n; i++) memcpy(dst + i * size, (const char *)&u[i] + off, size);
-    return b;
+static void pool_free(Pool *P) {
+    FREE(&P->data);
+    FREE(&P->off);
+    xfree(P->slot);
+    xfree(P->slot_hash);
+    P->slot = NULL;
+    P->slot_hash = NULL;
+    P->cap = P->n = 0;
 }
 
+/* ---- the reader ------------------------------------------------------------------------------ */
 
-/* ---- goroutine states (states.py's GoroutineStates, for the C path) ------------------------
- * The action of each event type (a 256-byte table built by states.py from wire.py): */
-enum {
-    A_NONE = 0,
-    A_CUR_RUNNING, A_CUR_RUNNABLE, A_CUR_SYSCALL, A_CUR_NOTEXIST, A_CUR_WAITING, /* current g */
-    A_NAMED_RUNNABLE, A_NAMED_RUNNING, A_NAMED_SYSCALL, A_NAMED_WAITING,        /* g = arg 1 */
-    A_STATUS,        /* GoStatus: g = arg 1, status = arg 3 */
-    A_SWITCH,        /* GoSwitch: named unblocked, current blocked, named started */
-    A_SWITCH_DESTROY,/* GoSwitchDestroy: the same with the current goroutine destroyed */
-    A_RANGE          /* GC / stop-the-world / assist: handed to Python as it is */
-};
-/* State codes (states.py): WAITING + i is "waiting for reason i". */
-enum { S_NOT_EXIST = 0, S_RUNNING = 1, S_RUNNABLE = 2, S_SYSCALL = 3, S_WAITING = 4 };
+typedef struct {
+    uint64_t *v; /* chunk arrays, owned */
+    uint64_t *gids;
+    Py_ssize_t ngids;
+    uint32_t *offsets; /* ngids + 1 */
+    int64_t base;
+    void *times;       /* uint32 (relative to base) or int64 (absolute, base 0) */
+    int wide_times;
+    void *codes;       /* uint8 or uint16 */
+    int wide_codes;
+    Py_ssize_t n;      /* changes */
+} Chunk;
+
+typedef struct {
+    PyObject_HEAD
+    uint8_t argc[256], kinds[256], keep[256], roles[256], actions[256];
+    int states;
+    uint64_t st_running, st_syscall;
+    PyObject *corrupt, *limit;
+    Py_ssize_t max_threads, max_strings, max_events, max_reasons;
+    int64_t max_span;
+    Map carry;       /* M -> goroutine running at the end of the last generation */
+    Map task_row;    /* task id -> row */
+    Map open_top;    /* goroutine -> top open region row + 1 (0: none) */
+    U32Vec region_below; /* per region row: the open region below it + 1 */
+    Map last_code;   /* goroutine -> its last state code */
+    Map reason_of;   /* pool index -> reason index */
+    Map odd;         /* task ids whose goroutines are not just their one task's begin/end */
+    U32Vec reasons;  /* reason index -> pool index */
+    Pool pool;
+    /* columns */
+    U64Vec t_id, t_parent, t_bg, t_eg;
+    U32Vec t_name;
+    I64Vec t_begin, t_end;
+    U64Vec r_task, r_g;
+    U32Vec r_name;
+    I64Vec r_begin, r_end;
+    U64Vec l_task, l_g;
+    U32Vec l_key, l_value;
+    I64Vec l_time;
+    Chunk *chunks;
+    Py_ssize_t nchunks, chunk_cap;
+} Reader;
 
 typedef struct {
     uint64_t g;
-    int64_t t;
-    Py_ssize_t order;
-    uint32_t code;
-} Change;
+    Py_ssize_t bucket;
+} BucketRef;
+
+/* One batch of the generation being read. */
+typedef struct {
+    const uint8_t *data;
+    Py_ssize_t len;
+    uint32_t thread;
+    int64_t base; /* array units */
+} BatchView;
 
 typedef struct {
-    Change *v;
-    Py_ssize_t n, cap;
-} ChangeVec;
+    uint64_t m;
+    uint32_t first_batch, last_batch; /* its batches, linked through Gen.next_batch */
+    int64_t last_t;   /* time of its latest event so far (array units: ticks or ns) */
+    int unsorted;     /* a batch starts before the previous one ended: a broken clock */
+    int has_g, b_has_g; /* goroutine on this M now (phase A / phase B) */
+    uint64_t g, b_g;
+    int has_res;      /* goroutine for events before the first setter: binding or carry */
+    uint64_t res;
+    int64_t unknown;  /* phase A: state changes of the current goroutine while not known */
+} Thread;
 
-static int change_push(ChangeVec *a, uint64_t g, int64_t t, uint32_t code) {
-    if (a->n == a->cap) {
-        Py_ssize_t cap = a->cap ? a->cap * 2 : 1024;
-        Change *v = PyMem_Realloc(a->v, (size_t)cap * sizeof(Change));
-        if (v == NULL) {
-            PyErr_NoMemory();
-            return -1;
+/* One user event found by the scan (its arguments are decoded again from the batch). */
+typedef struct {
+    int64_t time;   /* array units until nudged, then Go's time in ns */
+    uint64_t g;
+    uint32_t batch; /* | KNOWN_G: g is the goroutine on the thread (else not known yet) */
+    uint16_t off, ties;
+} URec;
+#define KNOWN_G 0x80000000u
+
+/* Stable merge sort of idx[0..n) by u[idx[i]].time (a sorted input costs one pass; runs
+ * already in order are not merged). tmp: n entries of scratch. */
+#define key(i) (u[i].time)
+static void merge_sort_idx(uint32_t *idx, uint32_t *tmp, Py_ssize_t n, const URec *u) {
+    if (n < 2) return;
+    int sorted = 1;
+    for (Py_ssize_t i = 1; i < n && sorted; i++) sorted = key(idx[i - 1]) <= key(idx[i]);
+    if (sorted) return;
+    uint32_t *src = idx, *dst = tmp;
+    for (Py_ssize_t width = 1; width < n; width *= 2) {
+        for (Py_ssize_t lo = 0; lo < n; lo += 2 * width) {
+            Py_ssize_t mid = lo + width < n ? lo + width : n;
+            Py_ssize_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            Py_ssize_t a = lo, b = mid, o = lo;
+            if (mid < hi && key(src[mid - 1]) <= key(src[mid])) { /* already in order */
+                memcpy(dst + lo, src + lo, (size_t)(hi - lo) * sizeof(uint32_t));
+                continue;
+            }
+            while (a < mid && b < hi) dst[o++] = key(src[b]) < key(src[a]) ? src[b++] : src[a++];
+            while (a < mid) dst[o++] = src[a++];
+            while (b < hi) dst[o++] = src[b++];
         }
-        a->v = v;
-        a->cap = cap;
+        uint32_t *t = src;
+        src = dst;
+        dst = t;
     }
-    Change *c = &a->v[a->n];
-    c->g = g;
-    c->t = t;
-    c->order = a->n;
-    c->code = code;
-    a->n++;
-    return 0;
+    if (src != idx) memcpy(idx, src, (size_t)n * sizeof(uint32_t));
+}
+#undef key
+
+/* (time, thread) of another thread's events at a shared time, and how many come first. */
+typedef struct {
+    int64_t t;
+    uint32_t thread;
+    int64_t extra;
+} Shared;
+
+typedef struct {
+    const uint8_t *p;
+    uint32_t len;
+    int64_t pool;   /* -1: not interned yet */
+    int64_t reason; /* -1: not looked up yet */
+} StrEnt;
+
+typedef struct {
+    BatchView *b;
+    Py_ssize_t nb;
+    uint32_t *next_batch; /* per batch: the next batch of the same thread (UINT32_MAX: none) */
+    Thread *th;
+    Py_ssize_t nth, thcap;
+    Map thmap;     /* M -> thread index */
+    Map bindings;  /* M -> goroutine from a GoStatus in syscall on that M */
+    I64Vec extra;  /* ns: events Go synthesises (switches) and CPU samples, sorted */
+    int64_t count;
+    URec *u;
+    Py_ssize_t nu, ucap;
+    Shared *sh;
+    Py_ssize_t nsh, shcap;
+    I64Vec pile;   /* ns: every time before `bound`, sorted (the pile-up after Sync) */
+    int64_t bound;
+    int64_t unit;
+    int ns_mode;
+    double freq;
+    int64_t sync;
+    Map strmap;    /* string id -> StrEnt index */
+    StrEnt *se;
+    Py_ssize_t nse, secap;
+    /* states (phase B) */
+    Map gbucket;   /* goroutine -> bucket index */
+    I64Vec bcount; /* per bucket: changes, then the next free slot */
+    U64Vec bgid;
+    BucketRef *order; /* buckets by goroutine */
+    uint64_t *ce;  /* per change: (Go time - lo_ns) << 16 | code << 2 | offset (0-2: switches) */
+    int64_t lo_ns; /* the generation's earliest event time */
+    Py_ssize_t nch;
+    PyObject *ranges;
+} Gen;
+
+static void gen_free(Gen *G) {
+    xfree(G->b);
+    xfree(G->th);
+    xfree(G->next_batch);
+    map_free(&G->thmap);
+    map_free(&G->bindings);
+    FREE(&G->extra);
+    xfree(G->u);
+    xfree(G->sh);
+    FREE(&G->pile);
+    map_free(&G->strmap);
+    xfree(G->se);
+    map_free(&G->gbucket);
+    FREE(&G->bcount);
+    FREE(&G->bgid);
+    xfree(G->order);
+    xfree(G->ce);
+    Py_XDECREF(G->ranges);
+    memset(G, 0, sizeof(*G));
 }
 
-/* Reorder the changes so that each goroutine's are together, in their original order (a
- * counting sort over goroutines numbered through an open-addressing hash table). */
-static int group_changes(ChangeVec *ch) {
-    Py_ssize_t n = ch->n, size = 64;
-    while (size < 2 * n) size *= 2;
-    uint64_t *keys = PyMem_Calloc((size_t)size, sizeof(uint64_t));
-    Py_ssize_t *slot_group = PyMem_Malloc((size_t)size * sizeof(Py_ssize_t));
-    uint8_t *used = PyMem_Calloc((size_t)size, 1);
-    Py_ssize_t *group = PyMem_Malloc((size_t)n * sizeof(Py_ssize_t));
-    Py_ssize_t *start = PyMem_Calloc((size_t)n + 1, sizeof(Py_ssize_t));
-    Change *out = PyMem_Malloc((size_t)n * sizeof(Change));
-    int rc = -1;
-    if (!keys || !slot_group || !used || !group || !start || !out) {
-        PyErr_NoMemory();
-        goto end;
-    }
-    Py_ssize_t groups = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        uint64_t g = ch->v[i].g;
-        size_t h = (size_t)((g * 0x9E3779B97F4A7C15ull) >> 20) & (size_t)(size - 1);
-        while (used[h] && keys[h] != g) h = (h + 1) & (size_t)(size - 1);
-        if (!used[h]) {
-            used[h] = 1;
-            keys[h] = g;
-            slot_group[h] = groups++;
-        }
-        group[i] = slot_group[h];
-        start[group[i] + 1]++;
-    }
-    for (Py_ssize_t k = 0; k < groups; k++) start[k + 1] += start[k];
-    for (Py_ssize_t i = 0; i < n; i++) out[start[group[i]]++] = ch->v[i];
-    PyMem_Free(ch->v);
-    ch->v = out;
-    ch->cap = n;
-    out = NULL;
-    rc = 0;
-end:
-    PyMem_Free(keys);
-    PyMem_Free(slot_group);
-    PyMem_Free(used);
-    PyMem_Free(group);
-    PyMem_Free(start);
-    PyMem_Free(out);
-    return rc;
-}
-
-/* The state code for "waiting for the reason with string id sid": sid_code[sid], else
- * reason(sid) (which interns the string, raising for an unknown id), remembered in sid_code. */
-static int reason_code(PyObject *sid_code, PyObject *reason, uint64_t sid, uint32_t *out) {
-    PyObject *k = PyLong_FromUnsignedLongLong(sid);
-    if (k == NULL) return -1;
-    PyObject *v = PyDict_GetItemWithError(sid_code, k);
-    if (v == NULL) {
-        if (PyErr_Occurred()) {
-            Py_DECREF(k);
-            return -1;
-        }
-        v = PyObject_CallOneArg(reason, k);
-        if (v == NULL || PyDict_SetItem(sid_code, k, v) < 0) {
-            Py_XDECREF(v);
-            Py_DECREF(k);
-            return -1;
-        }
-        Py_DECREF(v); /* the dict holds it */
-    }
-    Py_DECREF(k);
-    unsigned long c = PyLong_AsUnsignedLong(v);
-    if (c == (unsigned long)-1 && PyErr_Occurred()) return -1;
-    *out = (uint32_t)c;
-    return 0;
-}
-
-/* Split the time-ordered events: user events stay in *users (compacted); state events become
- * per-goroutine state changes (*changes_out: list of (g, times int64 bytes, codes uint32 bytes),
- * with summary.go's rule that a change to the state a goroutine is already in is no change;
- * last: g -> its last code, carried across generations) and range events tuples (*ranges_out:
- * (time, type, goroutine or None, arg1)). */
-static int state_pass(UserVec *users, const uint8_t *kinds, const uint8_t *actions,
-                      PyObject *last, PyObject *sid_code, PyObject *reason,
-                      PyObject **changes_out, PyObject **ranges_out) {
-    ChangeVec ch = {0};
-    PyObject *changes = NULL, *ranges = PyList_New(0);
-    I64Vec tbuf = {0};
-    uint32_t *cbuf = NULL;
-    Py_ssize_t ccap = 0;
-    if (ranges == NULL) return -1;
-    Py_ssize_t kept = 0;
-    for (Py_ssize_t i = 0; i < users->n; i++) {
-        User *u = &users->v[i];
-        if (kinds[u->typ] == K_USER) {
-            users->v[kept++] = *u;
-            continue;
-        }
-        int act = actions[u->typ];
-        int64_t t = u->time;
-        uint32_t code;
-        switch (act) {
-        case A_CUR_RUNNING: case A_CUR_RUNNABLE: case A_CUR_SYSCALL: case A_CUR_NOTEXIST:
-            if (!u->has_g) break;
-            code = act == A_CUR_RUNNING ? S_RUNNING : act == A_CUR_RUNNABLE ? S_RUNNABLE
-                 : act == A_CUR_SYSCALL ? S_SYSCALL : S_NOT_EXIST;
-            if (change_push(&ch, u->g, t, code) < 0) goto fail;
-            break;
-        case A_CUR_WAITING:
-            if (!u->has_g) break;
-            if (reason_code(sid_code, reason, u->a1, &code) < 0) goto fail;
-            if (change_push(&ch, u->g, t, code) < 0) goto fail;
-            break;
-        case A_NAMED_RUNNABLE:
-            if (change_push(&ch, u->a1, t, S_RUNNABLE) < 0) goto fail;
-            break;
-        case A_NAMED_RUNNING:
-            if (change_push(&ch, u->a1, t, S_RUNNING) < 0) goto fail;
-            break;
-        case A_NAMED_SYSCALL:
-            if (change_push(&ch, u->a1, t, S_SYSCALL) < 0) goto fail;
-            break;
-        case A_NAMED_WAITING:
-            if (change_push(&ch, u->a1, t, S_WAITING) < 0) goto fail;
-            break;
-        case A_STATUS: {
-            /* tracev2.GoStatus: 1 runnable, 2 running, 3 syscall, 4 waiting. */
-            static const int map[5] = {-1, S_RUNNABLE, S_RUNNING, S_SYSCALL, S_WAITING};
-            if (u->a3 >= 1 && u->a3 <= 4 && change_push(&ch, u->a1, t, (uint32_t)map[u->a3]) < 0)
-                goto fail;
-            break;
-        }
-        case A_SWITCH: case A_SWITCH_DESTROY:
-            /* Go's reader yields three events at t, t+1, t+2. */
-            if (change_push(&ch, u->a1, t, S_RUNNABLE) < 0) goto fail;
-            if (u->has_g && change_push(&ch, u->g, t + 1,
-                                        act == A_SWITCH ? S_WAITING : S_NOT_EXIST) < 0)
-                goto fail;
-            if (change_push(&ch, u->a1, t + 2, S_RUNNING) < 0) goto fail;
-            break;
-        case A_RANGE: {
-            PyObject *g = u->has_g ? PyLong_FromUnsignedLongLong(u->g) : Py_NewRef(Py_None);
-            PyObject *tup = g ? Py_BuildValue("(LiNK)", (long long)t, (int)u->typ, g,
-                                              (unsigned long long)u->a1) : NULL;
-            if (tup == NULL || PyList_Append(ranges, tup) < 0) {
-                Py_XDECREF(tup);
-                goto fail;
-            }
-            Py_DECREF(tup);
-            break;
-        }
-        default:
-            break;
-        }
-    }
-    users->n = kept;
-    if (ch.n && group_changes(&ch) < 0) goto fail;
-    changes = PyList_New(0);
-    if (changes == NULL) goto fail;
-    for (Py_ssize_t i = 0; i < ch.n;) {
-        Py_ssize_t j = i;
-        uint64_t g = ch.v[i].g;
-        while (j < ch.n && ch.v[j].g == g) j++;
-        PyObject *key = PyLong_FromUnsignedLongLong(g);
-        if (key == NULL) goto fail;
-        PyObject *lv = PyDict_GetItemWithError(last, key);
-        int64_t prev = -1;
-        if (lv != NULL) {
-            prev = (int64_t)PyLong_AsUnsignedLong(lv);
-            if (PyErr_Occurred()) {
-                Py_DECREF(key);
-                goto fail;
-            }
-        } else if (PyErr_Occurred()) {
-            Py_DECREF(key);
-            goto fail;
-        }
-        tbuf.n = 0;
-        if (vec_reserve(&tbuf, j - i) < 0) {
-            Py_DECREF(key);
-            goto fail;
-        }
-        if (ccap < j - i) {
-            uint32_t *nb = PyMem_Realloc(cbuf, (size_t)(j - i) * sizeof(uint32_t));
-            if (nb == NULL) {
-                PyErr_NoMemory();
-                Py_DECREF(key);
-                goto fail;
-            }
-            cbuf = nb;
-            ccap = j - i;
-        }
-        Py_ssize_t n = 0;
-        for (Py_ssize_t k = i; k < j; k++) {
-            int64_t c = ch.v[k].code;
-            if (prev == c || (prev >= S_WAITING && c >= S_WAITING)) continue;
-            tbuf.v[n] = ch.v[k].t;
-            cbuf[n] = (uint32_t)c;
-            n++;
-            prev = c;
-        }
-        if (n) {
-            PyObject *tb = PyBytes_FromStringAndSize((const char *)tbuf.v, n * 8);
-            PyObject *cb = tb ? PyBytes_FromStringAndSize((const char *)cbuf, n * 4) : NULL;
-            PyObject *lc = cb ? PyLong_FromLongLong(prev) : NULL;
-            PyObject *tup = lc ? PyTuple_Pack(3, key, tb, cb) : NULL;
-            int r = tup ? PyList_Append(changes, tup) : -1;
-            if (r == 0) r = PyDict_SetItem(last, key, lc);
-            Py_XDECREF(tb);
-            Py_XDECREF(cb);
-            Py_XDECREF(lc);
-            Py_XDECREF(tup);
-            if (r < 0) {
-                Py_DECREF(key);
-                goto fail;
-            }
-        }
-        Py_DECREF(key);
-        i = j;
-    }
-    PyMem_Free(ch.v);
-    PyMem_Free(tbuf.v);
-    PyMem_Free(cbuf);
-    *changes_out = changes;
-    *ranges_out = ranges;
-    return 0;
-fail:
-    PyMem_Free(ch.v);
-    PyMem_Free(tbuf.v);
-    PyMem_Free(cbuf);
-    Py_XDECREF(changes);
-    Py_XDECREF(ranges);
+static int fail(PyObject *exc, const char *msg) {
+    PyErr_SetString(exc, msg);
     return -1;
 }
 
-PyDoc_STRVAR(generation_doc,
-"generation(batches, argc, kinds, keep, unit, freq, running, syscall, samples, sync, carry,\n"
-"           corrupt)\n"
-"--\n\n"
-"Scan a generation's event batches (objects with .m, .time, .data, in file order), give each\n"
-"user event the time go tool trace gives it, and return the user events in Go's order.\n\n"
-"argc: 256 bytes, the number of varints (time delta included) of each event type, 0 for a\n"
-"type that cannot appear; kinds: 256 bytes, 0 other, 1 user annotation, 2 goroutine setter,\n"
-"3 goroutine switch, 4 goroutine status, 5 goroutine-state event; keep: 256 bytes, 1 for the\n"
-"types returned as events (user events always are); unit: ns per tick when whole (times kept\n"
-"in ticks),\n"
-"else 0 (each delta converted with freq, ns per tick); running/syscall: GoStatus values;\n"
-"samples: CPU-sample times (ns) as native int64 bytes; sync: the time of the generation's\n"
-"Sync (0: none); carry: M -> goroutine running at the end of the previous generation;\n"
-"corrupt: the exception class raised for bytes that cannot be events.\n\n"
-"Returns (columns, syscall_bindings, last_setter, last_time): columns is (time int64,\n"
-"type uint8, goroutine uint64, goroutine known uint8, arg1, arg2, arg3 uint64) as native\n"
-"bytes, sorted by time; the rest as scan.py's GenerationScan and timing.last_time.");
+/* ---- strings ----------------------------------------------------------------------------- */
 
-static PyObject *generation(PyObject *self, PyObject *args) {
-    PyObject *batches, *exc, *carry;
-    Py_buffer argc_buf, kinds_buf, keep_buf, samples_buf;
-    long long unit_in, sync;
-    double freq;
-    unsigned long long st_running, st_syscall;
-    (void)self;
-    PyObject *states = Py_None;
-    if (!PyArg_ParseTuple(args, "Oy*y*y*LdKKy*LO!O|O", &batches, &argc_buf, &kinds_buf,
-                          &keep_buf, &unit_in, &freq, &st_running, &st_syscall, &samples_buf,
-                          &sync, &PyDict_Type, &carry, &exc, &states))
-        return NULL;
-    Py_buffer actions_buf = {0};
-    PyObject *last_d = NULL, *sid_code = NULL, *reason_fn = NULL;
-    PyObject *changes = NULL, *ranges = NULL;
-    if (states != Py_None &&
-        (!PyArg_ParseTuple(states, "y*O!O!O", &actions_buf, &PyDict_Type, &last_d,
-                           &PyDict_Type, &sid_code, &reason_fn) ||
-         actions_buf.len != 256)) {
-        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "actions must be 256 bytes");
-        PyBuffer_Release(&argc_buf);
-        PyBuffer_Release(&kinds_buf);
-        PyBuffer_Release(&keep_buf);
-        PyBuffer_Release(&samples_buf);
-        if (actions_buf.obj) PyBuffer_Release(&actions_buf);
-        return NULL;
-    }
-
-    PyObject *result = NULL, *bindings = NULL, *seq = NULL, *setters = NULL;
-    PyObject *cols[7] = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-    Threads ts = {0};
-    UserVec users = {0};
-    uint8_t argc[256], kinds[256], keep[256];
-    I64Vec dts = {0};
-    I64Vec extra_v = {0};
-    int64_t count = 0;
-    int ns_mode = unit_in == 0;
-    int64_t unit = ns_mode ? 1 : (int64_t)unit_in;
-
-    if (argc_buf.len != 256 || kinds_buf.len != 256 || keep_buf.len != 256 ||
-        samples_buf.len % 8 != 0) {
-        PyErr_SetString(PyExc_ValueError,
-                        "argc, kinds and keep must be 256 bytes, samples int64s");
-        goto done;
-    }
-    memcpy(argc, argc_buf.buf, 256);
-    memcpy(kinds, kinds_buf.buf, 256);
-    memcpy(keep, keep_buf.buf, 256);
-    if (unit < 1 || sync < 0 || sync > (INT64_MAX >> 2)) {
-        PyErr_SetString(PyExc_ValueError, "unit or sync out of range");
-        goto done;
-    }
-    seq = PySequence_Fast(batches, "batches must be a sequence");
-    if (seq == NULL) goto done;
-    bindings = PyDict_New();
-    if (bindings == NULL) goto done;
-
+/* Parse the generation's string batches (EvStrings, then EvString: id, length, bytes). */
+static int parse_strings(Reader *R, Gen *G, PyObject *batches) {
+    PyObject *seq = PySequence_Fast(batches, "strings must be a sequence");
+    if (seq == NULL) return -1;
     Py_ssize_t nb = PySequence_Fast_GET_SIZE(seq);
+    int rc = -1;
     for (Py_ssize_t bi = 0; bi < nb; bi++) {
-        PyObject *b = PySequence_Fast_GET_ITEM(seq, bi);
-        PyObject *o_m = PyObject_GetAttrString(b, "m");
-        PyObject *o_t = o_m ? PyObject_GetAttrString(b, "time") : NULL;
-        PyObject *o_d = o_t ? PyObject_GetAttrString(b, "data") : NULL;
-        uint64_t mid = 0, btime = 0;
-        if (o_d != NULL) {
-            mid = PyLong_AsUnsignedLongLong(o_m);
-            if (!PyErr_Occurred()) btime = PyLong_AsUnsignedLongLong(o_t);
-            if (!PyErr_Occurred() && !PyBytes_Check(o_d))
-                PyErr_SetString(PyExc_TypeError, "batch data must be bytes");
-        }
-        Py_XDECREF(o_m);
-        Py_XDECREF(o_t);
-        if (PyErr_Occurred()) {
-            Py_XDECREF(o_d);
-            if (PyErr_ExceptionMatches(PyExc_OverflowError)) {
-                PyErr_Clear();
-                PyErr_SetString(exc, "batch header value out of range");
-            }
+        PyObject *o = PySequence_Fast_GET_ITEM(seq, bi);
+        if (!PyBytes_Check(o)) {
+            PyErr_SetString(PyExc_TypeError, "string batches must be bytes");
             goto done;
         }
-        const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(o_d);
-        const uint8_t *end = p + PyBytes_GET_SIZE(o_d);
-        /* The bytes object stays alive in the batch list (held by seq) while we read it. */
-        Py_DECREF(o_d);
-        if (p == end) continue;
-        int64_t base;
-        if (to_units(btime, ns_mode, freq, &base) < 0) {
-            corrupt(exc, "timestamp out of range");
-            goto done;
-        }
-        Thread *th = thread_get(&ts, mid);
-        if (th == NULL) goto done;
-        Py_ssize_t thread = th - ts.t;
-        Py_ssize_t start = th->times.n;
-        if (start && th->times.v[start - 1] > base) th->unsorted = 1;
-        if (vec_reserve(&th->times, (end - p) / 2 + 1) < 0) goto done;
-        /* g: the goroutine on this M (has_g 0: not known yet); pend: a setter's goroutine not
-         * yet taken (scan.py decodes it lazily; the outcome is the same). */
-        int has_g = th->has_g, has_pend = 0;
-        uint64_t g = th->g, pend = 0;
-        int64_t t = base;
-        dts.n = 0;
+        const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(o);
+        const uint8_t *end = p + PyBytes_GET_SIZE(o);
+        if (p < end) p++; /* the EvStrings byte */
         while (p < end) {
+            uint64_t sid, len;
+            if (*p++ != 5 || uvarint(&p, end, &sid) != 0 || uvarint(&p, end, &len) != 0) {
+                fail(R->corrupt, "bad string event in a strings batch");
+                goto done;
+            }
+            if (len > 1024 || (uint64_t)(end - p) < len) {
+                fail(R->corrupt, "bad string length");
+                goto done;
+            }
+            int created;
+            uint64_t *slot = map_slot(&G->strmap, sid, (uint64_t)G->nse, &created);
+            if (slot == NULL) goto done;
+            if (!created) {
+                char msg[64];
+                snprintf(msg, sizeof msg, "string id %llu defined twice", (unsigned long long)sid);
+                fail(R->corrupt, msg);
+                goto done;
+            }
+            if (G->nse >= R->max_strings) {
+                char msg[160];
+                snprintf(msg, sizeof msg,
+                         "more than %zd strings in one generation (limit "
+                         "MAX_STRINGS_PER_GENERATION)", R->max_strings);
+                fail(R->limit, msg);
+                goto done;
+            }
+            if (grow((void **)&G->se, &G->secap, G->nse + 1, sizeof(StrEnt)) < 0) goto done;
+            StrEnt *e = &G->se[G->nse++];
+            e->p = p;
+            e->len = (uint32_t)len;
+            e->pool = -1;
+            e->reason = -1;
+            p += len;
+        }
+    }
+    rc = 0;
+done:
+    Py_DECREF(seq);
+    return rc;
+}
+
+/* The pool index of string id sid (interned on first use); -1 unknown (no error set), -2 error. */
+static int64_t string_index(Reader *R, Gen *G, uint64_t sid) {
+    uint64_t *v = map_get(&G->strmap, sid);
+    if (v == NULL) return -1;
+    StrEnt *e = &G->se[*v];
+    if (e->pool < 0) {
+        e->pool = pool_intern(&R->pool, e->p, e->len);
+        if (e->pool < 0) return -2;
+    }
+    return e->pool;
+}
+
+static int unknown_string(Reader *R, const char *what, uint64_t sid) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "%s refers to unknown string id %llu", what, (unsigned long long)sid);
+    return fail(R->corrupt, msg);
+}
+
+/* The state code for "waiting for the reason with string id sid". -1: error. */
+static int64_t reason_code(Reader *R, Gen *G, uint64_t sid) {
+    uint64_t *v = map_get(&G->strmap, sid);
+    if (v == NULL) {
+        unknown_string(R, "a scheduler event", sid);
+        return -1;
+    }
+    StrEnt *e = &G->se[*v];
+    if (e->reason >= 0) return e->reason;
+    int64_t pi = string_index(R, G, sid);
+    if (pi < 0) return -1;
+    int created;
+    uint64_t *slot = map_slot(&R->reason_of, (uint64_t)pi, (uint64_t)R->reasons.n, &created);
+    if (slot == NULL) return -1;
+    if (created) {
+        if (R->reasons.n >= R->max_reasons) {
+            char msg[160];
+            snprintf(msg, sizeof msg,
+                     "more than %zd distinct blocking reasons (limit MAX_REASONS; Go has a few "
+                     "dozen)", R->max_reasons);
+            return fail(R->limit, msg);
+        }
+        if (PUSH(&R->reasons, (uint32_t)pi) < 0) return -1;
+    }
+    e->reason = S_WAITING + (int64_t)*slot;
+    return e->reason;
+}
+
+/* ---- the scan ---------------------------------------------------------------------------- */
+
+static int thread_of(Reader *R, Gen *G, uint64_t m, uint32_t *out) {
+    int created;
+    uint64_t *slot = map_slot(&G->thmap, m, (uint64_t)G->nth, &created);
+    if (slot == NULL) return -1;
+    if (created) {
+        if (G->nth >= R->max_threads) {
+            char msg[160];
+            snprintf(msg, sizeof msg,
+                     "more than %zd threads in one generation (limit "
+                     "MAX_THREADS_PER_GENERATION)", R->max_threads);
+            return fail(R->limit, msg);
+        }
+        if (grow((void **)&G->th, &G->thcap, G->nth + 1, sizeof(Thread)) < 0) return -1;
+        Thread *th = &G->th[G->nth++];
+        memset(th, 0, sizeof(*th));
+        th->m = m;
+        th->first_batch = UINT32_MAX;
+    }
+    *out = (uint32_t)*slot;
+    return 0;
+}
+
+/* Convert one tick count to array units: ticks themselves (unit mode) or truncated ns. */
+static inline int to_units(uint64_t ticks, const Gen *G, int64_t *out) {
+    if (!G->ns_mode) {
+        if (ticks >= (uint64_t)TIME_LIMIT) return -1;
+        *out = (int64_t)ticks;
+        return 0;
+    }
+    double x = (double)ticks * G->freq;
+    if (!(x < (double)TIME_LIMIT) || x < 0) return -1;
+    *out = (int64_t)x;
+    return 0;
+}
+
+static int64_t kept_time(const Gen *G, uint32_t thread, int64_t t, int64_t ties);
+static int emit_changes(Reader *R, Gen *G, uint32_t thread, int64_t time, uint8_t typ,
+                        int has_g, uint64_t g, const uint64_t *a);
+static int count_changes(Reader *R, Gen *G, Thread *th, uint8_t typ, int has_g, uint64_t g,
+                         const uint64_t *a);
+
+/* One pass over the generation's event batches, in file order. Phase 0 records every event's
+ * time per thread, the user events, the goroutine bindings and (with states) how many state
+ * changes each goroutine gets; phase 1 (states only) decodes the same events again and writes
+ * each state change, with its final time, into its goroutine's bucket. The goroutine running
+ * on each thread is tracked identically in both (scan.py's scan_generation). */
+static int scan(Reader *R, Gen *G, int phase) {
+    for (Py_ssize_t bi = 0; bi < G->nb; bi++) {
+        BatchView *b = &G->b[bi];
+        Thread *th = &G->th[b->thread];
+        const uint8_t *start = b->data, *p = start, *end = start + b->len;
+        int has_g = phase ? th->b_has_g : th->has_g, has_pend = 0;
+        uint64_t g = phase ? th->b_g : th->g, pend = 0;
+        int64_t t = b->base, ties = 0;
+        Py_ssize_t k = 0;
+        if (phase == 0 && th->last_t > t) th->unsorted = 1;
+        while (p < end) {
+            const uint8_t *ev = p;
             uint8_t typ = *p++;
-            int n = argc[typ];
+            int n = R->argc[typ];
             uint64_t dt;
-            if (n == 0 || uvarint(&p, end, &dt) < 0) {
-                corrupt(exc, "undecodable event in an event batch");
-                goto done;
-            }
+            if (n == 0 || uvarint(&p, end, &dt) < 0)
+                return fail(R->corrupt, "undecodable event in an event batch");
             int64_t d;
-            if (to_units(dt, ns_mode, freq, &d) < 0 || __builtin_add_overflow(t, d, &t)) {
-                corrupt(exc, "timestamp out of range");
-                goto done;
-            }
-            Py_ssize_t k = th->times.n - start;
-            if (vec_push(&th->times, t) < 0 || vec_push(&dts, (int64_t)dt) < 0) goto done;
-            int kind = kinds[typ];
+            if (to_units(dt, G, &d) < 0 || __builtin_add_overflow(t, d, &t))
+                return fail(R->corrupt, "timestamp out of range");
+            int64_t tn;
+            if (__builtin_mul_overflow(t, G->unit, &tn) || tn >= TIME_LIMIT)
+                return fail(R->corrupt, "timestamp out of range");
+            ties = (k > 0 && dt == 0) ? ties + 1 : 0;
+            k++;
+            int kind = R->kinds[typ];
             if (kind == K_BORING) {
                 for (int i = 1; i < n; i++) {
-                    if (skip_varint(&p, end) < 0) {
-                        corrupt(exc, "undecodable event in an event batch");
-                        goto done;
-                    }
+                    int r = skip_varint(&p, end);
+                    if (r < 0)
+                        return fail(R->corrupt, r == -2 ? "varint overflows 64 bits"
+                                                        : "undecodable event in an event batch");
                 }
                 continue;
             }
             uint64_t a[4] = {0, 0, 0, 0};
             for (int i = 1; i < n; i++) {
                 int r = (i <= 3) ? uvarint(&p, end, &a[i]) : skip_varint(&p, end);
-                if (r < 0) {
-                    corrupt(exc, r == -2 ? "varint overflows 64 bits"
-                                         : "undecodable event in an event batch");
-                    goto done;
-                }
+                if (r < 0)
+                    return fail(R->corrupt, r == -2 ? "varint overflows 64 bits"
+                                                    : "undecodable event in an event batch");
             }
-            if (kind == K_USER || keep[typ]) {
+            if (n <= 3) a[2] = a[3] = 0;
+            if (kind == K_USER || R->keep[typ]) {
                 if (has_pend) {
                     g = pend;
                     has_g = 1;
                     has_pend = 0;
                 }
-                if (vec_push(&th->user_times, t) < 0) goto done;
-                int64_t ties = 0;
-                for (Py_ssize_t j = k; j > 0 && dts.v[j] == 0; j--) ties++;
-                User u;
-                if (__builtin_mul_overflow(t, unit, &u.prov0) ||
-                    __builtin_add_overflow(u.prov0, ties, &u.prov0) ||
-                    u.prov0 > (INT64_MAX >> 2)) {
-                    corrupt(exc, "timestamp out of range");
-                    goto done;
+                if (kind == K_USER) {
+                    if (phase == 0) {
+                        if (G->nu >= (Py_ssize_t)UINT32_MAX)
+                            return fail(R->corrupt, "too many events");
+                        if (grow((void **)&G->u, &G->ucap, G->nu + 1, sizeof(URec)) < 0) return -1;
+                        URec *u = &G->u[G->nu++];
+                        u->time = t;
+                        u->g = g;
+                        u->batch = (uint32_t)bi | (has_g ? KNOWN_G : 0);
+                        u->off = (uint16_t)(ev - start);
+                        u->ties = (uint16_t)ties;
+                    }
+                    continue;
                 }
-                u.time = u.prov0;
-                u.thread = thread;
-                u.index = start + k;
-                u.seq = users.n;
-                u.g = g;
-                u.has_g = (uint8_t)has_g;
-                u.typ = typ;
-                u.a1 = a[1];
-                u.a2 = n > 3 ? a[2] : 0;
-                u.a3 = n > 3 ? a[3] : 0;
-                if (user_push(&users, &u) < 0) goto done;
-                if (kind == K_USER || kind == K_STATE) continue;
+                if (phase == 0) {
+                    if (count_changes(R, G, th, typ, has_g, g, a) < 0) return -1;
+                } else {
+                    int64_t time = kept_time(G, b->thread, t, ties);
+                    if (emit_changes(R, G, b->thread, time, typ, has_g, g, a) < 0) return -1;
+                }
+                if (kind == K_STATE) continue;
             }
             if (kind == K_STATUS) {
                 uint64_t gid = a[1], m2 = a[2], status = a[3];
-                if (status == st_running || (status == st_syscall && m2 == mid)) {
+                if (status == R->st_running || (status == R->st_syscall && m2 == th->m)) {
                     g = gid;
                     has_g = 1;
                     has_pend = 0;
-                } else if (status == st_syscall) {
-                    PyObject *km = PyLong_FromUnsignedLongLong(m2);
-                    PyObject *vg = PyLong_FromUnsignedLongLong(gid);
-                    int r = (km && vg) ? PyDict_SetItem(bindings, km, vg) : -1;
-                    Py_XDECREF(km);
-                    Py_XDECREF(vg);
-                    if (r < 0) goto done;
+                } else if (status == R->st_syscall && phase == 0) {
+                    if (map_put(&G->bindings, m2, gid) < 0) return -1;
                 }
             } else {
                 pend = a[1];
                 has_pend = 1;
-                if (kind == K_SWITCH) {
+                if (kind == K_SWITCH && phase == 0) {
                     /* Go's reader turns a switch into three events at the same time. */
-                    int64_t tn;
-                    if (__builtin_mul_overflow(t, unit, &tn)) {
-                        corrupt(exc, "timestamp out of range");
-                        goto done;
-                    }
-                    if (vec_push(&extra_v, tn) < 0 || vec_push(&extra_v, tn) < 0) goto done;
+                    if (PUSH(&G->extra, tn) < 0 || PUSH(&G->extra, tn) < 0) return -1;
                 }
             }
         }
@@ -914,114 +853,1428 @@ static PyObject *generation(PyObject *self, PyObject *args) {
             g = pend;
             has_g = 1;
         }
-        if (has_g) {
+        if (phase == 0) {
             th->g = g;
-            th->has_g = 1;
+            th->has_g = has_g;
+            if (k) th->last_t = t;
+            G->count += k;
+            if (G->count > R->max_events) {
+                char msg[160];
+                snprintf(msg, sizeof msg,
+                         "more than %zd events in one generation (limit "
+                         "MAX_EVENTS_PER_GENERATION)", R->max_events);
+                return fail(R->limit, msg);
+            }
+        } else {
+            th->b_g = g;
+            th->b_has_g = has_g;
         }
-        count += th->times.n - start;
     }
-    PyMem_Free(dts.v);
-    dts.v = NULL;
+    return 0;
+}
+
+/* ---- Go's times (timing.py) -------------------------------------------------------------- */
+
+/* A thread's place in Go's tie-break between threads with events at the same time: its
+ * previous distinct times, newest first, up to MAX_TIES (timing.py's tie_key). */
+typedef struct {
+    int64_t prev[MAX_TIES];
+    int len;
+    uint32_t thread;
+    int64_t count;
+    int64_t extra;
+} TieKey;
+
+static int cmp_tie(const void *pa, const void *pb) {
+    const TieKey *a = pa, *b = pb;
+    for (int l = 0; l < MAX_TIES; l++) {
+        int ea = l >= a->len, eb = l >= b->len;
+        if (ea || eb) {
+            if (ea && eb) return 0;
+            /* Ran out of earlier events: last at odd depths (1, 3, ...), first at even ones. */
+            int a_first = (l % 2 == 0) ? eb : ea;
+            return a_first ? -1 : 1;
+        }
+        if (a->prev[l] != b->prev[l]) {
+            /* Odd depths: the more recent previous event goes first; even depths: reversed. */
+            int a_first = (l % 2 == 0) ? a->prev[l] > b->prev[l] : a->prev[l] < b->prev[l];
+            return a_first ? -1 : 1;
+        }
+    }
+    return 0;
+}
+
+static int cmp_thread(const void *pa, const void *pb) {
+    const TieKey *a = pa, *b = pb;
+    return (a->thread > b->thread) - (a->thread < b->thread);
+}
+
+/* A cursor over one thread's event times in time order, decoding its batches again (Go's
+ * batchCursor); a thread whose clock went backwards has its times sorted in an array instead.
+ * ring: its latest distinct times, newest at ring[(head - 1) % MAX_TIES]. */
+typedef struct {
+    int64_t t;
+    uint32_t thread, batch;
+    const uint8_t *p, *end;
+    int64_t *arr;
+    Py_ssize_t pos, n;
+    int64_t ring[MAX_TIES];
+    int nring, head;
+} Cur;
+
+static int cur_next(const Reader *R, const Gen *G, Cur *c) {
+    if (c->arr) {
+        if (c->pos >= c->n) return 0;
+        c->t = c->arr[c->pos++];
+        return 1;
+    }
+    while (c->p >= c->end) {
+        if (c->batch == UINT32_MAX) return 0;
+        c->batch = G->next_batch[c->batch];
+        if (c->batch == UINT32_MAX) return 0;
+        c->p = G->b[c->batch].data;
+        c->end = c->p + G->b[c->batch].len;
+        c->t = G->b[c->batch].base;
+    }
+    /* Phase 0 read these bytes already: they decode. */
+    uint8_t typ = *c->p++;
+    int n = R->argc[typ];
+    uint64_t dt = 0;
+    int64_t d = 0;
+    uvarint(&c->p, c->end, &dt);
+    to_units(dt, G, &d);
+    c->t += d;
+    for (int i = 1; i < n; i++) skip_varint(&c->p, c->end);
+    return 1;
+}
+
+static inline int cur_less(const Cur *a, const Cur *b) {
+    return a->t < b->t || (a->t == b->t && a->thread < b->thread);
+}
+
+static void sift_down(Cur **h, Py_ssize_t n, Py_ssize_t i) {
+    for (;;) {
+        Py_ssize_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < n && cur_less(h[l], h[m])) m = l;
+        if (r < n && cur_less(h[r], h[m])) m = r;
+        if (m == i) return;
+        Cur *x = h[i];
+        h[i] = h[m];
+        h[m] = x;
+        i = m;
+    }
+}
+
+/* A thread with a broken clock: its times decoded again, sorted. */
+static int sorted_times(const Reader *R, const Gen *G, uint32_t thread, Cur *c) {
+    I64Vec a = {0};
+    Cur s;
+    memset(&s, 0, sizeof(s));
+    s.batch = G->th[thread].first_batch;
+    s.p = G->b[s.batch].data;
+    s.end = s.p + G->b[s.batch].len;
+    s.t = G->b[s.batch].base;
+    while (cur_next(R, G, &s))
+        if (PUSH(&a, s.t) < 0) {
+            FREE(&a);
+            return -1;
+        }
+    qsort(a.v, (size_t)a.n, sizeof(int64_t), cmp_i64);
+    c->arr = a.v;
+    c->n = a.n;
+    c->pos = 0;
+    return 0;
+}
+
+/* One merge of every thread's events in time order (timing.py's shared_extras, pileup and
+ * last_time): the times at which two or more threads have events, with each such thread's
+ * share of the tie-break (G->sh, sorted by (t, thread)); every event time before the bound
+ * of the pile-up after Sync (G->pile); Go's time of the generation's last event (*last). */
+static int merge_times(const Reader *R, Gen *G, int64_t *last) {
+    Py_ssize_t k = 0, ngrp = 0, grpcap = 0;
+    Cur *cur = xcalloc((size_t)(G->nth ? G->nth : 1), sizeof(Cur));
+    Cur **heap = xmalloc((size_t)(G->nth ? G->nth : 1) * sizeof(Cur *));
+    Cur **members = NULL; /* the cursors with events at the current time */
+    TieKey *grp = NULL;
+    Py_ssize_t memcap = 0;
+    int rc = -1;
+    if (cur == NULL || heap == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    G->bound = G->sync + G->count + G->extra.n + 1;
+    int64_t q = ceildiv(G->bound, G->unit);
+    for (Py_ssize_t i = 0; i < G->nth; i++) {
+        Cur *c = &cur[i];
+        const Thread *th = &G->th[i];
+        c->thread = (uint32_t)i;
+        if (th->unsorted) {
+            if (sorted_times(R, G, (uint32_t)i, c) < 0) goto done;
+        } else {
+            c->batch = th->first_batch;
+            c->p = G->b[c->batch].data;
+            c->end = c->p + G->b[c->batch].len;
+            c->t = G->b[c->batch].base;
+        }
+        if (cur_next(R, G, c)) heap[k++] = c;
+    }
+    for (Py_ssize_t i = k / 2 - 1; i >= 0; i--) sift_down(heap, k, i);
+    int64_t t_max = 0, c_max = 0, total = 0;
+    while (k > 0) {
+        /* The next time, and every thread with events at it. */
+        int64_t t = heap[0]->t;
+        ngrp = 0;
+        total = 0;
+        while (k > 0 && heap[0]->t == t) {
+            Cur *c = heap[0];
+            int64_t count = 1;
+            int more;
+            while ((more = cur_next(R, G, c)) && c->t == t) count++;
+            if (grow((void **)&members, &memcap, ngrp + 1, sizeof(Cur *)) < 0 ||
+                grow((void **)&grp, &grpcap, ngrp + 1, sizeof(TieKey)) < 0)
+                goto done;
+            members[ngrp] = c;
+            grp[ngrp].thread = c->thread;
+            grp[ngrp].count = count;
+            ngrp++;
+            total += count;
+            if (more) {
+                sift_down(heap, k, 0);
+            } else {
+                heap[0] = heap[--k];
+                sift_down(heap, k, 0);
+            }
+        }
+        if (ngrp >= 2) {
+            for (Py_ssize_t i = 0; i < ngrp; i++) {
+                const Cur *c = members[i];
+                TieKey *key = &grp[i];
+                key->len = c->nring;
+                for (int j = 0; j < c->nring; j++)
+                    key->prev[j] = c->ring[(c->head - 1 - j + 2 * MAX_TIES) % MAX_TIES];
+            }
+            qsort(grp, (size_t)ngrp, sizeof(TieKey), cmp_tie);
+            int64_t before = 0;
+            for (Py_ssize_t i = 0; i < ngrp;) {
+                Py_ssize_t j = i;
+                int64_t cls = 0;
+                while (j < ngrp && cmp_tie(&grp[i], &grp[j]) == 0) cls += grp[j++].count;
+                /* equal and ran out of earlier times: each sees the others as first */
+                int mutual = grp[i].len < MAX_TIES;
+                for (Py_ssize_t x = i; x < j; x++)
+                    grp[x].extra = before + (mutual ? cls - grp[x].count : 0);
+                before += cls;
+                i = j;
+            }
+            qsort(grp, (size_t)ngrp, sizeof(TieKey), cmp_thread);
+            if (grow((void **)&G->sh, &G->shcap, G->nsh + ngrp, sizeof(Shared)) < 0) goto done;
+            for (Py_ssize_t i = 0; i < ngrp; i++) {
+                G->sh[G->nsh].t = t;
+                G->sh[G->nsh].thread = grp[i].thread;
+                G->sh[G->nsh].extra = grp[i].extra;
+                G->nsh++;
+            }
+        }
+        for (Py_ssize_t i = 0; i < ngrp; i++) { /* t is now each member's latest time */
+            Cur *c = members[i];
+            c->ring[c->head] = t;
+            c->head = (c->head + 1) % MAX_TIES;
+            if (c->nring < MAX_TIES) c->nring++;
+        }
+        if (G->sync && t < q) {
+            if (RESERVE(&G->pile, total) < 0) goto done;
+            for (int64_t x = 0; x < total; x++) G->pile.v[G->pile.n++] = t * G->unit;
+        }
+        t_max = t;
+        c_max = total;
+    }
+    /* The pile-up also counts the events Go makes up (switches, CPU samples). */
+    if (G->sync) {
+        Py_ssize_t c = lower_bound(G->extra.v, G->extra.n, G->bound);
+        if (RESERVE(&G->pile, c) < 0) goto done;
+        memcpy(G->pile.v + G->pile.n, G->extra.v, (size_t)c * sizeof(int64_t));
+        G->pile.n += c;
+        if (c) qsort(G->pile.v, (size_t)G->pile.n, sizeof(int64_t), cmp_i64);
+    }
+    /* timing.py's last_time */
+    int64_t n = G->count + G->extra.n;
+    if (n == 0) {
+        *last = G->sync;
+    } else {
+        int64_t t_last = t_max * G->unit, c = c_max;
+        if (G->extra.n && G->extra.v[G->extra.n - 1] > t_last) {
+            t_last = G->extra.v[G->extra.n - 1];
+            c = 0; /* no thread event is that late */
+        }
+        c += G->extra.n - lower_bound(G->extra.v, G->extra.n, t_last);
+        int64_t x = G->sync + n, y = t_last + c - 1;
+        *last = x > y ? x : y;
+    }
+    rc = 0;
+done:
+    if (cur != NULL)
+        for (Py_ssize_t i = 0; i < G->nth; i++) xfree(cur[i].arr);
+    xfree(cur);
+    xfree(heap);
+    xfree(members);
+    xfree(grp);
+    return rc;
+}
+
+/* Go's time (ns) for a kept event at t (array units) on a thread, `ties` earlier events of the
+ * same batch at the same time (timing.py's nudge_all). */
+static int64_t kept_time(const Gen *G, uint32_t thread, int64_t t, int64_t ties) {
+    int64_t tn = t * G->unit, time = tn + ties;
+    if (G->nsh) {
+        Py_ssize_t lo = 0, hi = G->nsh;
+        while (lo < hi) {
+            Py_ssize_t mid = lo + (hi - lo) / 2;
+            const Shared *s = &G->sh[mid];
+            if (s->t < t || (s->t == t && s->thread < thread)) lo = mid + 1;
+            else hi = mid;
+        }
+        if (lo < G->nsh && G->sh[lo].t == t && G->sh[lo].thread == thread) time += G->sh[lo].extra;
+    }
+    if (G->sync && tn < G->bound) {
+        int64_t off = G->sync + lower_bound(G->pile.v, G->pile.n, tn) + 1 - tn;
+        if (off > 0) time += off;
+    }
+    return time;
+}
+
+/* ---- goroutine states ------------------------------------------------------------------------ */
+
+static int bump(Gen *G, uint64_t g, int64_t by) {
+    int created;
+    uint64_t *slot = map_slot(&G->gbucket, g, (uint64_t)G->bcount.n, &created);
+    if (slot == NULL) return -1;
+    if (created && (PUSH(&G->bcount, 0) < 0 || PUSH(&G->bgid, g) < 0)) return -1;
+    G->bcount.v[*slot] += by;
+    return 0;
+}
+
+/* Phase 0: how many changes the event makes, per goroutine (states.py's _WIRE rules). */
+static int count_changes(Reader *R, Gen *G, Thread *th, uint8_t typ, int has_g, uint64_t g,
+                         const uint64_t *a) {
+    switch (R->actions[typ]) {
+    case A_CUR_RUNNING: case A_CUR_RUNNABLE: case A_CUR_SYSCALL: case A_CUR_NOTEXIST:
+    case A_CUR_WAITING:
+        if (has_g) return bump(G, g, 1);
+        th->unknown++;
+        return 0;
+    case A_NAMED_RUNNABLE: case A_NAMED_RUNNING: case A_NAMED_SYSCALL: case A_NAMED_WAITING:
+        return bump(G, a[1], 1);
+    case A_STATUS:
+        return (a[3] >= 1 && a[3] <= 4) ? bump(G, a[1], 1) : 0;
+    case A_SWITCH: case A_SWITCH_DESTROY:
+        if (bump(G, a[1], 2) < 0) return -1;
+        if (has_g) return bump(G, g, 1);
+        th->unknown++;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static inline int put_change(Gen *G, uint64_t g, int64_t time, uint32_t code, uint32_t offset) {
+    uint64_t *slot = map_get(&G->gbucket, g);
+    if (slot == NULL) return 0; /* cannot happen: counted in phase 0 */
+    Py_ssize_t i = (Py_ssize_t)G->bcount.v[*slot]++;
+    G->ce[i] = (uint64_t)(time - G->lo_ns) << CHANGE_BITS | code << 2 | offset;
+    return 0;
+}
+
+/* Phase 1: write the event's changes (and hand range events to Python). */
+static int emit_changes(Reader *R, Gen *G, uint32_t thread, int64_t time, uint8_t typ,
+                        int has_g, uint64_t g, const uint64_t *a) {
+    int act = R->actions[typ];
+    if (!has_g && G->th[thread].has_res) {
+        g = G->th[thread].res;
+        has_g = 1;
+    }
+    switch (act) {
+    case A_CUR_RUNNING: return has_g ? put_change(G, g, time, S_RUNNING, 0) : 0;
+    case A_CUR_RUNNABLE: return has_g ? put_change(G, g, time, S_RUNNABLE, 0) : 0;
+    case A_CUR_SYSCALL: return has_g ? put_change(G, g, time, S_SYSCALL, 0) : 0;
+    case A_CUR_NOTEXIST: return has_g ? put_change(G, g, time, S_NOT_EXIST, 0) : 0;
+    case A_CUR_WAITING: {
+        if (!has_g) return 0;
+        int64_t code = reason_code(R, G, a[1]);
+        if (code < 0) return -1;
+        return put_change(G, g, time, (uint32_t)code, 0);
+    }
+    case A_NAMED_RUNNABLE: return put_change(G, a[1], time, S_RUNNABLE, 0);
+    case A_NAMED_RUNNING: return put_change(G, a[1], time, S_RUNNING, 0);
+    case A_NAMED_SYSCALL: return put_change(G, a[1], time, S_SYSCALL, 0);
+    case A_NAMED_WAITING: return put_change(G, a[1], time, S_WAITING, 0);
+    case A_STATUS: {
+        /* tracev2.GoStatus: 1 runnable, 2 running, 3 syscall, 4 waiting. */
+        static const uint32_t map[5] = {0, S_RUNNABLE, S_RUNNING, S_SYSCALL, S_WAITING};
+        return (a[3] >= 1 && a[3] <= 4) ? put_change(G, a[1], time, map[a[3]], 0) : 0;
+    }
+    case A_SWITCH: case A_SWITCH_DESTROY:
+        /* Go's reader yields three events at t, t+1, t+2. */
+        put_change(G, a[1], time, S_RUNNABLE, 0);
+        if (has_g) put_change(G, g, time, act == A_SWITCH ? S_WAITING : S_NOT_EXIST, 1);
+        return put_change(G, a[1], time, S_RUNNING, 2);
+    case A_RANGE: {
+        if (R->roles[typ] == R_STW_BEGIN && map_get(&G->strmap, a[1]) == NULL)
+            return unknown_string(R, "a scheduler event", a[1]);
+        PyObject *gg = has_g ? PyLong_FromUnsignedLongLong(g) : Py_NewRef(Py_None);
+        PyObject *tup = gg ? Py_BuildValue("(LiNK)", (long long)time, (int)typ, gg,
+                                           (unsigned long long)a[1])
+                           : NULL;
+        int r = tup ? PyList_Append(G->ranges, tup) : -1;
+        Py_XDECREF(tup);
+        return r;
+    }
+    default:
+        return 0;
+    }
+}
+
+static int cmp_bucket(const void *pa, const void *pb) {
+    const BucketRef *a = pa, *b = pb;
+    return (a->g > b->g) - (a->g < b->g);
+}
+
+/* Allocate the buckets after phase 0: a counting sort by goroutine, the buckets laid out in
+ * goroutine order (so that make_chunk can filter them in place, front to back). */
+static int buckets(Gen *G) {
+    for (Py_ssize_t i = 0; i < G->nth; i++) {
+        Thread *th = &G->th[i];
+        if (th->unknown && th->has_res && bump(G, th->res, th->unknown) < 0) return -1;
+    }
+    Py_ssize_t nb = G->bcount.n;
+    G->order = xmalloc((size_t)(nb ? nb : 1) * sizeof(BucketRef));
+    if (G->order == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < nb; i++) {
+        G->order[i].g = G->bgid.v[i];
+        G->order[i].bucket = i;
+    }
+    qsort(G->order, (size_t)nb, sizeof(BucketRef), cmp_bucket);
+    Py_ssize_t total = 0;
+    for (Py_ssize_t i = 0; i < nb; i++) {
+        Py_ssize_t b = G->order[i].bucket;
+        int64_t c = G->bcount.v[b];
+        G->bcount.v[b] = total;
+        total += c;
+    }
+    G->nch = total;
+    G->ce = xmalloc((size_t)(total ? total : 1) * sizeof(uint64_t));
+    if (!G->ce) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+/* After phase 1: each goroutine's changes in Go's order (stable by event time), minus the
+ * ones that do not change its state (summary.go's rule, carried across generations), as one
+ * chunk sorted by goroutine. */
+static int make_chunk(Reader *R, Gen *G) {
+    Py_ssize_t nb = G->bcount.n;
+    if (nb == 0) return 0;
+    Py_ssize_t prev = 0, maxlen = 0;
+    for (Py_ssize_t i = 0; i < nb; i++) { /* bcount[b] is now the end of bucket b */
+        Py_ssize_t end = (Py_ssize_t)G->bcount.v[G->order[i].bucket];
+        if (end - prev > maxlen) maxlen = end - prev;
+        prev = end;
+    }
+    uint64_t *tmp = xmalloc((size_t)(maxlen ? maxlen : 1) * sizeof(uint64_t));
+    Chunk ch;
+    memset(&ch, 0, sizeof(ch));
+    ch.gids = xmalloc((size_t)nb * sizeof(uint64_t));
+    ch.offsets = xmalloc((size_t)(nb + 1) * sizeof(uint32_t));
+    if (!tmp || !ch.gids || !ch.offsets) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    /* Sort and filter in place: the write position never passes the bucket being read. */
+    Py_ssize_t out = 0;
+    uint64_t rmin = UINT64_MAX, rmax = 0;
+    uint32_t cmax = 0;
+    ch.offsets[0] = 0;
+    prev = 0;
+    for (Py_ssize_t i = 0; i < nb; i++) {
+        Py_ssize_t s = prev, e = (Py_ssize_t)G->bcount.v[G->order[i].bucket];
+        prev = e;
+        merge_sort_changes(G->ce + s, tmp, e - s);
+        int created;
+        uint64_t *last = map_slot(&R->last_code, G->order[i].g, UINT64_MAX, &created);
+        if (last == NULL) goto fail;
+        int64_t pc = created ? -1 : (int64_t)*last;
+        Py_ssize_t first = out;
+        for (Py_ssize_t x = s; x < e; x++) {
+            uint64_t v = G->ce[x];
+            int64_t c = (int64_t)((v >> 2) & 0x3fff);
+            if (pc == c || (pc >= S_WAITING && c >= S_WAITING)) continue;
+            uint64_t rel = (v >> CHANGE_BITS) + (v & 3);
+            G->ce[out++] = rel << CHANGE_BITS | (uint64_t)c;
+            pc = c;
+            if (rel < rmin) rmin = rel;
+            if (rel > rmax) rmax = rel;
+            if ((uint32_t)c > cmax) cmax = (uint32_t)c;
+        }
+        *last = (uint64_t)pc;
+        if (out > first) {
+            ch.gids[ch.ngids] = G->order[i].g;
+            ch.offsets[++ch.ngids] = (uint32_t)out;
+        }
+    }
+    xfree(tmp);
+    tmp = NULL;
+    if (out == 0) {
+        xfree(ch.gids);
+        xfree(ch.offsets);
+        return 0;
+    }
+    ch.n = out;
+    ch.wide_times = rmax - rmin > UINT32_MAX;
+    ch.base = ch.wide_times ? 0 : G->lo_ns + (int64_t)rmin;
+    ch.wide_codes = cmax > UINT8_MAX;
+    ch.codes = xmalloc((size_t)out * (ch.wide_codes ? 2 : 1));
+    if (ch.codes == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    /* Codes out, then the times narrowed in place, front to back (entry x is read before
+     * anything is written over it), and the rest given back. */
+    for (Py_ssize_t x = 0; x < out; x++) {
+        uint64_t v = G->ce[x];
+        if (ch.wide_codes) ((uint16_t *)ch.codes)[x] = (uint16_t)(v & 0xffff);
+        else ((uint8_t *)ch.codes)[x] = (uint8_t)(v & 0xff);
+    }
+    for (Py_ssize_t x = 0; x < out; x++) {
+        uint64_t rel = G->ce[x] >> CHANGE_BITS;
+        if (ch.wide_times) ((int64_t *)G->ce)[x] = G->lo_ns + (int64_t)rel;
+        else ((uint32_t *)G->ce)[x] = (uint32_t)(rel - rmin);
+    }
+    ch.times = xrealloc(G->ce, (size_t)out * (ch.wide_times ? 8 : 4));
+    if (ch.times == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    G->ce = NULL;
+    if (grow((void **)&R->chunks, &R->chunk_cap, R->nchunks + 1, sizeof(Chunk)) < 0) goto fail;
+    R->chunks[R->nchunks++] = ch;
+    return 0;
+fail:
+    xfree(tmp);
+    xfree(ch.gids);
+    xfree(ch.offsets);
+    xfree(ch.times);
+    xfree(ch.codes);
+    return -1;
+}
+
+/* ---- pairing (annotations.py's Assembler) ------------------------------------------------- */
+
+static int pair(Reader *R, Gen *G, const URec *u) {
+    const BatchView *b = &G->b[u->batch & ~KNOWN_G];
+    const uint8_t *p = b->data + u->off + 1, *end = b->data + b->len;
+    uint8_t typ = b->data[u->off];
+    int has_g = (u->batch & KNOWN_G) != 0;
+    int n = R->argc[typ];
+    uint64_t a[4] = {0, 0, 0, 0};
+    for (int i = 0; i < n; i++) {
+        if (i <= 3) {
+            if (uvarint(&p, end, &a[i]) != 0) return fail(R->corrupt, "bad user event");
+        } else if (skip_varint(&p, end) != 0) {
+            return fail(R->corrupt, "bad user event");
+        }
+    }
+    if (n <= 3) a[2] = a[3] = 0;
+    uint64_t g = has_g ? u->g : NO_G;
+    if (!has_g && G->th[b->thread].has_res) g = G->th[b->thread].res;
+    int64_t t = u->time;
+    int role = R->roles[typ];
+    if (role == R_TASK_END) {
+        uint64_t *row = map_get(&R->task_row, a[1]);
+        if (row == NULL) {
+            /* Begun before tracing started: Go knows neither its type nor its parent. */
+            if (map_put(&R->task_row, a[1], (uint64_t)R->t_id.n) < 0) return -1;
+            if (PUSH(&R->t_id, a[1]) < 0 || PUSH(&R->t_parent, NO_PARENT) < 0 ||
+                PUSH(&R->t_name, 0) < 0 || PUSH(&R->t_begin, NO_TIME) < 0 ||
+                PUSH(&R->t_end, t) < 0 || PUSH(&R->t_bg, NO_G) < 0 || PUSH(&R->t_eg, g) < 0)
+                return -1;
+            return 0;
+        }
+        /* A repeated end overwrites the first, as go tool trace's task summary does. */
+        R->t_end.v[*row] = t;
+        R->t_eg.v[*row] = g;
+        return 0;
+    }
+    uint64_t sid = role == R_TASK_BEGIN ? a[3] : a[2];
+    int64_t name = string_index(R, G, sid);
+    if (name == -2) return -1;
+    if (name < 0) return unknown_string(R, role == R_TASK_BEGIN ? "a task" : "an annotation", sid);
+    switch (role) {
+    case R_TASK_BEGIN: {
+        int created;
+        uint64_t *row = map_slot(&R->task_row, a[1], (uint64_t)R->t_id.n, &created);
+        if (row == NULL) return -1;
+        if (!created) {
+            if (R->t_begin.v[*row] != NO_TIME && R->t_end.v[*row] == NO_TIME) {
+                char msg[64];
+                snprintf(msg, sizeof msg, "task id %llu begun twice", (unsigned long long)a[1]);
+                return fail(R->corrupt, msg);
+            }
+            *row = (uint64_t)R->t_id.n;
+            if (map_put(&R->odd, a[1], 1) < 0) return -1; /* an id of several tasks */
+        }
+        if (PUSH(&R->t_id, a[1]) < 0 || PUSH(&R->t_parent, a[2] == 0 ? NO_PARENT : a[2]) < 0 ||
+            PUSH(&R->t_name, (uint32_t)name) < 0 || PUSH(&R->t_begin, t) < 0 ||
+            PUSH(&R->t_end, NO_TIME) < 0 || PUSH(&R->t_bg, g) < 0 || PUSH(&R->t_eg, NO_G) < 0)
+            return -1;
+        return 0;
+    }
+    case R_REGION_BEGIN: {
+        uint64_t *top = map_slot(&R->open_top, g, 0, NULL);
+        if (top == NULL) return -1;
+        if (R->r_task.n >= (Py_ssize_t)UINT32_MAX - 1) return fail(R->corrupt, "too many regions");
+        if (PUSH(&R->region_below, (uint32_t)*top) < 0) return -1;
+        *top = (uint64_t)R->r_task.n + 1;
+        if (PUSH(&R->r_task, a[1]) < 0 || PUSH(&R->r_name, (uint32_t)name) < 0 ||
+            PUSH(&R->r_g, g) < 0 || PUSH(&R->r_begin, t) < 0 || PUSH(&R->r_end, NO_TIME) < 0)
+            return -1;
+        return 0;
+    }
+    case R_REGION_END: {
+        uint64_t *top = map_get(&R->open_top, g);
+        if (top != NULL && *top) {
+            uint64_t row = *top - 1;
+            R->r_end.v[row] = t;
+            *top = R->region_below.v[row];
+            if (*top == 0) map_del(&R->open_top, g); /* keep only goroutines in regions */
+            return 0;
+        }
+        if (PUSH(&R->region_below, 0) < 0) return -1;
+        if (PUSH(&R->r_task, a[1]) < 0 || PUSH(&R->r_name, (uint32_t)name) < 0 ||
+            PUSH(&R->r_g, g) < 0 || PUSH(&R->r_begin, NO_TIME) < 0 || PUSH(&R->r_end, t) < 0)
+            return -1;
+        return 0;
+    }
+    case R_LOG: {
+        int64_t value = string_index(R, G, a[3]);
+        if (value == -2) return -1;
+        if (value < 0) return unknown_string(R, "a log", a[3]);
+        if (PUSH(&R->l_task, a[1]) < 0 || PUSH(&R->l_key, (uint32_t)name) < 0 ||
+            PUSH(&R->l_value, (uint32_t)value) < 0 || PUSH(&R->l_time, t) < 0 ||
+            PUSH(&R->l_g, g) < 0)
+            return -1;
+        return 0;
+    }
+    default:
+        return fail(R->corrupt, "unexpected user event");
+    }
+}
+
+/* ---- Reader.generation -------------------------------------------------------------------- */
+
+static int load_batches(Reader *R, Gen *G, PyObject *seq) {
+    Py_ssize_t nb = PySequence_Fast_GET_SIZE(seq);
+    G->b = xmalloc((size_t)(nb ? nb : 1) * sizeof(BatchView));
+    G->next_batch = xmalloc((size_t)(nb ? nb : 1) * sizeof(uint32_t));
+    if (G->b == NULL || G->next_batch == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t bi = 0; bi < nb; bi++) {
+        PyObject *o = PySequence_Fast_GET_ITEM(seq, bi);
+        if (!PyTuple_Check(o) || PyTuple_GET_SIZE(o) != 3 ||
+            !PyBytes_Check(PyTuple_GET_ITEM(o, 2))) {
+            PyErr_SetString(PyExc_TypeError, "event batches must be (m, time, bytes) tuples");
+            return -1;
+        }
+        uint64_t m = PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(o, 0));
+        uint64_t t = PyErr_Occurred() ? 0 : PyLong_AsUnsignedLongLong(PyTuple_GET_ITEM(o, 1));
+        if (PyErr_Occurred()) {
+            if (!PyErr_ExceptionMatches(PyExc_OverflowError)) return -1;
+            PyErr_Clear();
+            return fail(R->corrupt, "batch header value out of range");
+        }
+        PyObject *d = PyTuple_GET_ITEM(o, 2);
+        BatchView *b = &G->b[G->nb];
+        b->data = (const uint8_t *)PyBytes_AS_STRING(d);
+        b->len = PyBytes_GET_SIZE(d);
+        if (b->len == 0) continue;
+        if (b->len > 65536) return fail(R->corrupt, "batch too large");
+        if (to_units(t, G, &b->base) < 0) return fail(R->corrupt, "timestamp out of range");
+        if (thread_of(R, G, m, &b->thread) < 0) return -1;
+        Thread *th = &G->th[b->thread];
+        if (th->first_batch == UINT32_MAX) th->first_batch = (uint32_t)G->nb;
+        else G->next_batch[th->last_batch] = (uint32_t)G->nb;
+        th->last_batch = (uint32_t)G->nb;
+        G->next_batch[G->nb] = UINT32_MAX;
+        G->nb++;
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(generation_doc,
+"generation(batches, strings, unit, freq, samples, sync) -> (last_time, ranges)\n"
+"--\n\n"
+"Read one generation. batches: its event batches in file order, as (m, time ticks, bytes);\n"
+"strings: its string batches (bytes); unit: ns per tick when whole (times kept in ticks),\n"
+"else 0 (each delta converted with freq, ns per tick); samples: CPU-sample times (ns) as\n"
+"native int64 bytes, sorted; sync: the time of the generation's Sync (0: none).\n"
+"Returns Go's time of the generation's last event and, with states, its GC, stop-the-world\n"
+"and mark-assist events as (time, type, goroutine or None, arg1). Raises the reader's\n"
+"corrupt or limit exception.");
+
+static PyObject *Reader_generation(Reader *R, PyObject *args) {
+    PyObject *batches, *strings;
+    long long unit_in, sync;
+    double freq;
+    Py_buffer samples;
+    if (!PyArg_ParseTuple(args, "OOLdy*L", &batches, &strings, &unit_in, &freq, &samples, &sync))
+        return NULL;
+    Gen G;
+    memset(&G, 0, sizeof(G));
+    PyObject *seq = NULL, *result = NULL;
+    G.ns_mode = unit_in == 0;
+    G.unit = G.ns_mode ? 1 : unit_in;
+    G.freq = freq;
+    G.sync = sync;
+    if (G.unit < 1 || G.unit > (1 << 20) || sync < 0 || sync >= TIME_LIMIT || samples.len % 8) {
+        PyErr_SetString(PyExc_ValueError, "unit, sync or samples out of range");
+        goto done;
+    }
+    G.ranges = PyList_New(0);
+    seq = PySequence_Fast(batches, "batches must be a sequence");
+    if (G.ranges == NULL || seq == NULL) goto done;
+    if (parse_strings(R, &G, strings) < 0 || load_batches(R, &G, seq) < 0) goto done;
+    if (scan(R, &G, 0) < 0) goto done;
 
     /* Extra events (switches, CPU samples), sorted; per-thread times sorted (broken clocks). */
-    Py_ssize_t ns = samples_buf.len / 8;
+    Py_ssize_t ns = samples.len / 8;
     if (ns) {
-        if (vec_reserve(&extra_v, ns) < 0) goto done;
-        memcpy(extra_v.v + extra_v.n, samples_buf.buf, (size_t)ns * 8);
-        extra_v.n += ns;
+        if (RESERVE(&G.extra, ns) < 0) goto done;
+        memcpy(G.extra.v + G.extra.n, samples.buf, (size_t)ns * 8);
+        G.extra.n += ns;
     }
-    if (extra_v.n) qsort(extra_v.v, (size_t)extra_v.n, sizeof(int64_t), cmp_i64);
-    for (Py_ssize_t i = 0; i < ts.n; i++)
-        if (ts.t[i].unsorted)
-            qsort(ts.t[i].times.v, (size_t)ts.t[i].times.n, sizeof(int64_t), cmp_i64);
-
-    if (nudge(&ts, &users, &extra_v, unit, count, sync, exc) < 0) goto done;
-    int64_t last;
-    if (last_time(&ts, &extra_v, unit, count, sync, exc, &last) < 0) goto done;
+    if (G.extra.n > 1) qsort(G.extra.v, (size_t)G.extra.n, sizeof(int64_t), cmp_i64);
 
     /* Goroutines not known from this generation's events: the thread's syscall binding, else
-     * the goroutine it ran at the end of the previous generation (native.py's _emit). */
-    for (Py_ssize_t i = 0; i < users.n; i++) {
-        User *u = &users.v[i];
-        if (u->has_g) continue;
-        uint64_t m = ts.t[u->thread].m;
-        int r = dict_get_u64(bindings, m, &u->g);
-        if (r == 0) r = dict_get_u64(carry, m, &u->g);
-        if (r < 0) goto done;
-        u->has_g = (uint8_t)r;
+     * the goroutine it ran at the end of the previous generation. */
+    for (Py_ssize_t i = 0; i < G.nth; i++) {
+        Thread *th = &G.th[i];
+        uint64_t *v = map_get(&G.bindings, th->m);
+        if (v == NULL) v = map_get(&R->carry, th->m);
+        if (v != NULL) {
+            th->has_res = 1;
+            th->res = *v;
+        }
     }
-    if (users.n && sort_users(&users) < 0) goto done;
-    if (states != Py_None &&
-        state_pass(&users, kinds, (const uint8_t *)actions_buf.buf, last_d, sid_code, reason_fn,
-                   &changes, &ranges) < 0)
-        goto done;
-
-    setters = PyDict_New();
-    if (setters == NULL) goto done;
-    for (Py_ssize_t i = 0; i < ts.n; i++) {
-        Thread *th = &ts.t[i];
-        if (!th->has_g) continue;
-        PyObject *km = PyLong_FromUnsignedLongLong(th->m);
-        PyObject *vg = PyLong_FromUnsignedLongLong(th->g);
-        int r = (km && vg) ? PyDict_SetItem(setters, km, vg) : -1;
-        Py_XDECREF(km);
-        Py_XDECREF(vg);
-        if (r < 0) goto done;
+    /* How far apart the generation's times are: refuse absurd spans (the packed changes
+     * hold 48 bits of time; a Go generation lasts about a second). */
+    {
+        int64_t lo = INT64_MAX, hi = 0;
+        for (Py_ssize_t i = 0; i < G.nb; i++)
+            if (G.b[i].base < lo) lo = G.b[i].base;
+        for (Py_ssize_t i = 0; i < G.nth; i++)
+            if (G.th[i].last_t > hi) hi = G.th[i].last_t;
+        if (G.nb == 0) lo = hi = 0;
+        G.lo_ns = lo * G.unit;
+        hi *= G.unit;
+        if (G.sync > hi) hi = G.sync;
+        if (hi - G.lo_ns >= R->max_span) {
+            char msg[160];
+            snprintf(msg, sizeof msg,
+                     "a generation spanning more than %lld ns (limit MAX_GENERATION_SPAN_NS)",
+                     (long long)R->max_span);
+            fail(R->limit, msg);
+            goto done;
+        }
     }
-    threads_free(&ts);
-    memset(&ts, 0, sizeof(ts));
-    cols[0] = column(users.v, users.n, offsetof(User, time), 8);
-    cols[1] = column(users.v, users.n, offsetof(User, typ), 1);
-    cols[2] = column(users.v, users.n, offsetof(User, g), 8);
-    cols[3] = column(users.v, users.n, offsetof(User, has_g), 1);
-    cols[4] = column(users.v, users.n, offsetof(User, a1), 8);
-    cols[5] = column(users.v, users.n, offsetof(User, a2), 8);
-    cols[6] = column(users.v, users.n, offsetof(User, a3), 8);
-    for (int i = 0; i < 7; i++)
-        if (cols[i] == NULL) goto done;
-    if (states == Py_None)
-        result = Py_BuildValue("((OOOOOOO)OOL)", cols[0], cols[1], cols[2], cols[3], cols[4],
-                               cols[5], cols[6], bindings, setters, (long long)last);
-    else
-        result = Py_BuildValue("((OOOOOOO)OOLOO)", cols[0], cols[1], cols[2], cols[3], cols[4],
-                               cols[5], cols[6], bindings, setters, (long long)last, changes,
-                               ranges);
+    int64_t last;
+    if (merge_times(R, &G, &last) < 0) goto done;
 
+    /* User events in Go's order, paired (before the state buckets exist: less at once). */
+    if (G.nu) {
+        uint32_t *idx = xmalloc((size_t)G.nu * sizeof(uint32_t));
+        uint32_t *tmp = xmalloc((size_t)G.nu * sizeof(uint32_t));
+        if (!idx || !tmp) {
+            xfree(idx);
+            xfree(tmp);
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (Py_ssize_t i = 0; i < G.nu; i++) {
+            URec *u = &G.u[i];
+            u->time = kept_time(&G, G.b[u->batch & ~KNOWN_G].thread, u->time, u->ties);
+            idx[i] = (uint32_t)i;
+        }
+        merge_sort_idx(idx, tmp, G.nu, G.u);
+        xfree(tmp);
+        for (Py_ssize_t i = 0; i < G.nu; i++) {
+            if (pair(R, &G, &G.u[idx[i]]) < 0) {
+                xfree(idx);
+                goto done;
+            }
+        }
+        xfree(idx);
+        xfree(G.u);
+        G.u = NULL;
+        G.nu = G.ucap = 0;
+    }
+
+    if (R->states) {
+        if (buckets(&G) < 0 || scan(R, &G, 1) < 0 || make_chunk(R, &G) < 0) goto done;
+    }
+
+    /* What the next generation needs: the goroutine each thread ran last. */
+    for (Py_ssize_t i = 0; i < G.bindings.cap; i++)
+        if (G.bindings.used[i] && map_put(&R->carry, G.bindings.keys[i], G.bindings.vals[i]) < 0)
+            goto done;
+    for (Py_ssize_t i = 0; i < G.nth; i++)
+        if (G.th[i].has_g && map_put(&R->carry, G.th[i].m, G.th[i].g) < 0) goto done;
+    result = Py_BuildValue("(LO)", (long long)last, G.ranges);
 done:
-    PyBuffer_Release(&argc_buf);
-    PyBuffer_Release(&kinds_buf);
-    PyBuffer_Release(&keep_buf);
-    PyBuffer_Release(&samples_buf);
-    if (actions_buf.obj) PyBuffer_Release(&actions_buf);
-    Py_XDECREF(changes);
-    Py_XDECREF(ranges);
+    PyBuffer_Release(&samples);
     Py_XDECREF(seq);
-    Py_XDECREF(bindings);
-    Py_XDECREF(setters);
-    for (int i = 0; i < 7; i++) Py_XDECREF(cols[i]);
-    PyMem_Free(dts.v);
-    PyMem_Free(extra_v.v);
-    PyMem_Free(users.v);
-    threads_free(&ts);
+    gen_free(&G);
     return result;
 }
 
-static PyMethodDef methods[] = {
-    {"generation", generation, METH_VARARGS, generation_doc},
+/* ---- Reader.finish ------------------------------------------------------------------------- */
+
+static PyObject *take_bytes(void *v, Py_ssize_t n, size_t elem) {
+    return PyBytes_FromStringAndSize(v ? (const char *)v : "", n * (Py_ssize_t)elem);
+}
+
+/* A column as (typecode, bytes); 64-bit id columns narrowed to 32 bits when every value fits
+ * (for goroutines: the "none" sentinel becomes 2^32 - 1). The buffer is freed. */
+static PyObject *column_u64(U64Vec *a, int sentinel) {
+    uint64_t limit = sentinel ? UINT32_MAX : (uint64_t)UINT32_MAX + 1;
+    int narrow = 1;
+    for (Py_ssize_t i = 0; i < a->n && narrow; i++)
+        narrow = a->v[i] < limit || (sentinel && a->v[i] == NO_G);
+    PyObject *b;
+    if (narrow) {
+        uint32_t *w = (uint32_t *)a->v; /* in place: w[i] never overtakes v[i] */
+        for (Py_ssize_t i = 0; i < a->n; i++)
+            w[i] = a->v[i] == NO_G && sentinel ? UINT32_MAX : (uint32_t)a->v[i];
+        b = take_bytes(w, a->n, 4);
+    } else {
+        b = take_bytes(a->v, a->n, 8);
+    }
+    FREE(a);
+    return b ? Py_BuildValue("(sN)", narrow ? "I" : "Q", b) : NULL;
+}
+
+#define COLUMN(vec, code)                                                  \
+    ((tmp = take_bytes((vec)->v, (vec)->n, sizeof(*(vec)->v)))             \
+         ? (FREE(vec), Py_BuildValue("(sN)", code, tmp))                   \
+         : NULL)
+
+static int set_item(PyObject *d, const char *k, PyObject *v) {
+    if (v == NULL) return -1;
+    int r = PyDict_SetItemString(d, k, v);
+    Py_DECREF(v);
+    return r;
+}
+
+PyDoc_STRVAR(finish_doc,
+"finish() -> dict\n"
+"--\n\n"
+"Hand over everything read (the reader is empty afterwards): the string pool, the task,\n"
+"region and log columns as (typecode, bytes), the goroutine-state chunks, the goroutine\n"
+"index over them and the blocking reasons (pool indices).");
+
+static int cmp_gid_pair(const void *pa, const void *pb) {
+    const uint64_t *a = pa, *b = pb; /* pairs of uint64, by both */
+    if (a[0] != b[0]) return (a[0] > b[0]) - (a[0] < b[0]);
+    return (a[1] > b[1]) - (a[1] < b[1]);
+}
+
+static inline int is_none_g(uint64_t g) { return g == NO_G; }
+
+/* columns.py's task_goroutine_index: every goroutine of the task ids whose goroutines are not
+ * just the begin and end goroutines of their one task, as sorted (id, goroutine) pairs. */
+static int irregular(Reader *R, U64Vec *pairs) {
+    const U64Vec *tg[2] = {&R->r_task, &R->l_task}, *gg[2] = {&R->r_g, &R->l_g};
+    for (int k = 0; k < 2; k++)
+        for (Py_ssize_t i = 0; i < tg[k]->n; i++) {
+            uint64_t g = gg[k]->v[i];
+            if (is_none_g(g)) continue;
+            uint64_t *row = map_get(&R->task_row, tg[k]->v[i]);
+            if ((row == NULL || (g != R->t_bg.v[*row] && g != R->t_eg.v[*row])) &&
+                map_put(&R->odd, tg[k]->v[i], 1) < 0)
+                return -1;
+        }
+    if (R->odd.n == 0) return 0;
+    for (Py_ssize_t i = 0; i < R->t_id.n; i++) {
+        if (map_get(&R->odd, R->t_id.v[i]) == NULL) continue;
+        uint64_t g2[2] = {R->t_bg.v[i], R->t_eg.v[i]};
+        for (int j = 0; j < 2; j++)
+            if (!is_none_g(g2[j]) && (PUSH(pairs, R->t_id.v[i]) < 0 || PUSH(pairs, g2[j]) < 0))
+                return -1;
+    }
+    for (int k = 0; k < 2; k++)
+        for (Py_ssize_t i = 0; i < tg[k]->n; i++) {
+            uint64_t g = gg[k]->v[i];
+            if (is_none_g(g) || map_get(&R->odd, tg[k]->v[i]) == NULL) continue;
+            if (PUSH(pairs, tg[k]->v[i]) < 0 || PUSH(pairs, g) < 0) return -1;
+        }
+    qsort(pairs->v, (size_t)(pairs->n / 2), 2 * sizeof(uint64_t), cmp_gid_pair);
+    /* ids of odd tasks without a known goroutine: an empty set, kept as (id, NO_G) */
+    return 0;
+}
+
+static PyObject *Reader_finish(Reader *R, PyObject *noargs) {
+    (void)noargs;
+    PyObject *d = PyDict_New(), *tmp;
+    if (d == NULL) return NULL;
+    U64Vec odd = {0};
+    if (irregular(R, &odd) < 0) {
+        FREE(&odd);
+        goto fail;
+    }
+    {
+        /* every odd id, also those with no goroutine at all */
+        U64Vec ids = {0};
+        for (Py_ssize_t i = 0; i < R->odd.cap; i++)
+            if (R->odd.used[i] && PUSH(&ids, R->odd.keys[i]) < 0) {
+                FREE(&ids);
+                FREE(&odd);
+                goto fail;
+            }
+        if (set_item(d, "odd_ids", COLUMN(&ids, "Q")) < 0 ||
+            set_item(d, "odd_pairs", COLUMN(&odd, "Q")) < 0) {
+            FREE(&ids);
+            FREE(&odd);
+            goto fail;
+        }
+    }
+    if (set_item(d, "pool_data", take_bytes(R->pool.data.v, R->pool.data.n, 1)) < 0 ||
+        set_item(d, "pool_offsets", take_bytes(R->pool.off.v, R->pool.off.n, 8)) < 0)
+        goto fail;
+    pool_free(&R->pool);
+    if (set_item(d, "task_id", column_u64(&R->t_id, 0)) < 0 ||
+        set_item(d, "task_parent", COLUMN(&R->t_parent, "Q")) < 0 ||
+        set_item(d, "task_name", COLUMN(&R->t_name, "I")) < 0 ||
+        set_item(d, "task_begin", COLUMN(&R->t_begin, "q")) < 0 ||
+        set_item(d, "task_end", COLUMN(&R->t_end, "q")) < 0 ||
+        set_item(d, "task_begin_g", column_u64(&R->t_bg, 1)) < 0 ||
+        set_item(d, "task_end_g", column_u64(&R->t_eg, 1)) < 0 ||
+        set_item(d, "region_task", column_u64(&R->r_task, 0)) < 0 ||
+        set_item(d, "region_name", COLUMN(&R->r_name, "I")) < 0 ||
+        set_item(d, "region_g", column_u64(&R->r_g, 1)) < 0 ||
+        set_item(d, "region_begin", COLUMN(&R->r_begin, "q")) < 0 ||
+        set_item(d, "region_end", COLUMN(&R->r_end, "q")) < 0 ||
+        set_item(d, "log_task", column_u64(&R->l_task, 0)) < 0 ||
+        set_item(d, "log_key", COLUMN(&R->l_key, "I")) < 0 ||
+        set_item(d, "log_value", COLUMN(&R->l_value, "I")) < 0 ||
+        set_item(d, "log_time", COLUMN(&R->l_time, "q")) < 0 ||
+        set_item(d, "log_g", column_u64(&R->l_g, 1)) < 0)
+        goto fail;
+    /* The goroutine index over the chunks: (g, chunk, pos) sorted. */
+    Py_ssize_t np = 0;
+    for (Py_ssize_t c = 0; c < R->nchunks; c++) np += R->chunks[c].ngids;
+    uint64_t *pairs = xmalloc((size_t)(np ? np : 1) * 2 * sizeof(uint64_t));
+    if (pairs == NULL) {
+        PyErr_NoMemory();
+        goto fail;
+    }
+    Py_ssize_t k = 0;
+    for (Py_ssize_t c = 0; c < R->nchunks; c++)
+        for (Py_ssize_t p = 0; p < R->chunks[c].ngids; p++) {
+            pairs[2 * k] = R->chunks[c].gids[p];
+            pairs[2 * k + 1] = (uint64_t)c << 32 | (uint64_t)p;
+            k++;
+        }
+    qsort(pairs, (size_t)np, 2 * sizeof(uint64_t), cmp_gid_pair);
+    U64Vec gids = {0};
+    I64Vec start = {0};
+    U32Vec chunk = {0}, pos = {0};
+    int bad = RESERVE(&chunk, np) < 0 || RESERVE(&pos, np) < 0;
+    for (Py_ssize_t i = 0; i < np && !bad; i++) {
+        if ((gids.n == 0 || gids.v[gids.n - 1] != pairs[2 * i]) &&
+            (PUSH(&gids, pairs[2 * i]) < 0 || PUSH(&start, i) < 0))
+            bad = 1;
+        chunk.v[chunk.n++] = (uint32_t)(pairs[2 * i + 1] >> 32);
+        pos.v[pos.n++] = (uint32_t)pairs[2 * i + 1];
+    }
+    xfree(pairs);
+    if (bad || PUSH(&start, np) < 0 ||
+        set_item(d, "index_gids", COLUMN(&gids, "Q")) < 0 ||
+        set_item(d, "index_start", COLUMN(&start, "q")) < 0 ||
+        set_item(d, "index_chunk", COLUMN(&chunk, "I")) < 0 ||
+        set_item(d, "index_pos", COLUMN(&pos, "I")) < 0) {
+        FREE(&gids);
+        FREE(&start);
+        FREE(&chunk);
+        FREE(&pos);
+        goto fail;
+    }
+    PyObject *chunks = PyList_New(0);
+    if (chunks == NULL || PyDict_SetItemString(d, "chunks", chunks) < 0) {
+        Py_XDECREF(chunks);
+        goto fail;
+    }
+    Py_DECREF(chunks);
+    for (Py_ssize_t c = 0; c < R->nchunks; c++) {
+        Chunk *ch = &R->chunks[c];
+        PyObject *t = Py_BuildValue(
+            "(NNLsNsN)", take_bytes(ch->gids, ch->ngids, 8),
+            take_bytes(ch->offsets, ch->ngids + 1, 4), (long long)ch->base,
+            ch->wide_times ? "q" : "I", take_bytes(ch->times, ch->n, ch->wide_times ? 8 : 4),
+            ch->wide_codes ? "H" : "B", take_bytes(ch->codes, ch->n, ch->wide_codes ? 2 : 1));
+        xfree(ch->gids);
+        xfree(ch->offsets);
+        xfree(ch->times);
+        xfree(ch->codes);
+        memset(ch, 0, sizeof(*ch));
+        if (t == NULL || PyList_Append(chunks, t) < 0) {
+            Py_XDECREF(t);
+            goto fail;
+        }
+        Py_DECREF(t);
+    }
+    R->nchunks = 0;
+    if (set_item(d, "reasons", COLUMN(&R->reasons, "I")) < 0) goto fail;
+    return d;
+fail:
+    Py_DECREF(d);
+    return NULL;
+}
+
+/* ---- task_totals: states.py's task_breakdown, summed per task type --------------------------- */
+
+/* Element i of a buffer of unsigned (or, at 8 bytes, any 64-bit) integers. */
+static inline uint64_t at(const Py_buffer *b, Py_ssize_t i) {
+    const char *p = (const char *)b->buf + i * b->itemsize;
+    switch (b->itemsize) {
+    case 1: return *(const uint8_t *)p;
+    case 2: return *(const uint16_t *)p;
+    case 4: return *(const uint32_t *)p;
+    default: return *(const uint64_t *)p;
+    }
+}
+
+typedef struct {
+    Py_buffer gids, offsets, times, codes;
+    int64_t base;
+} CView;
+
+static int hold(void *unused, PyObject *o, Py_buffer *b) {
+    (void)unused;
+    if (PyObject_GetBuffer(o, b, PyBUF_FORMAT | PyBUF_ND) < 0) return -1;
+    if (b->itemsize != 1 && b->itemsize != 2 && b->itemsize != 4 && b->itemsize != 8) {
+        PyBuffer_Release(b);
+        PyErr_SetString(PyExc_ValueError, "unsupported item size");
+        return -1;
+    }
+    return 0;
+}
+
+/* Ranges [begin, end) as flat int64 pairs (NO_TIME: open); states.py's _add_overlap. */
+static int64_t overlap(const int64_t *r, Py_ssize_t n, int64_t begin, int64_t end) {
+    Py_ssize_t lo = 0;
+    if (n > 8) { /* bisect_left on the ends (an open end is +inf) */
+        Py_ssize_t hi = n;
+        while (lo < hi) {
+            Py_ssize_t mid = (lo + hi) / 2;
+            int64_t e = r[2 * mid + 1] == NO_TIME ? INT64_MAX : r[2 * mid + 1];
+            if (e < begin) lo = mid + 1;
+            else hi = mid;
+        }
+    }
+    int64_t total = 0;
+    for (Py_ssize_t k = lo; k < n; k++) {
+        int64_t b = r[2 * k], e = r[2 * k + 1];
+        if (b == NO_TIME || b < begin) b = begin;
+        if (b >= end) break;
+        if (e == NO_TIME || e > end) e = end;
+        if (e > b) total += e - b;
+    }
+    return total;
+}
+
+/* states.py's _add_goroutine: add goroutine k's time per code within [begin, end) to sums. */
+static int add_goroutine(int64_t *sums, Py_ssize_t ncodes, const CView *cv, const Py_buffer *ichunk,
+                         const Py_buffer *ipos, Py_ssize_t s_lo, Py_ssize_t s_hi, int64_t begin,
+                         int64_t end) {
+    Py_ssize_t lo = s_lo, hi = s_hi;
+    while (hi - lo > 1) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        const CView *c = &cv[at(ichunk, mid)];
+        Py_ssize_t at_first = (Py_ssize_t)at(&c->offsets, (Py_ssize_t)at(ipos, mid));
+        int64_t first = c->base + (int64_t)at(&c->times, at_first);
+        if (first <= begin) lo = mid;
+        else hi = mid;
+    }
+    int started = 0;
+    int64_t t = 0;
+    uint64_t code = 0;
+    for (Py_ssize_t sg = lo; sg < s_hi; sg++) {
+        const CView *c = &cv[at(ichunk, sg)];
+        Py_ssize_t p = (Py_ssize_t)at(ipos, sg);
+        Py_ssize_t i = (Py_ssize_t)at(&c->offsets, p), j = (Py_ssize_t)at(&c->offsets, p + 1);
+        if (!started) {
+            /* the last change at or before begin (bisect_right - 1), else the first */
+            Py_ssize_t a = i, b = j;
+            while (a < b) {
+                Py_ssize_t mid = (a + b) / 2;
+                if (c->base + (int64_t)at(&c->times, mid) <= begin) a = mid + 1;
+                else b = mid;
+            }
+            Py_ssize_t x = a - 1 > i ? a - 1 : i;
+            int64_t first = c->base + (int64_t)at(&c->times, x);
+            if (first >= end) return 0;
+            t = first > begin ? first : begin;
+            code = at(&c->codes, x);
+            i = x + 1;
+            started = 1;
+        }
+        Py_ssize_t x = i;
+        for (; x < j; x++) {
+            int64_t nxt = c->base + (int64_t)at(&c->times, x);
+            if (nxt >= end) break;
+            if ((Py_ssize_t)code < ncodes) sums[code] += nxt - t;
+            t = nxt;
+            code = at(&c->codes, x);
+        }
+        if (x < j) break;
+    }
+    if (!started) return 0;
+    if ((Py_ssize_t)code < ncodes) sums[code] += end - t;
+    return 1;
+}
+
+static inline int none_g(uint64_t g) { return g == NO_G || g == UINT32_MAX; }
+
+PyDoc_STRVAR(task_totals_doc,
+"task_totals(tasks, irregular, index, chunks, gc, stw, assists, ncodes) -> (names, counts, sums)\n"
+"--\n\n"
+"states.py's task_breakdown summed per task type over every complete task with a type name.\n"
+"tasks: (id, name, begin, end, begin_g, end_g) columns; irregular: task id -> goroutines\n"
+"(columns.task_goroutine_index); index, chunks: GoroutineStates' goroutine index and chunks\n"
+"(gids, offsets, base, times, codes); gc, stw: int64 [begin, end, ...] (NO_TIME: open);\n"
+"assists: (gids, offsets, ranges) per goroutine; ncodes: state codes. Returns per type:\n"
+"its name index, task count and ncodes + 3 sums (ns per code, GC, stop-the-world, assists),\n"
+"as int64 bytes.");
+
+static PyObject *task_totals(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *tasks, *irr, *index, *chunks, *gc_o, *stw_o, *assists;
+    Py_ssize_t ncodes;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!OOO!n", &PyTuple_Type, &tasks, &PyDict_Type, &irr,
+                          &PyTuple_Type, &index, &PyList_Type, &chunks, &gc_o, &stw_o,
+                          &PyTuple_Type, &assists, &ncodes))
+        return NULL;
+    if (PyTuple_GET_SIZE(tasks) != 6 || PyTuple_GET_SIZE(index) != 4 ||
+        PyTuple_GET_SIZE(assists) != 3 || ncodes < 1 || ncodes > (1 << 20)) {
+        PyErr_SetString(PyExc_ValueError, "bad arguments");
+        return NULL;
+    }
+    Py_buffer tb[6], ib[4], gcb, stwb, ab[3];
+    int ntb = 0, nib = 0, nab = 0, have_gc = 0, have_stw = 0;
+    Py_ssize_t nch = PyList_GET_SIZE(chunks), ncv = 0;
+    CView *cv = xcalloc((size_t)(nch ? nch : 1), sizeof(CView));
+    PyObject *result = NULL;
+    Map rows = {0};
+    I64Vec counts = {0}, sums = {0};
+    U32Vec names = {0};
+    if (cv == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (; ntb < 6; ntb++)
+        if (hold(NULL, PyTuple_GET_ITEM(tasks, ntb), &tb[ntb]) < 0) goto done;
+    for (; nib < 4; nib++)
+        if (hold(NULL, PyTuple_GET_ITEM(index, nib), &ib[nib]) < 0) goto done;
+    for (; nab < 3; nab++)
+        if (hold(NULL, PyTuple_GET_ITEM(assists, nab), &ab[nab]) < 0) goto done;
+    if (hold(NULL, gc_o, &gcb) < 0) goto done;
+    have_gc = 1;
+    if (hold(NULL, stw_o, &stwb) < 0) goto done;
+    have_stw = 1;
+    for (; ncv < nch; ncv++) {
+        PyObject *c = PyList_GET_ITEM(chunks, ncv);
+        if (!PyTuple_Check(c) || PyTuple_GET_SIZE(c) != 5) {
+            PyErr_SetString(PyExc_ValueError, "chunks must be 5-tuples");
+            goto done;
+        }
+        CView *v = &cv[ncv];
+        v->base = PyLong_AsLongLong(PyTuple_GET_ITEM(c, 2));
+        if (PyErr_Occurred()) goto done;
+        if (hold(NULL, PyTuple_GET_ITEM(c, 0), &v->gids) < 0) goto done;
+        if (hold(NULL, PyTuple_GET_ITEM(c, 1), &v->offsets) < 0) {
+            PyBuffer_Release(&v->gids);
+            goto done;
+        }
+        if (hold(NULL, PyTuple_GET_ITEM(c, 3), &v->times) < 0) {
+            PyBuffer_Release(&v->gids);
+            PyBuffer_Release(&v->offsets);
+            goto done;
+        }
+        if (hold(NULL, PyTuple_GET_ITEM(c, 4), &v->codes) < 0) {
+            PyBuffer_Release(&v->gids);
+            PyBuffer_Release(&v->offsets);
+            PyBuffer_Release(&v->times);
+            goto done;
+        }
+    }
+    Py_ssize_t nt = tb[0].len / tb[0].itemsize;
+    for (int k = 1; k < 6; k++)
+        if (tb[k].len / tb[k].itemsize != nt) {
+            PyErr_SetString(PyExc_ValueError, "task columns differ in length");
+            goto done;
+        }
+    Py_ssize_t ngids = ib[0].len / ib[0].itemsize;
+    const int64_t *gc = gcb.buf, *stw = stwb.buf;
+    Py_ssize_t ngc = gcb.len / 16, nstw = stwb.len / 16;
+    Py_ssize_t na = ab[0].len / ab[0].itemsize;
+    const int64_t *ar = ab[2].buf;
+    Py_ssize_t width = ncodes + 3;
+    U64Vec gs = {0};
+    for (Py_ssize_t i = 0; i < nt; i++) {
+        int64_t begin = (int64_t)at(&tb[2], i), end = (int64_t)at(&tb[3], i);
+        uint64_t name = at(&tb[1], i);
+        if (begin == NO_TIME || end == NO_TIME || name == 0) continue;
+        int created;
+        uint64_t *row = map_slot(&rows, name, (uint64_t)names.n, &created);
+        if (row == NULL) goto done_gs;
+        if (created) {
+            if (PUSH(&names, (uint32_t)name) < 0 || PUSH(&counts, 0) < 0 ||
+                RESERVE(&sums, width) < 0)
+                goto done_gs;
+            memset(sums.v + sums.n, 0, (size_t)width * sizeof(int64_t));
+            sums.n += width;
+        }
+        counts.v[*row]++;
+        int64_t *acc = sums.v + (Py_ssize_t)*row * width;
+        /* the task's goroutines */
+        gs.n = 0;
+        PyObject *odd = NULL;
+        if (PyDict_GET_SIZE(irr)) {
+            PyObject *key = PyLong_FromUnsignedLongLong(at(&tb[0], i));
+            if (key == NULL) goto done_gs;
+            odd = PyDict_GetItemWithError(irr, key);
+            Py_DECREF(key);
+            if (odd == NULL && PyErr_Occurred()) goto done_gs;
+        }
+        if (odd != NULL) {
+            PyObject *it = PyObject_GetIter(odd), *o;
+            if (it == NULL) goto done_gs;
+            while ((o = PyIter_Next(it)) != NULL) {
+                uint64_t g = PyLong_AsUnsignedLongLong(o);
+                Py_DECREF(o);
+                if (PyErr_Occurred() || PUSH(&gs, g) < 0) {
+                    Py_DECREF(it);
+                    goto done_gs;
+                }
+            }
+            Py_DECREF(it);
+            if (PyErr_Occurred()) goto done_gs;
+        } else {
+            uint64_t bg = at(&tb[4], i), eg = at(&tb[5], i);
+            if (!none_g(bg) && PUSH(&gs, bg) < 0) goto done_gs;
+            if (!none_g(eg) && eg != bg && PUSH(&gs, eg) < 0) goto done_gs;
+        }
+        for (Py_ssize_t x = 0; x < gs.n; x++) {
+            uint64_t g = gs.v[x];
+            Py_ssize_t lo = 0, hi = ngids;
+            while (lo < hi) {
+                Py_ssize_t mid = (lo + hi) / 2;
+                if (at(&ib[0], mid) < g) lo = mid + 1;
+                else hi = mid;
+            }
+            if (lo == ngids || at(&ib[0], lo) != g) continue;
+            if (!add_goroutine(acc, ncodes, cv, &ib[2], &ib[3], (Py_ssize_t)at(&ib[1], lo),
+                               (Py_ssize_t)at(&ib[1], lo + 1), begin, end))
+                continue;
+            /* the goroutine's own mark assists */
+            Py_ssize_t a = 0, b = na;
+            while (a < b) {
+                Py_ssize_t mid = (a + b) / 2;
+                if (at(&ab[0], mid) < g) a = mid + 1;
+                else b = mid;
+            }
+            if (a < na && at(&ab[0], a) == g) {
+                Py_ssize_t r0 = (Py_ssize_t)at(&ab[1], a), r1 = (Py_ssize_t)at(&ab[1], a + 1);
+                acc[ncodes + 2] += overlap(ar + 2 * r0, r1 - r0, begin, end);
+            }
+        }
+        if (ngc) acc[ncodes] += overlap(gc, ngc, begin, end);
+        if (nstw) acc[ncodes + 1] += overlap(stw, nstw, begin, end);
+    }
+    result = Py_BuildValue("(NNN)", take_bytes(names.v, names.n, 4),
+                           take_bytes(counts.v, counts.n, 8), take_bytes(sums.v, sums.n, 8));
+done_gs:
+    FREE(&gs);
+done:
+    for (int k = 0; k < ntb; k++) PyBuffer_Release(&tb[k]);
+    for (int k = 0; k < nib; k++) PyBuffer_Release(&ib[k]);
+    for (int k = 0; k < nab; k++) PyBuffer_Release(&ab[k]);
+    if (have_gc) PyBuffer_Release(&gcb);
+    if (have_stw) PyBuffer_Release(&stwb);
+    for (Py_ssize_t c = 0; c < ncv; c++) {
+        PyBuffer_Release(&cv[c].gids);
+        PyBuffer_Release(&cv[c].offsets);
+        PyBuffer_Release(&cv[c].times);
+        PyBuffer_Release(&cv[c].codes);
+    }
+    xfree(cv);
+    map_free(&rows);
+    FREE(&counts);
+    FREE(&sums);
+    FREE(&names);
+    return result;
+}
+
+static PyMethodDef module_methods[] = {
+    {"task_totals", task_totals, METH_VARARGS, task_totals_doc},
     {NULL, NULL, 0, NULL},
+};
+
+/* ---- the Reader type ----------------------------------------------------------------------- */
+
+static void Reader_clear_buffers(Reader *R) {
+    map_free(&R->carry);
+    map_free(&R->task_row);
+    map_free(&R->open_top);
+    FREE(&R->region_below);
+    map_free(&R->last_code);
+    map_free(&R->reason_of);
+    map_free(&R->odd);
+    FREE(&R->reasons);
+    pool_free(&R->pool);
+    FREE(&R->t_id);
+    FREE(&R->t_parent);
+    FREE(&R->t_bg);
+    FREE(&R->t_eg);
+    FREE(&R->t_name);
+    FREE(&R->t_begin);
+    FREE(&R->t_end);
+    FREE(&R->r_task);
+    FREE(&R->r_g);
+    FREE(&R->r_name);
+    FREE(&R->r_begin);
+    FREE(&R->r_end);
+    FREE(&R->l_task);
+    FREE(&R->l_g);
+    FREE(&R->l_key);
+    FREE(&R->l_value);
+    FREE(&R->l_time);
+    for (Py_ssize_t c = 0; c < R->nchunks; c++) {
+        xfree(R->chunks[c].gids);
+        xfree(R->chunks[c].offsets);
+        xfree(R->chunks[c].times);
+        xfree(R->chunks[c].codes);
+    }
+    xfree(R->chunks);
+    R->chunks = NULL;
+    R->nchunks = R->chunk_cap = 0;
+}
+
+static void Reader_dealloc(Reader *R) {
+    Reader_clear_buffers(R);
+    Py_XDECREF(R->corrupt);
+    Py_XDECREF(R->limit);
+    Py_TYPE(R)->tp_free((PyObject *)R);
+}
+
+PyDoc_STRVAR(reader_doc,
+"Reader(tables, states, running, syscall, limits, corrupt, limit, seed)\n"
+"--\n\n"
+"tables: (argc, kinds, keep, roles, actions), 256 bytes each: the number of varints (time\n"
+"delta included) of each event type (0: cannot appear); its kind (0 other, 1 user\n"
+"annotation, 2 goroutine setter, 3 switch, 4 status, 5 state event); 1 for the types kept\n"
+"as events; the pairing role (1-5 task begin/end, region begin/end, log; 6 stop-the-world\n"
+"begin); the state action (states.py). states: track goroutine states; running/syscall:\n"
+"GoStatus values; limits: (threads, strings, events per generation, reasons, generation span\n"
+"in ns); corrupt,\n"
+"limit: the exception classes raised; seed: for the hash maps.");
+
+static int Reader_init(Reader *R, PyObject *args, PyObject *kw) {
+    (void)kw;
+    PyObject *tables;
+    int states;
+    unsigned long long running, syscall, sd;
+    Py_ssize_t lim[4];
+    long long span;
+    PyObject *corrupt, *limit;
+    if (!PyArg_ParseTuple(args, "O!pKK(nnnnL)OOK", &PyTuple_Type, &tables, &states, &running,
+                          &syscall, &lim[0], &lim[1], &lim[2], &lim[3], &span, &corrupt, &limit,
+                          &sd))
+        return -1;
+    uint8_t *dst[5] = {R->argc, R->kinds, R->keep, R->roles, R->actions};
+    if (PyTuple_GET_SIZE(tables) != 5) {
+        PyErr_SetString(PyExc_ValueError, "five tables expected");
+        return -1;
+    }
+    for (int i = 0; i < 5; i++) {
+        PyObject *t = PyTuple_GET_ITEM(tables, i);
+        if (!PyBytes_Check(t) || PyBytes_GET_SIZE(t) != 256) {
+            PyErr_SetString(PyExc_ValueError, "tables must be 256 bytes each");
+            return -1;
+        }
+        memcpy(dst[i], PyBytes_AS_STRING(t), 256);
+    }
+    Reader_clear_buffers(R);
+    R->states = states;
+    R->st_running = running;
+    R->st_syscall = syscall;
+    R->max_threads = lim[0];
+    R->max_strings = lim[1];
+    R->max_events = lim[2];
+    R->max_reasons = lim[3];
+    R->max_span = span > 0 && span <= ((int64_t)1 << 47) ? span : ((int64_t)1 << 47);
+    Py_XSETREF(R->corrupt, Py_NewRef(corrupt));
+    Py_XSETREF(R->limit, Py_NewRef(limit));
+    seed = sd;
+    /* String 0 is "" (a task begun before tracing has no type); reason 0 is "" too. */
+    if (PUSH(&R->pool.off, 0) < 0 || pool_intern(&R->pool, (const uint8_t *)"", 0) != 0)
+        return -1;
+    if (map_put(&R->reason_of, 0, 0) < 0 || PUSH(&R->reasons, 0) < 0) return -1;
+    return 0;
+}
+
+static PyMethodDef Reader_methods[] = {
+    {"generation", (PyCFunction)Reader_generation, METH_VARARGS, generation_doc},
+    {"finish", (PyCFunction)Reader_finish, METH_NOARGS, finish_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject ReaderType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "perfgate.trace._scan.Reader",
+    .tp_basicsize = sizeof(Reader),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = reader_doc,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Reader_init,
+    .tp_dealloc = (destructor)Reader_dealloc,
+    .tp_methods = Reader_methods,
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT,
     "perfgate.trace._scan",
     "The native trace reader's per-event work in C (optional; scan.py and timing.py are the "
-    "fallback).",
+    "pure-Python fallback).",
     -1,
-    methods,
+    module_methods,
     NULL,
     NULL,
     NULL,
     NULL,
 };
 
-PyMODINIT_FUNC PyInit__scan(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__scan(void) {
+    if (PyType_Ready(&ReaderType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) return NULL;
+    if (PyModule_AddObjectRef(m, "Reader", (PyObject *)&ReaderType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
-from perfgate.trace import wire
+from perfgate.trace import limits, wire
 
 _CHUNK = 1 << 20
 _VARINT = rb"[\x80-\xff]{0,9}[\x00-\x7f]"
@@ -46,9 +46,9 @@ class Corrupt(Exception):
     """The bytes cannot be a Go trace at this point (internal; turned into a TraceError)."""
 
 
-@dataclass(slots=True)
-class Batch:
-    """One batch kept for decoding: event, strings, sync (frequency) or CPU-sample data."""
+class Batch(NamedTuple):
+    """One batch kept for decoding: event, strings, sync (frequency) or CPU-sample data.
+    (A tuple: the C scanner takes the event batches as they are.)"""
 
     m: int
     time: int  # ticks, the batch's base timestamp
@@ -166,6 +166,7 @@ def read_generations(f: BinaryIO, version: int) -> Iterator[Generation]:
     src = _Source(f, wire.HEADER_SIZE)
     has_eog = version >= 26
     gen: Generation | None = None
+    batches = 0
     while True:
         if src.at_eof():
             if gen is None:
@@ -221,15 +222,21 @@ def read_generations(f: BinaryIO, version: int) -> Iterator[Generation]:
         src.advance(m.end() - m.start())
         if gen is None:
             gen = Generation(number=number, min_time=ts)
+            batches = 0
         elif ts < gen.min_time:
             gen.min_time = ts
+        batches += 1
+        if batches > limits.MAX_BATCHES_PER_GENERATION:
+            raise limits.LimitExceeded(
+                f"more than {limits.MAX_BATCHES_PER_GENERATION} batches in generation "
+                f"{gen.number} (limit MAX_BATCHES_PER_GENERATION)"
+            )
         if exp:
             if not src.skip(size):
                 raise Truncated(f"file ends inside a batch at byte {start}")
             continue
         if size == 0:
-            gen.events.append(Batch(mid, ts, b""))
-            continue
+            continue  # no events: only its timestamp counts (for the generation's start)
         if not src.ensure(1):
             raise Truncated(f"file ends inside a batch at byte {start}")
         kind = _classify(src.peek(), version)

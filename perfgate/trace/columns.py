@@ -17,12 +17,15 @@ from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import compress, repeat
-from operator import ne, sub
+from operator import and_, ne, sub
 
 from perfgate.trace.records import NO_PARENT, Log, Region, Task
 
 NO_TIME = -(1 << 63)  # int64 "no begin / no end"
 NO_GOROUTINE = (1 << 64) - 1  # uint64 "no goroutine" (Go's NoGoroutine)
+# The C reader narrows goroutine columns to uint32 when every id fits; "none" is then 2^32 - 1.
+NO_GOROUTINE32 = (1 << 32) - 1
+NONE_GOROUTINES = frozenset((NO_GOROUTINE, NO_GOROUTINE32))
 
 
 def _opt_time(v: int) -> int | None:
@@ -30,7 +33,7 @@ def _opt_time(v: int) -> int | None:
 
 
 def opt_goroutine(v: int) -> int | None:
-    return None if v == NO_GOROUTINE else v
+    return None if v in NONE_GOROUTINES else v
 
 
 def _times(col: Sequence[int]) -> Iterator[int | None]:
@@ -123,7 +126,7 @@ class TaskColumns:
 
     def complete(self) -> Iterator[bool]:
         """Per task: whether the trace holds both its begin and its end."""
-        return map(_both, self.begin, self.end)
+        return map(and_, map(ne, self.begin, repeat(NO_TIME)), map(ne, self.end, repeat(NO_TIME)))
 
     def incomplete(self) -> int:
         return len(self.id) - sum(self.complete())
@@ -132,10 +135,6 @@ class TaskColumns:
         """End minus begin of each complete task, in task order."""
         done = list(self.complete())
         return map(sub, compress(self.end, done), compress(self.begin, done))
-
-
-def _both(b: int, e: int) -> bool:
-    return b != NO_TIME and e != NO_TIME
 
 
 @dataclass(slots=True)
@@ -278,7 +277,7 @@ def task_goroutine_index(ann: Annotations) -> dict[int, frozenset[int]]:
     bg, eg = tc.begin_g, tc.end_g
     others = ((ann.regions.task, ann.regions.goroutine), (ann.logs.task, ann.logs.goroutine))
     for col_t, col_g in others:
-        known = map(ne, col_g, repeat(NO_GOROUTINE))
+        known = map(_known, col_g)
         for tid, g in compress(zip(col_t, col_g, strict=True), known):
             i = row.get(tid)
             if i is None or (g != bg[i] and g != eg[i]):
@@ -295,4 +294,8 @@ def task_goroutine_index(ann: Annotations) -> dict[int, frozenset[int]]:
             s = sets.get(tid)
             if s is not None:
                 s.add(g)
-    return {tid: frozenset(s - {NO_GOROUTINE}) for tid, s in sets.items()}
+    return {tid: frozenset(s - NONE_GOROUTINES) for tid, s in sets.items()}
+
+
+def _known(g: int) -> bool:
+    return g not in NONE_GOROUTINES

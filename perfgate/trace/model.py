@@ -145,6 +145,14 @@ class TraceData:
             lst.append(d)
         return {strings[k]: v for k, v in out.items() if strings[k]}
 
+    def breakdown_totals(self) -> dict[str, tuple[int, dict[str, int]]]:
+        """Per task type: how many complete tasks it has, and their :meth:`task_breakdown`
+        summed (what ``perfgate report --states`` prints as means), from the columns. Needs a
+        trace read with ``states=True``."""
+        if self.states is None:
+            raise ValueError("the trace was read without states=True")
+        return self.states.totals_by_name(self.annotations)
+
     def task_goroutines(self, task_id: int) -> set[int]:
         """The goroutines that belong to a task, by Go's rule (``internal/trace/summary.go``):
         those that began or ended it, or opened a region or wrote a log in it."""

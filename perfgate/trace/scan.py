@@ -9,8 +9,10 @@ accumulated with C-level iterators into per-thread arrays; only user-annotation 
 events that put a goroutine on a thread are looked at in Python.
 
 What comes out, per generation: every event's time per thread (M), needed to mirror how
-``go tool trace`` orders events and nudges equal timestamps, and the user events with the
-goroutine that emitted them.
+``go tool trace`` orders events and nudges equal timestamps, and the kept events (user
+annotations; with goroutine states, the scheduler events too) with the goroutine that emitted
+them. This is the pure-Python fallback of the C reader (``_scan.c``, built from the tables
+below), which applies the very same rules.
 """
 
 from __future__ import annotations
@@ -18,14 +20,13 @@ from __future__ import annotations
 import os
 import re
 from array import array
-from bisect import bisect_left
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate, compress
 from operator import itemgetter
 
-from perfgate.trace import wire
+from perfgate.trace import limits, wire
 from perfgate.trace.batches import Batch, Corrupt, uvarint
+from perfgate.trace.states import c_actions
 
 # The C accelerator, built by setup.py where there is a compiler.
 try:
@@ -128,39 +129,30 @@ def event_pattern(version: int, states: bool = False) -> re.Pattern[bytes]:
     return pat
 
 
-# A user event as found in a batch: (time_ns plus the number of earlier events of its thread at
-# the same time - Go's time for it unless other threads interfere, see timing.py -, m, index in
-# the thread's time array, event type, goroutine or None (the thread's goroutine when the
-# generation started: resolved later), arg1, arg2, arg3) - the args after the time delta.
-UserEvent = tuple[int, int, int, int, "int | None", int, int, int]
+# A kept event as found in a batch: (time in array units, thread (M), earlier events of the
+# same batch at the same time ("ties"), event type, goroutine running on the thread or None (not
+# known yet: resolved later), arg1, arg2, arg3) - the args after the time delta.
+KeptEvent = tuple[int, int, int, int, "int | None", int, int, int]
 
 
 @dataclass
 class GenerationScan:
-    """Times of every event and the user events of one generation.
+    """Every event's time per thread and the kept events of one generation.
 
     Per-thread time arrays hold ticks when a tick is a whole number of nanoseconds (``unit`` ns
     per array step; Go's conversion is then exact) and nanoseconds otherwise (``unit`` = 1).
     ``extra`` (CPU samples, events Go synthesises) is in nanoseconds.
     """
 
-    freq: float  # ns per tick
     unit: int = 1
     times: dict[int, array] = field(default_factory=dict)  # per M, sorted
     extra: list[int] = field(default_factory=list)
-    user: list[UserEvent] = field(default_factory=list)
-    user_times: dict[int, Sequence[int]] = field(default_factory=dict)  # per M, array units
+    kept: list[KeptEvent] = field(default_factory=list)  # in scan order
     syscall_bindings: dict[int, int] = field(default_factory=dict)  # M -> G from GoStatus
     last_setter: dict[int, int] = field(default_factory=dict)  # M -> G running at the end
     count: int = 0
-
-    def count_before(self, t: int) -> int:
-        """How many events (all threads, samples) have a time before ``t`` (ns)."""
-        n = bisect_left(self.extra, t)
-        q = -(-t // self.unit)  # in array units: x * unit < t  <=>  x < ceil(t / unit)
-        for arr in self.times.values():
-            n += bisect_left(arr, q)
-        return n
+    lo: int = 0  # the earliest batch start, array units
+    hi: int = 0  # the latest event, array units
 
 
 def frequency(batches: list[Batch], version: int) -> float:
@@ -223,18 +215,19 @@ def cpu_sample_times(batches: list[Batch], freq: float) -> list[int]:
 
 
 def accelerated() -> bool:
-    """Whether the native reader uses the C extension (:func:`scan_c`): it is built, and not
+    """Whether the native reader uses the C extension (``_scan.Reader``): it is built, and not
     disabled by $PERFGATE_PURE_PYTHON=1."""
     return _scan is not None and os.environ.get(PURE_PYTHON_ENV, "") in ("", "0")
 
 
-def _whole_unit(freq: float) -> int:
+def whole_unit(freq: float) -> int:
     """ns per tick when that is a whole number (times then stay in ticks: exact), else 0."""
     return int(freq) if freq.is_integer() and 0 < freq < (1 << 20) else 0
 
 
-def _tables(version: int, states: bool) -> tuple[bytes, bytes, bytes]:
-    """The 256-entry argument-count, event-kind and keep tables the C scanner works from."""
+def reader_tables(version: int, states: bool) -> tuple[bytes, bytes, bytes, bytes, bytes]:
+    """The 256-entry tables the C reader works from: argument counts, event kinds, which
+    types are kept, pairing roles and goroutine-state actions (see ``_scan.c``)."""
     tables = _TABLES.get((version, states))
     if tables is None:
         args = wire.event_args(version)
@@ -255,121 +248,83 @@ def _tables(version: int, states: bool) -> tuple[bytes, bytes, bytes]:
             kinds[typ] = _K_SWITCH if typ in _SWITCHES else _K_SETTER
         for typ in _STATUS:
             kinds[typ] = _K_STATUS
-        tables = _TABLES[version, states] = (bytes(argc), bytes(kinds), bytes(keep))
+        roles = bytearray(256)
+        for i, typ in enumerate(USER_TYPES, start=1):
+            roles[typ] = i
+        roles[wire.EV_STW_BEGIN] = _R_STW_BEGIN
+        tables = _TABLES[version, states] = (
+            bytes(argc),
+            bytes(kinds),
+            bytes(keep),
+            bytes(roles),
+            c_actions(),
+        )
     return tables
 
 
 _K_USER, _K_SETTER, _K_SWITCH, _K_STATUS, _K_STATE = 1, 2, 3, 4, 5  # shared with _scan.c
-_TABLES: dict[tuple[int, bool], tuple[bytes, bytes, bytes]] = {}
-_SYNC_LIMIT = 1 << 61  # times beyond this (ns, ~73 years) are garbage; keeps C's int64 safe
+_R_STW_BEGIN = 6  # roles 1-5 are USER_TYPES in order; shared with _scan.c
+_TABLES: dict[tuple[int, bool], tuple[bytes, bytes, bytes, bytes, bytes]] = {}
+TIME_LIMIT = 1 << 61  # event times (ns) from here on are garbage; keeps C's int64 safe
+_OVERFLOW = re.compile(rb"[\x80-\xff]{9}[\x02-\x7f]")  # a 10-byte varint past 64 bits
 
 
-@dataclass
-class GenerationEvents:
-    """What the C scanner returns for one generation: the user events in Go's order, with
-    Go's times, as columns (``goroutine_known[i] == 0``: goroutine unknown), and the thread
-    state to carry to the next generation."""
-
-    time: Sequence[int]
-    type: Sequence[int]
-    goroutine: Sequence[int]
-    goroutine_known: Sequence[int]
-    arg1: Sequence[int]
-    arg2: Sequence[int]
-    arg3: Sequence[int]
-    syscall_bindings: dict[int, int]
-    last_setter: dict[int, int]
-    last_time: int
-    # With goroutine states: per goroutine (g, times, codes) and the range events (t, type,
-    # g or None, arg1); see states.GoroutineStates.add_changes.
-    changes: list[tuple[int, bytes, bytes]] = field(default_factory=list)
-    ranges: list[tuple[int, int, int | None, int]] = field(default_factory=list)
-
-
-def scan_c(
-    batches: list[Batch],
-    version: int,
-    freq: float,
-    samples: list[int],
-    sync: int,
-    carry: dict[int, int],
-    states: tuple[bytes, dict[int, int], dict[int, int], Callable[[int], int]] | None = None,
-) -> GenerationEvents:
-    """scan_python, timing.nudge_all and timing.last_time in one call to the C extension.
-
-    ``samples``: CPU-sample times (ns); ``sync``: the generation's Sync time (0: none);
-    ``carry``: M -> goroutine at the end of the previous generation; ``states``: also turn the
-    goroutine-state events into state changes: (action table, last code per goroutine, string
-    id -> state code cache, string id -> state code function), see states.c_actions. Raises
-    :class:`Corrupt`.
-    """
+def c_reader(version: int, states: bool, corrupt: type[Exception]) -> _scan.Reader:
+    """A C reader for a trace of header version ``version`` (see ``_scan.c``)."""
     assert _scan is not None
-    argc, kinds, keep = _tables(version, states is not None)
-    if not 0 <= sync < _SYNC_LIMIT:
-        raise Corrupt("timestamp out of range")
-    try:
-        packed = array("q", samples).tobytes()
-    except OverflowError:
-        raise Corrupt("timestamp out of range") from None
-    out = _scan.generation(
-        batches,
-        argc,
-        kinds,
-        keep,
-        _whole_unit(freq),
-        freq,
+    return _scan.Reader(
+        reader_tables(version, states),
+        states,
         wire.GO_STATUS_RUNNING,
         wire.GO_STATUS_SYSCALL,
-        packed,
-        sync,
-        carry,
-        Corrupt,
-        states,
+        (
+            limits.MAX_THREADS_PER_GENERATION,
+            limits.MAX_STRINGS_PER_GENERATION,
+            limits.MAX_EVENTS_PER_GENERATION,
+            limits.MAX_REASONS,
+            limits.MAX_GENERATION_SPAN_NS,
+        ),
+        corrupt,
+        limits.LimitExceeded,
+        int.from_bytes(os.urandom(8), "little"),
     )
-    cols, bindings, setters, last = out[:4]
-    t, typ, g, known, a1, a2, a3 = cols
-    q = memoryview(t).cast("q")
-    return GenerationEvents(
-        q,
-        typ,
-        memoryview(g).cast("Q"),
-        known,
-        memoryview(a1).cast("Q"),
-        memoryview(a2).cast("Q"),
-        memoryview(a3).cast("Q"),
-        bindings,
-        setters,
-        last,
-        *out[4:],
-    )
+
+
+def check_threads(batches: list[Batch]) -> None:
+    """Refuse a generation with absurdly many threads (the C reader checks the same)."""
+    n = len({b.m for b in batches})
+    if n > limits.MAX_THREADS_PER_GENERATION:
+        raise limits.LimitExceeded(
+            f"more than {limits.MAX_THREADS_PER_GENERATION} threads in one generation "
+            "(limit MAX_THREADS_PER_GENERATION)"
+        )
 
 
 def scan_generation(
     batches: list[Batch], version: int, freq: float, states: bool = False
 ) -> GenerationScan:
-    """Tokenise every event batch of a generation (batches in file order), in pure Python.
-
-    ``states``: keep the goroutine-state events too (in ``user``, like the user events).
-    The fallback of :func:`scan_c`, which does this and timing.py's work in C."""
+    """Tokenise every event batch of a generation (non-empty batches in file order), in pure
+    Python: every event's time per thread, the kept events (user annotations; with ``states``
+    the goroutine-state events too), the goroutine bindings. The fallback of the C reader's
+    scan, with the same rules and the same errors."""
     pat = event_pattern(version, states)
     plain = _KEPT_PLAIN if states else _USER_SET
-    fi = _whole_unit(freq)
-    scan = GenerationScan(freq=freq, unit=fi or 1)
+    fi = whole_unit(freq)
+    scan = GenerationScan(unit=fi or 1)
     unit = scan.unit
     times = scan.times
     setters = scan.last_setter
-    append = scan.user.append
+    append = scan.kept.append
     val = _VAL if len(_VAL) < _MEMO_LIMIT else _DTS
     findvar = _VARINTS.findall
     unsorted: set[int] = set()
-    user_times: dict[int, list[int]] = {}
-    scan.user_times = user_times  # type: ignore[assignment]
+    limit = -(-TIME_LIMIT // unit)  # in array units: t * unit < TIME_LIMIT
     for b in batches:
         data = b.data
-        if not data:
-            continue
         toks = pat.findall(data)
         dts = list(map(_DTS.__getitem__, map(_first, toks)))
+        if _OVERFLOW.search(data):
+            raise Corrupt("varint overflows 64 bits")
         try:
             if fi:
                 base = b.time
@@ -379,22 +334,34 @@ def scan_generation(
                 ticks = array("q", accumulate((int(float(d) * freq) for d in dts), initial=base))
         except OverflowError:
             raise Corrupt("timestamp out of range") from None
+        if ticks[-1] >= limit:
+            raise Corrupt("timestamp out of range")
+        if not scan.count or base < scan.lo:
+            scan.lo = base
+        if ticks[-1] > scan.hi:
+            scan.hi = ticks[-1]
         del ticks[0]
         mid = b.m
         arr = times.get(mid)
         if arr is None:
             arr = times[mid] = array("q")
-        start = len(arr)
-        if start and arr[-1] > base:
+        if len(arr) and arr[-1] > base:
             unsorted.add(mid)
         arr += ticks
         scan.count += len(dts)
+        if scan.count > limits.MAX_EVENTS_PER_GENERATION:
+            raise limits.LimitExceeded(
+                f"more than {limits.MAX_EVENTS_PER_GENERATION} events in one generation "
+                "(limit MAX_EVENTS_PER_GENERATION)"
+            )
         hits = list(compress(range(len(toks)), map(_second, toks)))
         if not hits:
             continue
         g = setters.get(mid)  # goroutine running on the thread (None: not known yet)
-        uappend = user_times.setdefault(mid, []).append
         pending = -1  # index of a GoStart-like event not decoded yet
+        zeros: bytes | None = None  # per event: 1 where its time delta is not zero
+        prev_k = 0
+        prev_nz = 0  # last index <= prev_k with a non-zero delta (0: the batch start)
         for k in hits:
             ev = toks[k][1]
             typ = ev[0]
@@ -402,24 +369,26 @@ def scan_generation(
                 if pending >= 0:
                     g = val[findvar(toks[pending][1], 1)[1]]
                     pending = -1
+                # Earlier events of this batch at the same time: the zero deltas before it.
+                if dts[k] or not k:
+                    nz = k
+                else:
+                    if zeros is None:
+                        zeros = bytes(map(bool, dts))
+                    nz = max(zeros.rfind(1, prev_k + 1, k), prev_nz)
+                prev_k, prev_nz = k, nz
                 v = findvar(ev, 1)
-                t = ticks[k]
-                uappend(t)
-                ties = 0  # earlier events of this thread at the same time (zero deltas)
-                j = k
-                while j > 0 and dts[j] == 0:
-                    ties += 1
-                    j -= 1
+                n = len(v)
                 append(
                     (
-                        t * unit + ties,
+                        ticks[k],
                         mid,
-                        start + k,
+                        k - nz,
                         typ,
                         g,
-                        val[v[1]] if len(v) > 1 else 0,
-                        val[v[2]] if len(v) > 3 else 0,
-                        val[v[3]] if len(v) > 3 else 0,
+                        val[v[1]] if n > 1 else 0,
+                        val[v[2]] if n > 3 else 0,
+                        val[v[3]] if n > 3 else 0,
                     )
                 )
                 if typ in plain:
@@ -444,8 +413,6 @@ def scan_generation(
             g = val[findvar(toks[pending][1], 1)[1]]
         if g is not None:
             setters[mid] = g
-    if scan.extra:
-        scan.extra.sort()
     for m in unsorted:
         # Batches of a thread out of time order (broken clock): keep the counts usable.
         times[m] = array("q", sorted(times[m]))

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from itertools import compress
 from operator import sub
 
-from perfgate.trace import wire
+from perfgate.trace import limits, wire
+from perfgate.trace.columns import NO_TIME, NONE_GOROUTINES, Annotations, task_goroutine_index
 
 # State codes. WAITING + i is "waiting for reason i" (reasons interned in ``reasons``).
 NOT_EXIST, RUNNING, RUNNABLE, SYSCALL, WAITING = 0, 1, 2, 3, 4
@@ -130,6 +131,11 @@ class GoroutineStates:
             return state
         c = self._reason_code.get(reason)
         if c is None:
+            if len(self.reasons) >= limits.MAX_REASONS:
+                raise limits.LimitExceeded(
+                    f"more than {limits.MAX_REASONS} distinct blocking reasons "
+                    "(limit MAX_REASONS; Go has a few dozen)"
+                )
             c = self._reason_code[reason] = len(self.reasons)
             self.reasons.append(reason)
         return WAITING + c
@@ -219,6 +225,20 @@ class GoroutineStates:
                 r[1] = t
             else:
                 self.stw.append([None, t])
+
+    def range_event(self, t: int, typ: int, g: int | None, a1: int) -> None:
+        """A wire-format GC, stop-the-world or mark-assist event (``RANGE_EVENTS``), as
+        ``internal/trace``'s ``Event.Range`` reads it."""
+        what = _RANGES.get(typ)
+        if what is None:
+            return
+        kind, name = what
+        if kind == "begin":
+            self.range_begin(t, name, g)
+        elif kind == "active":
+            self.range_active(t, name, a1 if typ == wire.EV_GC_MARK_ASSIST_ACTIVE else g)
+        else:
+            self.range_end(t, name, g)
 
     def wire_event(
         self,
@@ -372,6 +392,82 @@ class GoroutineStates:
             _add_overlap(out, STW_NAME, self.stw, begin, end)
         return {k: v for k, v in out.items() if v}
 
+    def totals_by_name(self, ann: Annotations) -> dict[str, tuple[int, dict[str, int]]]:
+        """Per task type: how many complete tasks it has, and their :meth:`task_breakdown`
+        summed (each task's goroutines by Go's rule; see ``columns.task_goroutine_index``)."""
+        from perfgate.trace import scan  # scan imports this module
+
+        if ann.irregular is None:
+            ann.irregular = task_goroutine_index(ann)
+        if scan.accelerated():
+            return self._totals_c(ann)
+        tc = ann.tasks
+        strings = ann.strings
+        counts: dict[int, int] = {}
+        sums: dict[int, dict[str, int]] = {}
+        odd = ann.irregular
+        for tid, name, b, e, bg, eg in zip(
+            tc.id, tc.name, tc.begin, tc.end, tc.begin_g, tc.end_g, strict=True
+        ):
+            if b == NO_TIME or e == NO_TIME or not name:
+                continue
+            gs = odd.get(tid)
+            if gs is None:
+                gs = {g for g in (bg, eg) if g not in NONE_GOROUTINES}
+            counts[name] = counts.get(name, 0) + 1
+            acc = sums.setdefault(name, {})
+            for k, v in self.task_breakdown(b, e, sorted(gs)).items():
+                acc[k] = acc.get(k, 0) + v
+        return {strings[n]: (counts[n], {k: v for k, v in sums[n].items() if v}) for n in counts}
+
+    def _totals_c(self, ann: Annotations) -> dict[str, tuple[int, dict[str, int]]]:
+        from perfgate.trace.scan import _scan
+
+        chunks, index = self._segments()
+        tc = ann.tasks
+        assists_g = array("Q", sorted(self.assists))
+        assists_off = array("q", [0])
+        assists_flat = array("q")
+        for g in assists_g:
+            assists_flat.extend(_flat(self.assists[g]))
+            assists_off.append(len(assists_flat) // 2)
+        ncodes = WAITING + len(self.reasons)
+        names, counts, sums = _scan.task_totals(
+            (tc.id, tc.name, tc.begin, tc.end, tc.begin_g, tc.end_g),
+            ann.irregular,
+            tuple(index),
+            [(c.gids, c.offsets, c.base, c.times, c.codes) for c in chunks],
+            array("q", _flat(self.gc)),
+            array("q", _flat(self.stw)),
+            (assists_g, assists_off, assists_flat),
+            ncodes,
+        )
+        names = memoryview(names).cast("I")
+        counts = memoryview(counts).cast("q")
+        sums = memoryview(sums).cast("q")
+        width = ncodes + 3
+        out: dict[str, tuple[int, dict[str, int]]] = {}
+        component = self.component
+        for k, name in enumerate(names):
+            row = sums[k * width : (k + 1) * width]
+            parts: dict[str, int] = {}
+            for code in range(1, ncodes):
+                if row[code]:
+                    c = component(code)
+                    parts[c] = parts.get(c, 0) + row[code]
+            for c, v in zip((GC_NAME, STW_NAME, ASSIST_NAME), row[ncodes:], strict=True):
+                if v:
+                    parts[c] = parts.get(c, 0) + v
+            out[ann.strings[name]] = (counts[k], parts)
+        return out
+
+
+def _flat(ranges: list[list[int | None]]) -> Iterator[int]:
+    """[begin, end] ranges as flat ints (None: NO_TIME), for the C helper."""
+    for b, e in ranges:
+        yield NO_TIME if b is None else b
+        yield NO_TIME if e is None else e
+
 
 class _TimelineView(Mapping[int, array]):
     """``GoroutineStates.times`` / ``.codes``: goroutine -> array, built on request."""
@@ -402,7 +498,12 @@ def _index_of(chunks: list[StateChunk]) -> Index:
     """Per goroutine (sorted), its segments in chunk order: (gids, start, chunk, pos)."""
     if len(chunks) == 1:
         n = len(chunks[0].gids)
-        return chunks[0].gids, range(n + 1), array("I", bytes(4 * n)), range(n)
+        return (
+            chunks[0].gids,
+            array("q", range(n + 1)),
+            array("I", bytes(4 * n)),
+            array("I", range(n)),
+        )
     pairs = sorted((g, ci, p) for ci, c in enumerate(chunks) for p, g in enumerate(c.gids))
     gids = array("Q")
     start = array("q")
@@ -538,38 +639,6 @@ def _go_switch(to_current: int) -> _Handler:
     return handler
 
 
-def _stw_begin(s: GoroutineStates, t: int, g: int | None, a1: int, a3: int, string) -> None:
-    s.range_begin(t, "stop-the-world (" + string(a1) + ")", g)
-
-
-def _stw_end(s: GoroutineStates, t: int, g: int | None, a1: int, a3: int, string) -> None:
-    s.range_end(t, "stop-the-world", g)
-
-
-def _gc_begin(s: GoroutineStates, t: int, g: int | None, a1: int, a3: int, string) -> None:
-    s.range_begin(t, GC_RANGE, g)
-
-
-def _gc_active(s: GoroutineStates, t: int, g: int | None, a1: int, a3: int, string) -> None:
-    s.range_active(t, GC_RANGE, g)
-
-
-def _gc_end(s: GoroutineStates, t: int, g: int | None, a1: int, a3: int, string) -> None:
-    s.range_end(t, GC_RANGE, g)
-
-
-def _assist_begin(s: GoroutineStates, t: int, g: int | None, a1: int, a3: int, string) -> None:
-    s.range_begin(t, ASSIST_RANGE, g)
-
-
-def _assist_active(s: GoroutineStates, t: int, g: int | None, a1: int, a3: int, string) -> None:
-    s.range_active(t, ASSIST_RANGE, a1)
-
-
-def _assist_end(s: GoroutineStates, t: int, g: int | None, a1: int, a3: int, string) -> None:
-    s.range_end(t, ASSIST_RANGE, g)
-
-
 _WIRE: dict[int, _Handler] = {
     wire.EV_GO_CREATE: _named(RUNNABLE),
     wire.EV_GO_CREATE_SYSCALL: _named(SYSCALL),
@@ -587,15 +656,19 @@ _WIRE: dict[int, _Handler] = {
     wire.EV_GO_STATUS_STACK: _go_status,
     wire.EV_GO_SWITCH: _go_switch(WAITING),
     wire.EV_GO_SWITCH_DESTROY: _go_switch(NOT_EXIST),
-    wire.EV_STW_BEGIN: _stw_begin,
-    wire.EV_STW_END: _stw_end,
-    wire.EV_GC_BEGIN: _gc_begin,
-    wire.EV_GC_ACTIVE: _gc_active,
-    wire.EV_GC_END: _gc_end,
-    wire.EV_GC_MARK_ASSIST_BEGIN: _assist_begin,
-    wire.EV_GC_MARK_ASSIST_ACTIVE: _assist_active,
-    wire.EV_GC_MARK_ASSIST_END: _assist_end,
 }
+STW_NAME_PREFIX = "stop-the-world"
+_RANGES: dict[int, tuple[str, str]] = {
+    wire.EV_STW_BEGIN: ("begin", STW_NAME_PREFIX),
+    wire.EV_STW_END: ("end", STW_NAME_PREFIX),
+    wire.EV_GC_BEGIN: ("begin", GC_RANGE),
+    wire.EV_GC_ACTIVE: ("active", GC_RANGE),
+    wire.EV_GC_END: ("end", GC_RANGE),
+    wire.EV_GC_MARK_ASSIST_BEGIN: ("begin", ASSIST_RANGE),
+    wire.EV_GC_MARK_ASSIST_ACTIVE: ("active", ASSIST_RANGE),
+    wire.EV_GC_MARK_ASSIST_END: ("end", ASSIST_RANGE),
+}
+RANGE_EVENTS = frozenset(_RANGES)  # handed over by the readers as (t, type, g, arg1)
 
 
 # --- the C scanner's action table -----------------------------------------------------------
@@ -641,16 +714,7 @@ def c_actions() -> bytes:
         wire.EV_GO_SWITCH_DESTROY: _A_SWITCH_DESTROY,
     }.items():
         table[typ] = action
-    for typ in (
-        wire.EV_STW_BEGIN,
-        wire.EV_STW_END,
-        wire.EV_GC_BEGIN,
-        wire.EV_GC_ACTIVE,
-        wire.EV_GC_END,
-        wire.EV_GC_MARK_ASSIST_BEGIN,
-        wire.EV_GC_MARK_ASSIST_ACTIVE,
-        wire.EV_GC_MARK_ASSIST_END,
-    ):
+    for typ in RANGE_EVENTS:
         table[typ] = _A_RANGE
-    assert set(_WIRE) == {t for t in range(256) if table[t]}
+    assert set(_WIRE) | RANGE_EVENTS == {t for t in range(256) if table[t]}
     return bytes(table)

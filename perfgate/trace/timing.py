@@ -1,4 +1,5 @@
-"""Give each user event the time ``go tool trace`` gives it.
+"""Give each kept event the time ``go tool trace`` gives it (the pure-Python path's rules; the C
+reader in ``_scan.c`` applies the same ones).
 
 Go's reader converts ticks to nanoseconds per batch (``batchcursor.go``), merges the threads'
 events by time (a min-heap over per-thread cursors, ``reader.go``) and then, for every event it
@@ -12,26 +13,38 @@ With the yielded order as the events sorted by time, the nudged time of the even
 (the generation's Sync at position 0, at time S) is ``p + max(S, max_{j<=p}(t_j - j))``. Where
 events are sparser than one per nanosecond (always, in practice, except at the generation
 start) the inner maximum is reached at the first event sharing our time, giving
-``max(S + p, t + ties_before)``: the first term is the pile-up after the generation switch
-(positions p are counted by bisecting the sorted per-thread time arrays, only while an event is
-still inside the pile-up), the second the events at the very same nanosecond yielded before ours.
+``max(S + p, t + ties_before)``. So an event's time is its own time, plus the events of its own
+batch at the same time before it, plus:
 
-Ties between threads follow Go's heap: the thread whose previous event is more recent keeps
-going. Not mirrored: events Go yields out of time order because their sequence numbers make them
-wait for another thread, and Go 1.22's random heap order for equal times. Both shift a time by a
+- **ties between threads**: the events of other threads at the very same time that Go yields
+  first. Go's heap keeps the thread whose previous event is the more recent one going; when
+  those previous events tie as well, the order at that earlier time is reversed, and so on
+  (:func:`tie_key`, up to :data:`MAX_TIES` steps back);
+- **the pile-up after Sync**: ``S + position + 1 - t`` while that is positive, the position
+  counted among every event (all threads, CPU samples, the events Go makes of a goroutine
+  switch) before ours.
+
+Not mirrored: events Go yields out of time order because their sequence numbers make them wait
+for another thread, and Go 1.22's random heap order for equal times. Both shift a time by a
 nanosecond or so, rarely.
+
+Every step is linear (or n log n) in the generation's events, whatever the input: shared times
+are found with set operations, the pile-up from one sorted list of the early events.
 """
 
 from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
-from itertools import compress
-from operator import itemgetter
+from collections.abc import Iterable, Sequence
+from itertools import chain, compress
 
-from perfgate.trace.scan import GenerationScan
+MAX_TIES = 16  # how many earlier times two tied threads are compared on (_scan.c's MAX_TIES)
 
-_first = itemgetter(0)
+# A tie key component: (0, -t) / (1,) at odd depths, (1, t) / (0,) at even ones (the second
+# form: the thread ran out of earlier events there). Sorting by these puts first the events Go
+# yields first.
+TieKey = tuple[tuple[int, ...], ...]
 
 
 def sync_time(min_time_ns: int, last: int, at_start: bool) -> int:
@@ -47,118 +60,130 @@ def sync_time(min_time_ns: int, last: int, at_start: bool) -> int:
     return last + 1 if last else 0
 
 
-_MAX_TIES = 16  # same-thread events sharing one nanosecond that we allow for (more: 1 ns off)
-
-
-def nudge_all(scan: GenerationScan, sync: int) -> None:
-    """Turn the provisional times of the generation's user events into Go's times, in place.
-
-    The provisional time ``u[0]`` already counts the earlier events of the same thread at the
-    same nanosecond; what is left is ties with other threads and the generation-start pile-up.
-    Both concern few events, found with set and C-level iterator operations over all of them.
-    """
-    user = scan.user
-    times = scan.times
-    if not user:
-        return
-    provisional = list(map(_first, user))
-    if len(times) > 1:
-        shared = _shared_times(scan)
-        if shared:
-            unit = scan.unit
-            near = {t * unit + k for t in shared for k in range(_MAX_TIES)}
-            for i in compress(range(len(user)), map(near.__contains__, provisional)):
-                u = user[i]
-                own = times[u[1]]
-                t = own[u[2]]
-                if t in shared:
-                    lo_own = bisect_left(own, t)
-                    extra = 0
-                    for mid, arr in times.items():
-                        if mid != u[1]:
-                            lo = bisect_left(arr, t)
-                            hi = bisect_right(arr, t, lo)
-                            if hi > lo and _other_first(own, lo_own, arr, lo):
-                                extra += hi - lo
-                    if extra:
-                        user[i] = (u[0] + extra, *u[1:])
-    if sync:
-        end = _pileup_end(scan, sync)
-        unit = scan.unit
-        for i in compress(range(len(user)), map((end + _MAX_TIES).__gt__, provisional)):
-            u = user[i]
-            t = times[u[1]][u[2]] * unit
-            if t < end:
-                ties = u[0] - t
-                p = scan.count_before(t) + ties + 1
-                if sync + p > u[0]:
-                    user[i] = (sync + p, *u[1:])
-
-
-def _shared_times(scan: GenerationScan) -> set[int]:
-    """Times of user events at which some other thread also has an event."""
-    per_m = {m: set(ts) for m, ts in scan.user_times.items()}
-    every = set().union(*per_m.values())
-    hits = {m: every.intersection(arr) for m, arr in scan.times.items()}
-    shared: set[int] = set()
-    for m, own in per_m.items():
-        for m2, h in hits.items():
-            if m2 != m and h:
-                shared |= own & h
-    return shared
-
-
-def _pileup_end(scan: GenerationScan, sync: int) -> int:
-    """Smallest time from which events are no longer piled up behind the generation's Sync.
-
-    An event at time t is in the pile-up while ``sync + position > t``; positions grow by one
-    per event, times much faster, so the set of piled-up times is an initial interval.
-    """
-    lo = sync - 1
-    hi = sync + scan.count + len(scan.extra) + 1
-    # Invariant: times <= lo are piled up, times >= hi are not.
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if sync + scan.count_before(mid) + 1 > mid:
-            lo = mid
-        else:
-            hi = mid
-    return hi
-
-
-def _other_first(own: array, lo_own: int, arr: array, lo: int) -> bool:
-    """Whether another thread's events at our exact time come before ours.
-
-    Go's heap keeps the cursor it just advanced on top when the next event has the same time, so
-    the thread whose last event before this time is the more recent one goes first.
-    """
-    for _ in range(_MAX_TIES):
-        if lo_own == 0:
-            return True
+def tie_key(arr: Sequence[int], first: int) -> TieKey:
+    """Where a thread's events at a time shared with other threads go in Go's order:
+    ``arr`` its sorted times, ``first`` the index of its first event at that time."""
+    key: list[tuple[int, ...]] = []
+    lo = first
+    for depth in range(MAX_TIES):
         if lo == 0:
-            return False
-        p_own, p_other = own[lo_own - 1], arr[lo - 1]
-        if p_own != p_other:
-            return p_other > p_own
-        # Both threads' previous events share a time too: the thread that went second then
-        # was the one just advanced, so it goes first now.
-        lo_own = bisect_left(own, p_own)
-        lo = bisect_left(arr, p_other)
-        own, arr, lo_own, lo = arr, own, lo, lo_own  # "other first then" == "own first now"
-    return False
+            key.append((1,) if depth % 2 == 0 else (0,))
+            break
+        prev = arr[lo - 1]
+        key.append((0, -prev) if depth % 2 == 0 else (1, prev))
+        lo = bisect_left(arr, prev, 0, lo - 1)
+    return tuple(key)
 
 
-def last_time(scan: GenerationScan, sync: int) -> int:
+def shared_extras(times: dict[int, array], kept_times: Iterable[int]) -> dict[tuple[int, int], int]:
+    """For each (time, thread) at which a kept event's time is shared with another thread: how
+    many events of other threads at that time Go yields first (see the module docstring).
+
+    Threads whose keys are equal and ran out of earlier events each count the others as first,
+    those equal for all MAX_TIES steps none of them (the pairwise rule these keys sort by)."""
+    wanted = set(kept_times)
+    seen: set[int] = set()
+    shared: set[int] = set()
+    hits: dict[int, set[int]] = {}
+    for m, arr in times.items():
+        h = wanted.intersection(arr)
+        if h:
+            hits[m] = h
+            shared |= h & seen
+            seen |= h
+    out: dict[tuple[int, int], int] = {}
+    if not shared:
+        return out
+    at: dict[int, list[int]] = {}
+    for m, h in hits.items():
+        for t in h & shared:
+            at.setdefault(t, []).append(m)
+    for t, threads in at.items():
+        group = []
+        for m in threads:
+            arr = times[m]
+            lo = bisect_left(arr, t)
+            group.append((tie_key(arr, lo), bisect_right(arr, t, lo) - lo, m))
+        group.sort(key=_by_key)
+        before = 0
+        i = 0
+        while i < len(group):
+            key = group[i][0]
+            j = i
+            cls = 0
+            while j < len(group) and group[j][0] == key:
+                cls += group[j][1]
+                j += 1
+            mutual = len(key) < MAX_TIES or len(key[-1]) == 1
+            for _, count, m in group[i:j]:
+                out[t, m] = before + (cls - count if mutual else 0)
+            before += cls
+            i = j
+    return out
+
+
+def _by_key(item: tuple[TieKey, int, int]) -> TieKey:
+    return item[0]
+
+
+def pileup(
+    times: dict[int, array], extra: Sequence[int], unit: int, sync: int, count: int
+) -> tuple[int, list[int]]:
+    """The times (ns) of every event before ``bound`` = Sync + all events + 1, sorted: an event
+    at t later than that cannot be piled up behind the Sync."""
+    bound = sync + count + len(extra) + 1
+    q = -(-bound // unit)
+    early = [arr[: bisect_left(arr, q)] for arr in times.values()]
+    pile = sorted(
+        chain(
+            chain.from_iterable(early) if unit == 1 else map(unit.__mul__, chain(*early)),
+            extra[: bisect_left(extra, bound)],
+        )
+    )
+    return bound, pile
+
+
+def last_time(
+    times: dict[int, array], extra: Sequence[int], unit: int, count: int, sync: int
+) -> int:
     """Go's time for the last event it yields from this generation (the next Sync's floor)."""
-    n = scan.count + len(scan.extra)
+    n = count + len(extra)
     if n == 0:
         return sync
-    unit = scan.unit
-    t_last = max((arr[-1] * unit for arr in scan.times.values() if len(arr)), default=0)
-    if scan.extra and scan.extra[-1] > t_last:
-        t_last = scan.extra[-1]
-    c = len(scan.extra) - bisect_left(scan.extra, t_last)
+    t_last = max((arr[-1] * unit for arr in times.values() if len(arr)), default=0)
+    if extra and extra[-1] > t_last:
+        t_last = extra[-1]
+    c = len(extra) - bisect_left(extra, t_last)
     q = -(-t_last // unit)
-    for arr in scan.times.values():
+    for arr in times.values():
         c += len(arr) - bisect_left(arr, q)
     return max(sync + n, t_last + c - 1)
+
+
+def kept_times(
+    kept: Sequence[tuple[int, ...]],
+    times: dict[int, array],
+    extra: Sequence[int],
+    unit: int,
+    sync: int,
+    count: int,
+) -> list[int]:
+    """Go's time (ns) of each kept event ``(t, m, ties, ...)`` (t in array units)."""
+    out = [k[0] * unit + k[2] for k in kept]
+    if len(times) > 1:
+        extras = shared_extras(times, (k[0] for k in kept))
+        if extras:
+            get = extras.get
+            for i, k in enumerate(kept):
+                e = get((k[0], k[1]))
+                if e:
+                    out[i] += e
+    if sync:
+        bound, pile = pileup(times, extra, unit, sync, count)
+        qb = -(-bound // unit)
+        for i in compress(range(len(kept)), (k[0] < qb for k in kept)):
+            tn = kept[i][0] * unit
+            off = sync + bisect_left(pile, tn) + 1 - tn
+            if off > 0:
+                out[i] += off
+    return out

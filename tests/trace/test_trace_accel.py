@@ -47,12 +47,26 @@ def test_extension_is_built_and_used(monkeypatch: pytest.MonkeyPatch) -> None:
     assert scan.accelerated()
 
 
-def _read(path: Path, pure: bool) -> object:
-    """Everything read_trace says about ``path`` with one scanner, or the error it raised."""
+def _read(path: Path, pure: bool, states: bool = False) -> object:
+    """Everything read_trace says about ``path`` with one scanner, or the error it raised
+    (with ``states``: every goroutine's timeline, the GC and stop-the-world ranges, the
+    assists and the per-type breakdown totals too)."""
     old = os.environ.get(scan.PURE_PYTHON_ENV)
     os.environ[scan.PURE_PYTHON_ENV] = "1" if pure else "0"
     try:
-        d = read_trace(path, reader="native")
+        d = read_trace(path, reader="native", states=states)
+        got = (d.tasks, d.regions, d.logs, d.generations, d.bytes_read, d.truncated)
+        if states:
+            st = d.states
+            assert st is not None
+            got += (
+                {g: st.timeline(g) for g in st.times},
+                st.gc,
+                st.stw,
+                st.assists,
+                d.breakdown_totals(),
+                st.running_ns(),
+            )
     except TraceError as e:
         return ("error", str(e).split(":")[0])
     finally:
@@ -60,14 +74,14 @@ def _read(path: Path, pure: bool) -> object:
             del os.environ[scan.PURE_PYTHON_ENV]
         else:
             os.environ[scan.PURE_PYTHON_ENV] = old
-    return (d.tasks, d.regions, d.logs, d.generations, d.bytes_read, d.truncated)
+    return got
 
 
-def _compare(data: bytes, tmp: Path) -> object:
+def _compare(data: bytes, tmp: Path, states: bool = False) -> object:
     p = tmp / "t.trace"
     p.write_bytes(data)
-    c = _read(p, pure=False)
-    assert c == _read(p, pure=True)
+    c = _read(p, pure=False, states=states)
+    assert c == _read(p, pure=True, states=states)
     return c
 
 
@@ -80,6 +94,16 @@ TRACES_ALL = full_traces()
 def test_c_reader_equals_python_reader(trace: Path, tmp_path: Path) -> None:
     got = _compare(trace.read_bytes(), tmp_path)
     assert isinstance(got, tuple) and got[0] and got[3] >= 2
+
+
+STATE_TRACES = sorted(TRACES.glob("go1.*-runtime.trace")) + TRACES_ALL
+
+
+@needs_c
+@pytest.mark.parametrize("trace", STATE_TRACES, ids=[p.name for p in STATE_TRACES])
+def test_c_reader_equals_python_reader_with_states(trace: Path, tmp_path: Path) -> None:
+    got = _compare(trace.read_bytes(), tmp_path, states=True)
+    assert isinstance(got, tuple) and got[6] and got[10]  # timelines, breakdown totals
 
 
 SOURCES = [(TRACES / n).read_bytes() for n in ("go1.22-startstop.trace", "go1.26-startstop.trace")]
@@ -101,4 +125,6 @@ def test_c_reader_equals_python_reader_on_damaged_traces(
     data = bytearray(SOURCES[which])
     for pos, value in flips:
         data[16 + min(int(pos * (len(data) - 16)), len(data) - 17)] = value
-    _compare(bytes(data), tmp_path_factory.mktemp("flip"))
+    tmp = tmp_path_factory.mktemp("flip")
+    _compare(bytes(data), tmp)
+    _compare(bytes(data), tmp, states=True)
