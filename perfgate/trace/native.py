@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Callable, Sequence
-from operator import itemgetter
+from collections.abc import Callable, Iterator, Sequence
+from itertools import compress, repeat
+from operator import getitem, is_, itemgetter, ne
 from typing import Protocol
 
 from perfgate.trace import limits, wire
@@ -41,6 +42,7 @@ from perfgate.trace.model import TraceData
 from perfgate.trace.scan import (
     TIME_LIMIT,
     USER_TYPES,
+    GenerationScan,
     accelerated,
     c_reader,
     check_threads,
@@ -49,7 +51,18 @@ from perfgate.trace.scan import (
     scan_generation,
     whole_unit,
 )
-from perfgate.trace.states import RANGE_EVENTS, GoroutineStates, StateChunk
+from perfgate.trace.states import (
+    NOT_EXIST,
+    RANGE_EVENTS,
+    RUNNABLE,
+    RUNNING,
+    SYSCALL,
+    WAITING,
+    GoroutineStates,
+    Index,
+    StateChunk,
+    index_of,
+)
 from perfgate.trace.timing import kept_times, last_time, sync_time
 
 TASK_BEGIN, TASK_END, REGION_BEGIN, REGION_END, LOG = USER_TYPES
@@ -241,6 +254,8 @@ class PureReader:
         self.asm = Assembler()
         self.gstates = gstates
         self.carry: dict[int, int] = {}  # M -> goroutine running at the end of the last gen
+        # goroutine -> its state changes so far (times, codes), before the no-op rule
+        self.changes: dict[int, tuple[array, array]] = {}
 
     def generation(
         self, gen: Generation, freq: float, samples: list[int], sync: int
@@ -256,27 +271,34 @@ class PureReader:
                 "(limit MAX_GENERATION_SPAN_NS)"
             )
         extra = sorted(scan.extra + samples) if samples else sorted(scan.extra)
-        kept = scan.kept
-        unit = scan.unit
-        times = kept_times(kept, scan.times, extra, unit, sync, scan.count)
-        last = last_time(scan.times, extra, unit, scan.count, sync)
-        bindings, setters, carry = scan.syscall_bindings, scan.last_setter, self.carry
+        times = kept_times(scan, extra, sync)
+        last = last_time(scan.times, extra, scan.unit, scan.count, sync)
+        scan.times.clear()
+        bindings, carry = scan.syscall_bindings, self.carry
+        # Goroutines not known from this generation's events: the thread's syscall binding,
+        # else the goroutine it ran at the end of the previous generation.
+        kg, km = scan.g, scan.m
+        for i in compress(range(len(kg)), map(is_, kg, repeat(None))):
+            m = km[i]
+            kg[i] = bindings.get(m, carry.get(m))
+        order = sorted(range(len(times)), key=times.__getitem__)  # Go's order (stable)
         strings = _Strings(table, self.asm.strings)
         ranges: list[RangeEvent] = []
-        order = sorted(range(len(kept)), key=times.__getitem__)
-        if gstates is None:
-            _pair(kept, order, times, strings, self.asm, bindings, carry)
-        else:
-            uorder = [i for i in order if kept[i][3] in _USER]
-            _pair(kept, uorder, times, strings, self.asm, bindings, carry)
-            del uorder
-            _feed_states(kept, order, times, strings, gstates, bindings, carry, ranges)
+        typ = scan.typ
+        user = compress(order, map(_USER_TABLE.__getitem__, map(typ.__getitem__, order)))
+        _pair(scan, list(user), times, strings, self.asm)
+        if gstates is not None:
+            state = compress(order, map(_STATE_TABLE.__getitem__, map(typ.__getitem__, order)))
+            _state_changes(scan, list(state), times, strings, gstates, self.changes, ranges)
         for m, g in bindings.items():
             carry[m] = g
-        carry.update(setters)
+        carry.update(scan.last_setter)
         return last, ranges
 
     def finish(self, gstates: GoroutineStates | None) -> Annotations:
+        if gstates is not None:
+            gstates.add_chunks(*_chunk(self.changes), gstates.reasons)
+            self.changes = {}
         return self.asm.result()
 
 
@@ -304,78 +326,174 @@ class _Strings:
         return raw.decode("utf-8", "replace")
 
 
-_USER = frozenset(USER_TYPES)
-KeptEvents = Sequence[tuple[int, int, int, int, "int | None", int, int, int]]
+_USER_TABLE = bytes(1 if t in USER_TYPES else 0 for t in range(256))
+_STATE_TABLE = bytes(1 if t in wire.STATE_EVENTS else 0 for t in range(256))
+_RANGE_TABLE = bytes(1 if t in RANGE_EVENTS else 0 for t in range(256))
 
 
 def _pair(
-    kept: KeptEvents,
+    scan: GenerationScan,
     order: Sequence[int],
     times: Sequence[int],
     strings: _Strings,
     asm: Assembler,
-    bindings: dict[int, int],
-    carry: dict[int, int],
 ) -> None:
     """Hand a generation's user events, in Go's order, to the Assembler."""
     task_begin, task_end = asm.task_begin, asm.task_end
     region_begin, region_end, log = asm.region_begin, asm.region_end, asm.log
     index = strings.index
+    kg, typs, ka1, ka2, ka3 = scan.g, scan.typ, scan.a1, scan.a2, scan.a3
     for i in order:
-        _, m, _, typ, g, a1, a2, a3 = kept[i]
+        typ = typs[i]
         t = times[i]
+        g = kg[i]
         if g is None:
-            g = bindings.get(m)
-            if g is None:
-                g = carry.get(m, NO_GOROUTINE)
+            g = NO_GOROUTINE
+        a1 = ka1[i]
         if typ == TASK_END:
             task_end(t, g, a1)
             continue
-        sid = a3 if typ == TASK_BEGIN else a2
+        sid = ka3[i] if typ == TASK_BEGIN else ka2[i]
         name = index(sid)
         if name is None:
             what = "a task" if typ == TASK_BEGIN else "an annotation"
             raise Corrupt(f"{what} refers to unknown string id {sid}")
         if typ == TASK_BEGIN:
-            task_begin(t, g, a1, a2, name)
+            task_begin(t, g, a1, ka2[i], name)
         elif typ == REGION_BEGIN:
             region_begin(t, g, a1, name)
         elif typ == REGION_END:
             region_end(t, g, a1, name)
         else:
-            value = index(a3)
+            value = index(ka3[i])
             if value is None:
-                raise Corrupt(f"a log refers to unknown string id {a3}")
+                raise Corrupt(f"a log refers to unknown string id {ka3[i]}")
             log(t, g, a1, name, value)
 
 
-def _feed_states(
-    kept: KeptEvents,
+# What each state event does (states.py's _WIRE rules): whose state changes (_CUR: the
+# goroutine on the thread, _NAMED: argument 1, _NOBODY: none) and to what (a state code, or
+# _REASON: waiting for the reason argument 1 names, _BY_STATUS: the GoStatus in argument 3).
+# A switch makes three changes (_SWITCHES): Go's reader yields three events at t, t+1, t+2,
+# the named goroutine unblocked, the current one blocked (no reason) or destroyed, the named
+# one started.
+_CUR, _NAMED, _NOBODY = 0, 1, 2
+_REASON, _BY_STATUS = 255, 254
+_RULES: dict[int, tuple[int, int]] = {
+    wire.EV_GO_CREATE: (_NAMED, RUNNABLE),
+    wire.EV_GO_CREATE_SYSCALL: (_NAMED, SYSCALL),
+    wire.EV_GO_CREATE_BLOCKED: (_NAMED, WAITING),
+    wire.EV_GO_START: (_NAMED, RUNNING),
+    wire.EV_GO_DESTROY: (_CUR, NOT_EXIST),
+    wire.EV_GO_DESTROY_SYSCALL: (_CUR, NOT_EXIST),
+    wire.EV_GO_STOP: (_CUR, RUNNABLE),
+    wire.EV_GO_BLOCK: (_CUR, _REASON),
+    wire.EV_GO_UNBLOCK: (_NAMED, RUNNABLE),
+    wire.EV_GO_SYSCALL_BEGIN: (_CUR, SYSCALL),
+    wire.EV_GO_SYSCALL_END: (_CUR, RUNNING),
+    wire.EV_GO_SYSCALL_END_BLOCKED: (_CUR, RUNNABLE),
+    wire.EV_GO_STATUS: (_NAMED, _BY_STATUS),
+    wire.EV_GO_STATUS_STACK: (_NAMED, _BY_STATUS),
+}
+_SWITCHES = {wire.EV_GO_SWITCH: WAITING, wire.EV_GO_SWITCH_DESTROY: NOT_EXIST}
+_WHOSE = bytes(_RULES.get(t, (_NOBODY, 0))[0] for t in range(256))
+_CODE = bytes(_RULES.get(t, (_NOBODY, 0))[1] for t in range(256))
+_FROM_STATUS = {  # tracev2.GoStatus
+    wire.GO_STATUS_RUNNABLE: RUNNABLE,
+    wire.GO_STATUS_RUNNING: RUNNING,
+    wire.GO_STATUS_SYSCALL: SYSCALL,
+    wire.GO_STATUS_WAITING: WAITING,
+}
+
+
+def _positions(flags: bytes) -> Iterator[int]:
+    """Where ``flags`` holds a 1 (found by bytes.find: for rare ones)."""
+    j = flags.find(1)
+    while j >= 0:
+        yield j
+        j = flags.find(1, j + 1)
+
+
+def _state_changes(
+    scan: GenerationScan,
     order: Sequence[int],
     times: Sequence[int],
     strings: _Strings,
     gstates: GoroutineStates,
-    bindings: dict[int, int],
-    carry: dict[int, int],
+    changes: dict[int, tuple[array, array]],
     ranges: list[RangeEvent],
 ) -> None:
-    """Hand a generation's scheduler events, in Go's order, to ``gstates`` (the range events
-    to ``ranges``)."""
-    feed = gstates.wire_event
-    text = strings.text
-    user = _USER
-    is_range = RANGE_EVENTS.__contains__
-    for i in order:
-        _, m, _, typ, g, a1, _, a3 = kept[i]
-        if typ in user:
-            continue
-        if g is None:
-            g = bindings.get(m)
-            if g is None:
-                g = carry.get(m)
-        if is_range(typ):
-            if typ == wire.EV_STW_BEGIN:
-                text(a1)  # an unknown reason string makes the trace corrupt
-            ranges.append((times[i], typ, g, a1))
+    """Append a generation's state changes, in Go's order, to each goroutine's ``changes``
+    (the range events to ``ranges``): whose state each event changes and to what are columns
+    made by table lookups; Python looks at each change once, to file it under its goroutine,
+    and at the few that need more (blocking reasons, GoStatus, switches)."""
+    typs, kg, ka1, ka3 = scan.typ, scan.g, scan.a1, scan.a3
+    typ_bytes = bytes(typs)
+    for i in _positions(typ_bytes.translate(_RANGE_TABLE)):
+        if typs[i] == wire.EV_STW_BEGIN:
+            strings.text(ka1[i])  # an unknown reason string makes the trace corrupt
+        ranges.append((times[i], typs[i], kg[i], ka1[i]))
+    whose = list(map(getitem, zip(kg, ka1, repeat(None)), typ_bytes.translate(_WHOSE)))
+    codes = array("H", iter(typ_bytes.translate(_CODE)))
+    for i in _positions(typ_bytes.translate(_BLOCK_TABLE)):
+        if whose[i] is not None:
+            codes[i] = gstates.code(WAITING, strings.text(ka1[i]))
+    for i in _positions(typ_bytes.translate(_STATUS_TABLE)):
+        st = _FROM_STATUS.get(ka3[i])
+        if st is None:
+            whose[i] = None
         else:
-            feed(times[i], typ, g, a1, a3, text)
+            codes[i] = st
+    switches = {i: _SWITCHES[typs[i]] for i in _positions(typ_bytes.translate(_SWITCH_TABLE))}
+    get = changes.get
+    for g, t, c, i in zip(
+        map(whose.__getitem__, order),
+        map(times.__getitem__, order),
+        map(codes.__getitem__, order),
+        order,
+        strict=True,
+    ):
+        if g is None:
+            if i not in switches:
+                continue
+            # The named goroutine unblocked (t) and started (t + 2), the current one blocked
+            # or destroyed (t + 1).
+            named, cur = ka1[i], kg[i]
+            tc = get(named) or changes.setdefault(named, (array("q"), array("H")))
+            tc[0].append(t)
+            tc[1].append(RUNNABLE)
+            if cur is not None:
+                tc2 = get(cur) or changes.setdefault(cur, (array("q"), array("H")))
+                tc2[0].append(t + 1)
+                tc2[1].append(switches[i])
+            tc[0].append(t + 2)
+            tc[1].append(RUNNING)
+            continue
+        tc = get(g)
+        if tc is None:
+            tc = changes[g] = (array("q"), array("H"))
+        tc[0].append(t)
+        tc[1].append(c)
+
+
+_BLOCK_TABLE = bytes(1 if t == wire.EV_GO_BLOCK else 0 for t in range(256))
+_STATUS_TABLE = bytes(1 if _RULES.get(t, (0, 0))[1] == _BY_STATUS else 0 for t in range(256))
+_SWITCH_TABLE = bytes(1 if t in _SWITCHES else 0 for t in range(256))
+
+
+def _chunk(changes: dict[int, tuple[array, array]]) -> tuple[list[StateChunk], Index]:
+    """Every goroutine's changes, minus those that do not change its state (summary.go's
+    rule), as one chunk and its index."""
+    gids = array("Q", sorted(changes))
+    offsets = array("q", [0])
+    times = array("q")
+    codes = array("H")
+    for g in gids:
+        t, c = changes[g]
+        cls = bytes(map(min, c, repeat(WAITING)))
+        keep = [True, *map(ne, cls[1:], cls[:-1])]
+        times.extend(compress(t, keep))
+        codes.extend(compress(c, keep))
+        offsets.append(len(times))
+    chunks = [StateChunk(gids, offsets, 0, times, codes)]
+    return chunks, index_of(chunks)

@@ -20,9 +20,11 @@ from __future__ import annotations
 import os
 import re
 from array import array
+from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import accumulate, compress
-from operator import itemgetter
+from itertools import accumulate, chain, compress, repeat
+from operator import itemgetter, not_, sub
 
 from perfgate.trace import limits, wire
 from perfgate.trace.batches import Batch, Corrupt, uvarint
@@ -88,9 +90,14 @@ class _MemoVarints(_Varints):
 _DTS = _Varints({bytes([a]): a for a in range(128)})
 _DTS.update({bytes([a | 0x80, b]): a | (b << 7) for a in range(128) for b in range(128)})
 _VAL = _MemoVarints(_DTS)
+_VAL[b""] = 0  # an argument the event pattern's lookahead did not find (never used)
+_ARGS = _Varints(_VAL)  # the same without memory, once _VAL holds _MEMO_LIMIT values
 _MEMO_LIMIT = 1 << 20
 _first = itemgetter(0)
 _second = itemgetter(1)
+_third = itemgetter(2)
+_fourth = itemgetter(3)
+_fifth = itemgetter(4)
 
 
 def _class(types: list[int]) -> bytes:
@@ -104,8 +111,10 @@ def _alternatives(by_arity: dict[int, list[int]]) -> bytes:
 
 
 def _event_pattern(version: int, states: bool) -> re.Pattern[bytes]:
-    """One match per event: group 1 is its time delta, group 2 the whole event if it is one we
-    decode. A byte that starts no valid event matches alone, with both groups empty."""
+    """One match per event: group 1 is its time delta; for an event we decode, group 2 is its
+    type and groups 3-5 its first three arguments after the delta (a lookahead: for an event
+    with fewer, they run into the next event - values nobody uses). A byte that starts no valid
+    event matches alone, with every group empty."""
     args = wire.event_args(version)
     boring: dict[int, list[int]] = {}
     wanted: dict[int, list[int]] = {}
@@ -113,7 +122,9 @@ def _event_pattern(version: int, states: bool) -> re.Pattern[bytes]:
     for typ, n in args.items():
         (wanted if typ in interesting else boring).setdefault(n, []).append(typ)
     head = b"(?=" + _class(list(args)) + b"(" + _V + b"))"
-    body = b"(?:" + _alternatives(boring) + b"|(" + _alternatives(wanted) + b"))"
+    look = b"(?=(" + _class([t for ts in wanted.values() for t in ts]) + b")" + _V
+    look += (b"(" + _V + b")?") * 3 + b")"
+    body = b"(?:" + _alternatives(boring) + b"|" + look + b"(?:" + _alternatives(wanted) + b"))"
     return re.compile(head + body + rb"|[\x00-\xff]")
 
 
@@ -129,25 +140,30 @@ def event_pattern(version: int, states: bool = False) -> re.Pattern[bytes]:
     return pat
 
 
-# A kept event as found in a batch: (time in array units, thread (M), earlier events of the
-# same batch at the same time ("ties"), event type, goroutine running on the thread or None (not
-# known yet: resolved later), arg1, arg2, arg3) - the args after the time delta.
-KeptEvent = tuple[int, int, int, int, "int | None", int, int, int]
-
-
 @dataclass
 class GenerationScan:
     """Every event's time per thread and the kept events of one generation.
 
     Per-thread time arrays hold ticks when a tick is a whole number of nanoseconds (``unit`` ns
     per array step; Go's conversion is then exact) and nanoseconds otherwise (``unit`` = 1).
-    ``extra`` (CPU samples, events Go synthesises) is in nanoseconds.
+    ``extra`` (CPU samples, events Go synthesises) is in nanoseconds. The kept events (user
+    annotations; with goroutine states, the scheduler events too) are columns, in scan order:
+    time (array units), thread, earlier events of the same batch at the same time ("ties"),
+    type, the goroutine running on the thread (None: not known yet) and the first three
+    arguments after the time delta.
     """
 
     unit: int = 1
     times: dict[int, array] = field(default_factory=dict)  # per M, sorted
     extra: list[int] = field(default_factory=list)
-    kept: list[KeptEvent] = field(default_factory=list)  # in scan order
+    t: array = field(default_factory=lambda: array("q"))
+    m: array = field(default_factory=lambda: array("Q"))
+    ties: dict[int, int] = field(default_factory=dict)  # kept index -> ties, where not 0
+    typ: bytearray = field(default_factory=bytearray)
+    g: list[int | None] = field(default_factory=list)
+    a1: array = field(default_factory=lambda: array("Q"))
+    a2: dict[int, int] = field(default_factory=dict)  # kept index -> arg 2 (users, GoStatus)
+    a3: dict[int, int] = field(default_factory=dict)
     syscall_bindings: dict[int, int] = field(default_factory=dict)  # M -> G from GoStatus
     last_setter: dict[int, int] = field(default_factory=dict)  # M -> G running at the end
     count: int = 0
@@ -300,28 +316,56 @@ def check_threads(batches: list[Batch]) -> None:
         )
 
 
+def _table(version: int, pred: Callable[[int, int], bool]) -> bytes:
+    """256 bytes: 1 for the event types (with their argument count) ``pred`` accepts."""
+    out = bytearray(256)
+    for typ, n in wire.event_args(version).items():
+        out[typ] = 1 if pred(typ, n) else 0
+    return bytes(out)
+
+
+class _Tables:
+    """Per-type lookup tables for the column-wise pure-Python scan."""
+
+    def __init__(self, version: int, states: bool) -> None:
+        self.setter = _table(version, lambda t, n: t in _SETTERS)
+        self.status = _table(version, lambda t, n: t in _STATUS)
+        self.switch = _table(version, lambda t, n: t in _SWITCHES)
+        self.user = _table(version, lambda t, n: t in _USER_SET)
+        self.args23 = _table(version, lambda t, n: t in _USER_SET or t in _STATUS)
+
+
+_TABLE_CACHE: dict[tuple[int, bool], _Tables] = {}
+
+
 def scan_generation(
     batches: list[Batch], version: int, freq: float, states: bool = False
 ) -> GenerationScan:
     """Tokenise every event batch of a generation (non-empty batches in file order), in pure
     Python: every event's time per thread, the kept events (user annotations; with ``states``
     the goroutine-state events too), the goroutine bindings. The fallback of the C reader's
-    scan, with the same rules and the same errors."""
+    scan, with the same rules and the same errors; the work per event is done by C-level
+    builtins (``findall``, ``map``, ``accumulate``, ``compress``) a batch at a time, Python
+    looks only at the rare events (GoStatus, zero time deltas)."""
     pat = event_pattern(version, states)
-    plain = _KEPT_PLAIN if states else _USER_SET
+    tabs = _TABLE_CACHE.get((version, states))
+    if tabs is None:
+        tabs = _TABLE_CACHE[version, states] = _Tables(version, states)
+    setter, status_t, switch_t = tabs.setter, tabs.status, tabs.switch
     fi = whole_unit(freq)
     scan = GenerationScan(unit=fi or 1)
     unit = scan.unit
     times = scan.times
     setters = scan.last_setter
-    append = scan.kept.append
-    val = _VAL if len(_VAL) < _MEMO_LIMIT else _DTS
-    findvar = _VARINTS.findall
+    bindings = scan.syscall_bindings
+    vget = (_VAL if len(_VAL) < _MEMO_LIMIT else _ARGS).__getitem__
     unsorted: set[int] = set()
     limit = -(-TIME_LIMIT // unit)  # in array units: t * unit < TIME_LIMIT
+    running, syscall = wire.GO_STATUS_RUNNING, wire.GO_STATUS_SYSCALL
     for b in batches:
         data = b.data
         toks = pat.findall(data)
+        n = len(toks)
         dts = list(map(_DTS.__getitem__, map(_first, toks)))
         if _OVERFLOW.search(data):
             raise Corrupt("varint overflows 64 bits")
@@ -348,71 +392,99 @@ def scan_generation(
         if len(arr) and arr[-1] > base:
             unsorted.add(mid)
         arr += ticks
-        scan.count += len(dts)
+        scan.count += n
         if scan.count > limits.MAX_EVENTS_PER_GENERATION:
             raise limits.LimitExceeded(
                 f"more than {limits.MAX_EVENTS_PER_GENERATION} events in one generation "
                 "(limit MAX_EVENTS_PER_GENERATION)"
             )
-        hits = list(compress(range(len(toks)), map(_second, toks)))
+        typs = list(map(_second, toks))
+        flags = list(map(bool, typs))
+        hits = list(compress(range(n), flags))
         if not hits:
             continue
-        g = setters.get(mid)  # goroutine running on the thread (None: not known yet)
-        pending = -1  # index of a GoStart-like event not decoded yet
-        zeros: bytes | None = None  # per event: 1 where its time delta is not zero
-        prev_k = 0
-        prev_nz = 0  # last index <= prev_k with a non-zero delta (0: the batch start)
-        for k in hits:
-            ev = toks[k][1]
-            typ = ev[0]
-            if typ in plain or states:
-                if pending >= 0:
-                    g = val[findvar(toks[pending][1], 1)[1]]
-                    pending = -1
-                # Earlier events of this batch at the same time: the zero deltas before it.
-                if dts[k] or not k:
-                    nz = k
-                else:
-                    if zeros is None:
-                        zeros = bytes(map(bool, dts))
-                    nz = max(zeros.rfind(1, prev_k + 1, k), prev_nz)
-                prev_k, prev_nz = k, nz
-                v = findvar(ev, 1)
-                n = len(v)
-                append(
-                    (
-                        ticks[k],
-                        mid,
-                        k - nz,
-                        typ,
-                        g,
-                        val[v[1]] if n > 1 else 0,
-                        val[v[2]] if n > 3 else 0,
-                        val[v[3]] if n > 3 else 0,
-                    )
-                )
-                if typ in plain:
+        # The decoded events, column-wise: type and arguments 1-3 (see event_pattern).
+        types = b"".join(typs)
+        nh = len(types)
+        a1 = list(map(vget, compress(map(_third, toks), flags)))
+        # Arguments 2 and 3 only matter for user events and GoStatus.
+        need = list(compress(range(nh), types.translate(tabs.args23)))
+        need_toks = list(map(toks.__getitem__, map(hits.__getitem__, need)))
+        a2 = dict(zip(need, map(vget, map(_fourth, need_toks)), strict=True))
+        a3 = dict(zip(need, map(vget, map(_fifth, need_toks)), strict=True))
+        del need_toks
+        del typs, flags
+        # The goroutine each event sees: the one the latest setter (GoStart & co., a GoStatus
+        # running here) put on the thread before it, else the thread's from earlier batches.
+        sets = bytearray(types.translate(setter))
+        status_at = types.translate(status_t)
+        j = status_at.find(1)
+        while j >= 0:
+            st = a3[j]
+            if st == running or (st == syscall and a2[j] == mid):
+                sets[j] = 1
+            elif st == syscall:
+                bindings[a2[j]] = a1[j]
+            j = status_at.find(1, j + 1)
+        at = list(compress(range(nh), sets))
+        g0 = setters.get(mid)
+        if at:
+            # event k sees the setter before it: [0, at[0]] g0, (at[0], at[1]] a1[at[0]], ...
+            values = [g0, *map(a1.__getitem__, at)]
+            lengths = [at[0] + 1, *map(sub, at[1:], at), nh - 1 - at[-1]]
+            gs = list(chain.from_iterable(map(repeat, values, lengths)))
+            if values[-1] is not None:
+                setters[mid] = values[-1]
+        else:
+            gs = [g0] * nh
+        # Earlier events of this batch at the same time: the zero deltas before an event.
+        ties: dict[int, int] = {}
+        zero_hits = list(compress(range(nh), map(not_, map(dts.__getitem__, hits))))
+        if zero_hits:
+            zeros = bytes(map(bool, dts))
+            prev_k = prev_nz = 0
+            for j in zero_hits:
+                k = hits[j]
+                if not k:
                     continue
-            if typ in _STATUS:
-                v = findvar(ev, 1)
-                gid, m2, status = val[v[1]], val[v[2]], val[v[3]]
-                if status == wire.GO_STATUS_RUNNING or (
-                    status == wire.GO_STATUS_SYSCALL and m2 == mid
-                ):
-                    g = gid
-                    pending = -1
-                elif status == wire.GO_STATUS_SYSCALL:
-                    scan.syscall_bindings[m2] = gid
-            else:
-                pending = k
-                if typ in _SWITCHES:
-                    # Go's reader turns a switch into three events at the same time.
-                    t = ticks[k] * unit
-                    scan.extra.extend((t, t))
-        if pending >= 0:
-            g = val[findvar(toks[pending][1], 1)[1]]
-        if g is not None:
-            setters[mid] = g
+                nz = max(zeros.rfind(1, prev_k + 1, k), prev_nz)
+                prev_k, prev_nz = k, nz
+                ties[j] = k - nz
+        switch_at = types.translate(switch_t)
+        j = switch_at.find(1)
+        while j >= 0:
+            # Go's reader turns a switch into three events at the same time.
+            t = ticks[hits[j]] * unit
+            scan.extra.extend((t, t))
+            j = switch_at.find(1, j + 1)
+        first = len(scan.t)
+        if states:
+            scan.t.extend(map(ticks.__getitem__, hits))
+            scan.m.extend(repeat(mid, nh))
+            scan.typ += types
+            scan.g += gs
+            scan.a1.extend(a1)
+            at_kept = [first + j for j in need]
+            scan.a2.update(zip(at_kept, map(a2.__getitem__, need), strict=True))
+            scan.a3.update(zip(at_kept, map(a3.__getitem__, need), strict=True))
+            scan.ties.update((first + j, v) for j, v in ties.items())
+        else:
+            kept = list(map(tabs.user.__getitem__, types))
+            kept_at = list(compress(range(nh), kept))
+            if not kept_at:
+                continue
+            scan.t.extend(compress(map(ticks.__getitem__, hits), kept))
+            scan.m.extend(repeat(mid, len(kept_at)))
+            scan.typ += bytes(compress(types, kept))
+            scan.g += compress(gs, kept)
+            scan.a1.extend(compress(a1, kept))
+            at_kept = range(first, first + len(kept_at))
+            scan.a2.update(zip(at_kept, map(a2.__getitem__, kept_at), strict=True))
+            scan.a3.update(zip(at_kept, map(a3.__getitem__, kept_at), strict=True))
+            for j, v in ties.items():
+                r = bisect_left(kept_at, j)
+                if r < len(kept_at) and kept_at[r] == j:
+                    scan.ties[first + r] = v
     for m in unsorted:
         # Batches of a thread out of time order (broken clock): keep the counts usable.
         times[m] = array("q", sorted(times[m]))

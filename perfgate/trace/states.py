@@ -266,7 +266,7 @@ class GoroutineStates:
             self._building = {}
             self._index = None
         if self._index is None:
-            self._index = _index_of(self._chunks)
+            self._index = index_of(self._chunks)
         return self._chunks, self._index
 
     def _thaw(self) -> None:
@@ -292,7 +292,7 @@ class GoroutineStates:
             lo, hi = c.offsets[p], c.offsets[p + 1]
             base = c.base
             times.extend(base + x for x in c.times[lo:hi])
-            codes.extend(c.codes[lo:hi])
+            codes.extend(iter(c.codes[lo:hi]))
         return times, codes
 
     @property
@@ -494,7 +494,7 @@ class _TimelineView(Mapping[int, array]):
         return k < len(gids) and gids[k] == g
 
 
-def _index_of(chunks: list[StateChunk]) -> Index:
+def index_of(chunks: list[StateChunk]) -> Index:
     """Per goroutine (sorted), its segments in chunk order: (gids, start, chunk, pos)."""
     if len(chunks) == 1:
         n = len(chunks[0].gids)

@@ -19,7 +19,7 @@ batch at the same time before it, plus:
 - **ties between threads**: the events of other threads at the very same time that Go yields
   first. Go's heap keeps the thread whose previous event is the more recent one going; when
   those previous events tie as well, the order at that earlier time is reversed, and so on
-  (:func:`tie_key`, up to :data:`MAX_TIES` steps back);
+  (:func:`_tie_order`, up to :data:`MAX_TIES` steps back);
 - **the pile-up after Sync**: ``S + position + 1 - t`` while that is positive, the position
   counted among every event (all threads, CPU samples, the events Go makes of a goroutine
   switch) before ours.
@@ -36,15 +36,16 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
-from itertools import chain, compress
+from collections.abc import Iterable, Sequence, Sized
+from functools import cmp_to_key
+from itertools import chain, compress, islice, repeat
+from operator import eq, mul, ne
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from perfgate.trace.scan import GenerationScan
 
 MAX_TIES = 16  # how many earlier times two tied threads are compared on (_scan.c's MAX_TIES)
-
-# A tie key component: (0, -t) / (1,) at odd depths, (1, t) / (0,) at even ones (the second
-# form: the thread ran out of earlier events there). Sorting by these puts first the events Go
-# yields first.
-TieKey = tuple[tuple[int, ...], ...]
 
 
 def sync_time(min_time_ns: int, last: int, at_start: bool) -> int:
@@ -60,61 +61,88 @@ def sync_time(min_time_ns: int, last: int, at_start: bool) -> int:
     return last + 1 if last else 0
 
 
-def tie_key(arr: Sequence[int], first: int) -> TieKey:
-    """Where a thread's events at a time shared with other threads go in Go's order:
-    ``arr`` its sorted times, ``first`` the index of its first event at that time."""
-    key: list[tuple[int, ...]] = []
-    lo = first
+def _tie_order(a: tuple[Sequence[int], int], b: tuple[Sequence[int], int]) -> int:
+    """Which of two threads' events at a time both have Go yields first (-1: a's): each is
+    (its sorted times, index of its first event at that time). The thread whose previous event
+    is the more recent goes first; when those tie too, the order at that earlier time is
+    reversed, and so on, MAX_TIES steps back. A thread that runs out of earlier events goes
+    last at odd steps and first at even ones; both running out at once is a tie (0)."""
+    arr_a, lo_a = a
+    arr_b, lo_b = b
     for depth in range(MAX_TIES):
-        if lo == 0:
-            key.append((1,) if depth % 2 == 0 else (0,))
-            break
-        prev = arr[lo - 1]
-        key.append((0, -prev) if depth % 2 == 0 else (1, prev))
-        lo = bisect_left(arr, prev, 0, lo - 1)
-    return tuple(key)
+        if not lo_a or not lo_b:
+            if not lo_a and not lo_b:
+                return 0
+            a_first = lo_a == 0 if depth % 2 else lo_b == 0
+            return -1 if a_first else 1
+        pa, pb = arr_a[lo_a - 1], arr_b[lo_b - 1]
+        if pa != pb:
+            a_first = pa < pb if depth % 2 else pa > pb
+            return -1 if a_first else 1
+        lo_a = bisect_left(arr_a, pa, 0, lo_a - 1)
+        lo_b = bisect_left(arr_b, pb, 0, lo_b - 1)
+    return 0
+
+
+def _runs_out(arr: Sequence[int], lo: int) -> bool:
+    """Whether a thread runs out of earlier events within MAX_TIES steps back."""
+    for _ in range(MAX_TIES):
+        if not lo:
+            return True
+        lo = bisect_left(arr, arr[lo - 1], 0, lo - 1)
+    return False
 
 
 def shared_extras(times: dict[int, array], kept_times: Iterable[int]) -> dict[tuple[int, int], int]:
     """For each (time, thread) at which a kept event's time is shared with another thread: how
-    many events of other threads at that time Go yields first (see the module docstring).
+    many events of other threads at that time Go yields first (see :func:`_tie_order`).
 
-    Threads whose keys are equal and ran out of earlier events each count the others as first,
-    those equal for all MAX_TIES steps none of them (the pairwise rule these keys sort by)."""
-    wanted = set(kept_times)
-    seen: set[int] = set()
-    shared: set[int] = set()
-    hits: dict[int, set[int]] = {}
-    for m, arr in times.items():
-        h = wanted.intersection(arr)
-        if h:
-            hits[m] = h
+    Threads that tie and ran out of earlier events each count the others as first; those that
+    tie for all MAX_TIES steps none of them (the pairwise rule, as _scan.c applies it)."""
+    wanted = kept_times if isinstance(kept_times, Sized) else list(kept_times)
+    events = sum(map(len, times.values()))
+    if len(wanted) * 4 < events:
+        # Few kept events: the threads that have each of their times.
+        want = set(wanted)
+        seen: set[int] = set()
+        shared: set[int] = set()
+        for arr in times.values():
+            h = want.intersection(arr)
             shared |= h & seen
             seen |= h
+    else:
+        # Each thread's distinct times, all threads' together in order: a time met twice is
+        # one at least two threads have (a sort of sorted runs: about linear).
+        distinct = sorted(chain.from_iterable(map(_distinct, times.values())))
+        shared = set(
+            compress(islice(distinct, 1, None), map(eq, islice(distinct, 1, None), distinct))
+        )
+        del distinct
+        if shared:
+            shared = shared.intersection(wanted)
     out: dict[tuple[int, int], int] = {}
     if not shared:
         return out
     at: dict[int, list[int]] = {}
-    for m, h in hits.items():
-        for t in h & shared:
+    for m, arr in times.items():
+        for t in shared.intersection(arr):
             at.setdefault(t, []).append(m)
+    order = cmp_to_key(_tie_order)
     for t, threads in at.items():
         group = []
         for m in threads:
             arr = times[m]
             lo = bisect_left(arr, t)
-            group.append((tie_key(arr, lo), bisect_right(arr, t, lo) - lo, m))
-        group.sort(key=_by_key)
+            group.append(((arr, lo), bisect_right(arr, t, lo) - lo, m))
+        group.sort(key=lambda item: order(item[0]))
         before = 0
         i = 0
         while i < len(group):
-            key = group[i][0]
-            j = i
-            cls = 0
-            while j < len(group) and group[j][0] == key:
-                cls += group[j][1]
+            j = i + 1
+            while j < len(group) and _tie_order(group[i][0], group[j][0]) == 0:
                 j += 1
-            mutual = len(key) < MAX_TIES or len(key[-1]) == 1
+            cls = sum(count for _, count, _ in group[i:j])
+            mutual = j - i > 1 and _runs_out(*group[i][0])
             for _, count, m in group[i:j]:
                 out[t, m] = before + (cls - count if mutual else 0)
             before += cls
@@ -122,8 +150,11 @@ def shared_extras(times: dict[int, array], kept_times: Iterable[int]) -> dict[tu
     return out
 
 
-def _by_key(item: tuple[TieKey, int, int]) -> TieKey:
-    return item[0]
+def _distinct(arr: array) -> Iterable[int]:
+    """A sorted array without repeats."""
+    if len(arr) < 2:
+        return arr
+    return chain(compress(arr, map(ne, arr, islice(arr, 1, None))), (arr[-1],))
 
 
 def pileup(
@@ -160,29 +191,28 @@ def last_time(
     return max(sync + n, t_last + c - 1)
 
 
-def kept_times(
-    kept: Sequence[tuple[int, ...]],
-    times: dict[int, array],
-    extra: Sequence[int],
-    unit: int,
-    sync: int,
-    count: int,
-) -> list[int]:
-    """Go's time (ns) of each kept event ``(t, m, ties, ...)`` (t in array units)."""
-    out = [k[0] * unit + k[2] for k in kept]
-    if len(times) > 1:
-        extras = shared_extras(times, (k[0] for k in kept))
+def kept_times(scan: GenerationScan, extra: Sequence[int], sync: int) -> array:
+    """Go's time (ns) of each kept event of ``scan``: its own time and ties, plus the events of
+    other threads at the same time that Go yields first, plus the pile-up after Sync."""
+    unit = scan.unit
+    kt, km = scan.t, scan.m
+    out = array("q", map(mul, kt, repeat(unit))) if unit != 1 else array("q", kt)
+    for i, ties in scan.ties.items():
+        out[i] += ties
+    if len(scan.times) > 1:
+        extras = shared_extras(scan.times, kt)
         if extras:
+            shared = {t for t, _ in extras}
             get = extras.get
-            for i, k in enumerate(kept):
-                e = get((k[0], k[1]))
+            for i in compress(range(len(kt)), map(shared.__contains__, kt)):
+                e = get((kt[i], km[i]))
                 if e:
                     out[i] += e
     if sync:
-        bound, pile = pileup(times, extra, unit, sync, count)
+        bound, pile = pileup(scan.times, extra, unit, sync, scan.count)
         qb = -(-bound // unit)
-        for i in compress(range(len(kept)), (k[0] < qb for k in kept)):
-            tn = kept[i][0] * unit
+        for i in compress(range(len(kt)), map(qb.__gt__, kt)):
+            tn = kt[i] * unit
             off = sync + bisect_left(pile, tn) + 1 - tn
             if off > 0:
                 out[i] += off
