@@ -9,6 +9,7 @@ import shutil
 import sysconfig
 from pathlib import Path
 
+import craft
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -107,6 +108,18 @@ def test_c_reader_equals_python_reader_with_states(trace: Path, tmp_path: Path) 
 
 
 SOURCES = [(TRACES / n).read_bytes() for n in ("go1.22-startstop.trace", "go1.26-startstop.trace")]
+SOURCES += [craft.make(shape, 60, v) for shape in sorted(craft.SHAPES) for v in (22, 26)]
+
+
+@needs_c
+@pytest.mark.parametrize("shape", sorted(craft.SHAPES))
+@pytest.mark.parametrize("version", [22, 26])
+def test_c_reader_equals_python_reader_on_crafted_traces(
+    shape: str, version: int, tmp_path: Path
+) -> None:
+    data = craft.make(shape, 500, version)
+    got = _compare(data, tmp_path, states=True)
+    assert isinstance(got, tuple) and got[0]
 
 
 @needs_c

@@ -1,9 +1,11 @@
-"""Property: any truncation or byte flip of a real trace yields a result or a TraceError."""
+"""Property: any truncation or byte flip of a real or crafted trace yields a result or a
+TraceError."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import craft
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tracefix import TRACES
@@ -12,7 +14,10 @@ from perfgate.trace import TraceError, read_trace
 from perfgate.trace.model import TraceData
 
 SOURCES = [TRACES / "go1.22-startstop.trace", TRACES / "go1.26-startstop.trace"]
-DATA = [p.read_bytes() for p in SOURCES]
+# Real traces, and the hostile shapes of craft.py (small, in both wire formats).
+DATA = [p.read_bytes() for p in SOURCES] + [
+    craft.make(shape, 60, version) for shape in sorted(craft.SHAPES) for version in (22, 26)
+]
 
 
 def _read(tmp: Path, data: bytes) -> TraceData | None:
