@@ -1,14 +1,24 @@
 #!/usr/bin/env python3
-"""Time perfgate's native trace reader against `go tool trace -d=parsed FILE >/dev/null`.
+"""perfgate's native trace reader against `go tool trace -d=parsed FILE >/dev/null`, side by side.
 
-Generates a trace of at least --size-mb MB (default 13) by running the fixture program's
-HTTP load test (scripts/fixture_program, TestHTTPLoad: a loopback HTTP server whose handlers
-carry a task, two regions and a log each, like a perfgate-instrumented service) under the system
-Go with -trace, unless --trace gives one. Warms `go tool trace` first (from Go 1.25 the first
-run compiles the tool), then times both readers in this run, each in its own process, and
-prints the speed ratio and perfgate's peak memory (ru_maxrss of the reading process).
+For each trace it times, in this run, each in a fresh process (so peaks do not mix):
+  - `go tool trace -d=parsed` (the current Go's tool, which reads every trace version),
+  - `read_trace(path)`: annotations only, with the C extension,
+  - `read_trace(path, states=True)`: goroutine states too (what `perfgate check` reads),
+  - the same with the pure-Python fallback (PERFGATE_PURE_PYTHON=1),
+  - the whole `perfgate report --states --json FILE` command,
+and prints the speed ratios against the tool and each process's peak RSS (ru_maxrss) next to
+the budget of 2 x trace size + 50 MB.
 
-Usage: python bench/bench_reader.py [--trace FILE] [--size-mb 13] [--go go] [--repeat 3]
+The traces (cached in the temp dir; --size-mb sets their size) are written by the fixture
+program (scripts/fixture_program): an HTTP load test (a task, two regions and a log per
+request, on a loopback server) with every Go toolchain given by --go (the current one first;
+add an old one with --go /path/to/go1.22/bin/go), and an annotation-dense load (TestLoad:
+~23 tasks per KB, little else) with the current Go.
+
+Usage: python bench/bench_reader.py [--size-mb 13] [--go go] [--go OLD_GO] [--repeat 3]
+       [--trace FILE ...] [--no-pure] [--no-dense]
+Take `flock /work/coord/bench.lock` (or your machine's equivalent) around it: it measures time.
 """
 
 from __future__ import annotations
@@ -20,12 +30,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PROGRAM = ROOT / "scripts" / "fixture_program"
 WARM = ROOT / "tests" / "fixtures" / "traces" / "go1.26-startstop.trace"
-MB_PER_SECOND = 7.0  # rough trace rate of TestHTTPLoad on a small machine; adjusted as we go
+MB_PER_SECOND = {"http": 7.0, "dense": 5.9}  # rough trace rates on a small machine
 
 _READ = """
 import json, resource, sys, time
@@ -34,34 +45,49 @@ from perfgate.trace import read_trace
 t = time.perf_counter()
 d = read_trace({path!r}, reader="native", states={states!r})
 el = time.perf_counter() - t
+a = d.annotations
 rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({{"seconds": el, "maxrss_mb": rss, "tasks": len(d.tasks),
-                  "regions": len(d.regions), "logs": len(d.logs), "generations": d.generations}}))
+print(json.dumps({{"seconds": el, "maxrss_mb": rss, "tasks": len(a.tasks),
+                  "regions": len(a.regions), "logs": len(a.logs),
+                  "generations": d.generations, "version": d.version}}))
+"""
+
+_REPORT = """
+import resource, subprocess, sys, time
+t = time.perf_counter()
+p = subprocess.run([sys.executable, "-m", "perfgate", "report", "--states", "--json", {path!r}],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd={root!r})
+el = time.perf_counter() - t
+if p.returncode:
+    sys.exit(p.stderr.decode())
+print(el, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
 """
 
 
-def env() -> dict[str, str]:
-    return {**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=mod"}
+def env(**extra: str) -> dict[str, str]:
+    base = {k: v for k, v in os.environ.items() if k != "PERFGATE_PURE_PYTHON"}
+    return {**base, "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=mod", **extra}
 
 
-def make_trace(go: str, size_mb: float, out: Path) -> None:
-    secs = size_mb / MB_PER_SECOND
+def go_version(go: str) -> str:
+    out = subprocess.run([go, "env", "GOVERSION"], capture_output=True, text=True, env=env())
+    return out.stdout.strip() or go
+
+
+def make_trace(go: str, kind: str, size_mb: float, out: Path) -> None:
+    test, knob = {
+        "http": ("TestHTTPLoad", "FIXTURE_HTTP_SECONDS"),
+        "dense": ("TestLoad", "FIXTURE_LOAD_SECONDS"),
+    }[kind]
+    secs = size_mb / MB_PER_SECOND[kind]
+    got = 0.0
     for _ in range(5):
         with tempfile.TemporaryDirectory() as tmp:
+            binary = str(Path(tmp) / "load.test")
             subprocess.run(
-                [
-                    go,
-                    "test",
-                    "-run",
-                    "^TestHTTPLoad$",
-                    "-count=1",
-                    f"-trace={out}",
-                    "-o",
-                    str(Path(tmp) / "load.test"),
-                    ".",
-                ],
+                [go, "test", "-run", f"^{test}$", "-count=1", f"-trace={out}", "-o", binary, "."],
                 cwd=PROGRAM,
-                env={**env(), "FIXTURE_HTTP_SECONDS": f"{secs:.2f}"},
+                env={**env(), knob: f"{secs:.2f}"},
                 check=True,
                 stdout=subprocess.DEVNULL,
             )
@@ -69,7 +95,7 @@ def make_trace(go: str, size_mb: float, out: Path) -> None:
         if got >= size_mb:
             return
         secs *= size_mb / max(got, 0.1) * 1.05
-    raise SystemExit(f"could not produce a {size_mb} MB trace (got {got:.1f} MB)")
+    raise SystemExit(f"could not produce a {size_mb} MB trace with {go} (got {got:.1f} MB)")
 
 
 def time_go(go: str, trace: Path) -> float:
@@ -84,61 +110,142 @@ def time_go(go: str, trace: Path) -> float:
     return time.perf_counter() - t
 
 
-def time_native(trace: Path, states: bool = False) -> dict[str, float]:
+def read(trace: Path, states: bool, pure: bool = False) -> dict:
     out = subprocess.run(
         [sys.executable, "-c", _READ.format(root=str(ROOT), path=str(trace), states=states)],
         capture_output=True,
         text=True,
         check=True,
+        env=env(**({"PERFGATE_PURE_PYTHON": "1"} if pure else {})),
     )
     return json.loads(out.stdout)
 
 
+def report(trace: Path) -> tuple[float, float]:
+    """`perfgate report --states --json`: wall time and the peak RSS of that process."""
+    out = subprocess.run(
+        [sys.executable, "-c", _REPORT.format(root=str(ROOT), path=str(trace))],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env(),
+    )
+    seconds, rss = out.stdout.split()
+    return float(seconds), float(rss)
+
+
+@dataclass
+class Row:
+    """One trace's figures: best times (s) and the highest peak RSS (MB) of each reader."""
+
+    label: str
+    trace: Path
+    size_mb: float = 0.0
+    tool: float = 0.0
+    times: dict[str, float] = field(default_factory=dict)
+    rss: dict[str, float] = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+
+    def add(self, what: str, seconds: float, rss: float) -> None:
+        self.times[what] = min(self.times.get(what, float("inf")), seconds)
+        self.rss[what] = max(self.rss.get(what, 0.0), rss)
+
+
+READERS = ("annotations", "states", "pure states", "report --states")
+GOALS = {"annotations": 30.0, "states": 15.0, "pure states": 3.0, "report --states": 15.0}
+DENSE_GOALS = {"annotations": 10.0, "states": 10.0}
+
+
+def measure(row: Row, go: str, repeat: int, pure: bool) -> None:
+    row.size_mb = row.trace.stat().st_size / 1e6
+    for i in range(repeat):
+        row.tool = min(row.tool or float("inf"), time_go(go, row.trace))
+        for states, what in ((False, "annotations"), (True, "states")):
+            r = read(row.trace, states)
+            row.add(what, r["seconds"], r["maxrss_mb"])
+            row.info = r
+        seconds, rss = report(row.trace)
+        row.add("report --states", seconds, rss)
+        if pure and i == 0:  # slow: once
+            r = read(row.trace, True, pure=True)
+            row.add("pure states", r["seconds"], r["maxrss_mb"])
+
+
+def show(rows: list[Row], tool: str) -> None:
+    print()
+    print(f"go tool trace -d=parsed ({tool}) against perfgate, best runs; ratio tool/perfgate")
+    print(f"{'trace':<34} {'size':>7} {'tool':>7}  " + "  ".join(f"{w:>22}" for w in READERS))
+    for r in rows:
+        goals = DENSE_GOALS if r.label.startswith("dense") else GOALS
+        cells = []
+        for w in READERS:
+            if w not in r.times:
+                cells.append(f"{'-':>22}")
+                continue
+            ratio = r.tool / r.times[w]
+            goal = goals.get(w)
+            mark = "" if goal is None else (" ok" if ratio >= goal else " LOW")
+            cells.append(f"{r.times[w]:6.2f}s {ratio:5.1f}x{mark:>4}".rjust(22))
+        print(f"{r.label:<34} {r.size_mb:5.1f}MB {r.tool:6.2f}s  " + "  ".join(cells))
+    print()
+    print("peak RSS of each process (ru_maxrss) against the budget 2 x size + 50 MB")
+    print(f"{'trace':<34} {'budget':>8}  " + "  ".join(f"{w:>18}" for w in READERS))
+    for r in rows:
+        budget = 2 * r.size_mb + 50
+        cells = []
+        for w in READERS:
+            if w not in r.rss:
+                cells.append(f"{'-':>18}")
+                continue
+            mark = "within" if r.rss[w] <= budget else "OVER"
+            cells.append(f"{r.rss[w]:6.0f} MB {mark:>6}".rjust(18))
+        print(f"{r.label:<34} {budget:6.0f}MB  " + "  ".join(cells))
+    print()
+    goals = ", ".join(f"{w} >= {g:g}x" for w, g in GOALS.items())
+    print(f"goals: {goals}; the dense trace >= 10x. 'pure states' is the pure-Python fallback.")
+    for r in rows:
+        i = r.info
+        print(
+            f"  {r.label}: Go {i['version']} wire format, {i['tasks']} tasks, {i['regions']} "
+            f"regions, {i['logs']} logs, {i['generations']} generations"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--trace", type=Path)
     ap.add_argument("--size-mb", type=float, default=13.0)
-    ap.add_argument("--go", default=os.environ.get("PERFGATE_GO", "go"))
+    ap.add_argument(
+        "--go",
+        action="append",
+        help="Go toolchain(s) writing the HTTP traces; the first one's tool is the reference "
+        "(default: $PERFGATE_GO or go)",
+    )
+    ap.add_argument("--trace", action="append", type=Path, help="read these traces instead")
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--no-pure", action="store_true", help="skip the pure-Python fallback")
+    ap.add_argument("--no-dense", action="store_true", help="skip the annotation-dense trace")
     args = ap.parse_args()
-    trace = args.trace
-    if trace is None:
-        trace = Path(tempfile.gettempdir()) / f"perfgate-bench-{args.size_mb:g}mb.trace"
-        if not trace.exists() or trace.stat().st_size < args.size_mb * 1e6:
-            print(f"generating a >= {args.size_mb} MB trace with {args.go} ...", flush=True)
-            make_trace(args.go, args.size_mb, trace)
-    size = trace.stat().st_size
-    print(f"trace: {trace} ({size / 1e6:.1f} MB)")
-    print("warming go tool trace ...", flush=True)
-    time_go(args.go, WARM)
-    go_times = [time_go(args.go, trace) for _ in range(args.repeat)]
-    runs = [time_native(trace) for _ in range(args.repeat)]
-    with_states = [time_native(trace, states=True) for _ in range(args.repeat)]
-    go_best = min(go_times)
-    native_best = min(r["seconds"] for r in runs)
-    peak = max(r["maxrss_mb"] for r in runs)
-    r = runs[0]
-    print(
-        f"annotations: {r['tasks']:.0f} tasks, {r['regions']:.0f} regions, {r['logs']:.0f} logs, "
-        f"{r['generations']:.0f} generations"
-    )
-    print(f"go tool trace -d=parsed >/dev/null: best {go_best:.2f} s of {args.repeat}")
-    print(f"perfgate native reader:             best {native_best:.2f} s of {args.repeat}")
-    ratio = go_best / native_best
-    print(f"speed ratio: {ratio:.1f}x ({'meets' if ratio >= 10 else 'BELOW'} the 10x target)")
-    states_best = min(r["seconds"] for r in with_states)
-    states_ratio = go_best / states_best
-    print(f"perfgate native reader, states=True: best {states_best:.2f} s of {args.repeat}")
-    print(
-        f"speed ratio with goroutine states: {states_ratio:.1f}x "
-        f"({'meets' if states_ratio >= 5 else 'BELOW'} the 5x target); "
-        f"peak memory {max(r['maxrss_mb'] for r in with_states):.0f} MB"
-    )
-    budget = 2 * size / 1e6 + 50
-    print(
-        f"perfgate peak memory (ru_maxrss): {peak:.0f} MB "
-        f"(budget 2 x size + 50 MB = {budget:.0f} MB: {'within' if peak < budget else 'OVER'})"
-    )
+    gos = args.go or [os.environ.get("PERFGATE_GO", "go")]
+    tool = gos[0]
+    tmp = Path(tempfile.gettempdir())
+    rows: list[Row] = []
+    if args.trace:
+        rows = [Row(t.name, t) for t in args.trace]
+    else:
+        wanted = [("http", go) for go in gos] + ([] if args.no_dense else [("dense", tool)])
+        for kind, go in wanted:
+            version = go_version(go)
+            trace = tmp / f"perfgate-bench-{kind}-{version}-{args.size_mb:g}mb.trace"
+            if not trace.exists() or trace.stat().st_size < args.size_mb * 1e6:
+                print(f"writing a >= {args.size_mb:g} MB {kind} trace ({version}) ...", flush=True)
+                make_trace(go, kind, args.size_mb, trace)
+            rows.append(Row(f"{kind} ({version})", trace))
+    print(f"warming {tool} tool trace ...", flush=True)
+    time_go(tool, WARM)
+    for row in rows:
+        print(f"measuring {row.label}: {row.trace} ...", flush=True)
+        measure(row, tool, args.repeat, not args.no_pure)
+    show(rows, go_version(tool))
 
 
 if __name__ == "__main__":

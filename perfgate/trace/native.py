@@ -52,11 +52,13 @@ from perfgate.trace.scan import (
     whole_unit,
 )
 from perfgate.trace.states import (
-    NOT_EXIST,
+    BY_REASON,
+    BY_STATUS,
+    FROM_STATUS,
     RANGE_EVENTS,
     RUNNABLE,
     RUNNING,
-    SYSCALL,
+    STATE_RULES,
     WAITING,
     GoroutineStates,
     Index,
@@ -371,39 +373,13 @@ def _pair(
             log(t, g, a1, name, value)
 
 
-# What each state event does (states.py's _WIRE rules): whose state changes (_CUR: the
-# goroutine on the thread, _NAMED: argument 1, _NOBODY: none) and to what (a state code, or
-# _REASON: waiting for the reason argument 1 names, _BY_STATUS: the GoStatus in argument 3).
-# A switch makes three changes (_SWITCHES): Go's reader yields three events at t, t+1, t+2,
-# the named goroutine unblocked, the current one blocked (no reason) or destroyed, the named
-# one started.
-_CUR, _NAMED, _NOBODY = 0, 1, 2
-_REASON, _BY_STATUS = 255, 254
-_RULES: dict[int, tuple[int, int]] = {
-    wire.EV_GO_CREATE: (_NAMED, RUNNABLE),
-    wire.EV_GO_CREATE_SYSCALL: (_NAMED, SYSCALL),
-    wire.EV_GO_CREATE_BLOCKED: (_NAMED, WAITING),
-    wire.EV_GO_START: (_NAMED, RUNNING),
-    wire.EV_GO_DESTROY: (_CUR, NOT_EXIST),
-    wire.EV_GO_DESTROY_SYSCALL: (_CUR, NOT_EXIST),
-    wire.EV_GO_STOP: (_CUR, RUNNABLE),
-    wire.EV_GO_BLOCK: (_CUR, _REASON),
-    wire.EV_GO_UNBLOCK: (_NAMED, RUNNABLE),
-    wire.EV_GO_SYSCALL_BEGIN: (_CUR, SYSCALL),
-    wire.EV_GO_SYSCALL_END: (_CUR, RUNNING),
-    wire.EV_GO_SYSCALL_END_BLOCKED: (_CUR, RUNNABLE),
-    wire.EV_GO_STATUS: (_NAMED, _BY_STATUS),
-    wire.EV_GO_STATUS_STACK: (_NAMED, _BY_STATUS),
-}
-_SWITCHES = {wire.EV_GO_SWITCH: WAITING, wire.EV_GO_SWITCH_DESTROY: NOT_EXIST}
-_WHOSE = bytes(_RULES.get(t, (_NOBODY, 0))[0] for t in range(256))
-_CODE = bytes(_RULES.get(t, (_NOBODY, 0))[1] for t in range(256))
-_FROM_STATUS = {  # tracev2.GoStatus
-    wire.GO_STATUS_RUNNABLE: RUNNABLE,
-    wire.GO_STATUS_RUNNING: RUNNING,
-    wire.GO_STATUS_SYSCALL: SYSCALL,
-    wire.GO_STATUS_WAITING: WAITING,
-}
+# Per event type, from states.STATE_RULES: whose state its change changes (_NOBODY: none, or
+# several: the switches, which _state_changes handles on their own) and to what.
+_NOBODY = 2
+_ONE = {t: rules[0] for t, rules in STATE_RULES.items() if len(rules) == 1}
+_WHOSE = bytes(_ONE[t][0] if t in _ONE else _NOBODY for t in range(256))
+_CODE = bytes(_ONE[t][1] if t in _ONE else 0 for t in range(256))
+_SWITCHES = {t: rules[1][1] for t, rules in STATE_RULES.items() if len(rules) == 3}
 
 
 def _positions(flags: bytes) -> Iterator[int]:
@@ -439,7 +415,7 @@ def _state_changes(
         if whose[i] is not None:
             codes[i] = gstates.code(WAITING, strings.text(ka1[i]))
     for i in _positions(typ_bytes.translate(_STATUS_TABLE)):
-        st = _FROM_STATUS.get(ka3[i])
+        st = FROM_STATUS.get(ka3[i])
         if st is None:
             whose[i] = None
         else:
@@ -476,8 +452,8 @@ def _state_changes(
         tc[1].append(c)
 
 
-_BLOCK_TABLE = bytes(1 if t == wire.EV_GO_BLOCK else 0 for t in range(256))
-_STATUS_TABLE = bytes(1 if _RULES.get(t, (0, 0))[1] == _BY_STATUS else 0 for t in range(256))
+_BLOCK_TABLE = bytes(1 if t in _ONE and _CODE[t] == BY_REASON else 0 for t in range(256))
+_STATUS_TABLE = bytes(1 if t in _ONE and _CODE[t] == BY_STATUS else 0 for t in range(256))
 _SWITCH_TABLE = bytes(1 if t in _SWITCHES else 0 for t in range(256))
 
 

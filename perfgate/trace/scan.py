@@ -1,18 +1,19 @@
-"""Tokenise event batches fast and pull out what perfgate needs.
+"""Tokenise event batches fast and pull out what perfgate needs (the pure-Python path).
 
 An event is a type byte followed by a fixed number of unsigned varints, the first being the time
 delta (in ticks) from the previous event of the batch. One precompiled regular expression splits
 a batch into events inside the ``re`` engine (an alternative per argument count, a character
 class of the event types with that count); ``findall`` hands back, per event, its time delta and,
-only for the few event types we decode, the event's bytes. Timestamps of all events are then
-accumulated with C-level iterators into per-thread arrays; only user-annotation events and the
-events that put a goroutine on a thread are looked at in Python.
+for the event types we decode, its type and first three arguments. Everything else is done a
+batch at a time by C-level builtins (``map``, ``accumulate``, ``compress``, ``bytes.translate``)
+over these columns; Python looks at single events only where they are rare (GoStatus, zero time
+deltas, switches).
 
 What comes out, per generation: every event's time per thread (M), needed to mirror how
 ``go tool trace`` orders events and nudges equal timestamps, and the kept events (user
-annotations; with goroutine states, the scheduler events too) with the goroutine that emitted
-them. This is the pure-Python fallback of the C reader (``_scan.c``, built from the tables
-below), which applies the very same rules.
+annotations; with goroutine states, the scheduler events too) as columns, with the goroutine
+that emitted them. This is the fallback of the C reader (``_scan.c``, which works from the
+tables built here) and applies the very same rules.
 """
 
 from __future__ import annotations

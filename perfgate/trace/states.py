@@ -4,16 +4,17 @@ Go's reader turns scheduler events into goroutine *state transitions* (``interna
 ``Event.StateTransition``): running, runnable (waiting for a CPU: scheduler wait), waiting
 (blocked, with a reason such as ``chan receive``, ``sync``, ``select``, ``network``, ``sleep``),
 in a syscall, or not existing. :class:`GoroutineStates` records, per goroutine, the times it
-changed state and the state it changed to, exactly as ``go tool trace -d=parsed`` prints them
-(the native reader feeds wire events through :meth:`GoroutineStates.wire_event`, the
-``go tool trace`` reader the dump's ``StateTransition`` lines through
-:meth:`GoroutineStates.transition`). It also records the stop-the-world and GC mark phases
-(global) and each goroutine's GC mark assists.
+changed state and the state it changed to, exactly as ``go tool trace -d=parsed`` prints them,
+as columns (:class:`StateChunk`: the C reader hands over one per generation, the pure-Python
+reader one for the trace; the ``go tool trace`` reader feeds the dump's ``StateTransition``
+lines through :meth:`GoroutineStates.transition`). It also records the stop-the-world and GC
+mark phases (global) and each goroutine's GC mark assists (:meth:`GoroutineStates.range_event`).
 
 :meth:`GoroutineStates.task_breakdown` then answers, for one task, the question Go's
 ``summary.go`` answers per region: how long the task's goroutines (those that began or ended it,
 or logged or opened a region in it — summary.go's rule for ``UserTaskSummary.Goroutines``) spent
-in each state during the task's span. Transitions that do not change the state (the GoStatus
+in each state during the task's span; :meth:`GoroutineStates.totals_by_name` sums it per task
+type (in C when the extension is built). Transitions that do not change the state (the GoStatus
 events repeated at each generation start) are dropped, as summary.go drops them.
 """
 
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import compress
 from operator import sub
@@ -104,9 +105,9 @@ def _chunk_of(timelines: dict[int, tuple[array, array]]) -> StateChunk:
 class GoroutineStates:
     """Per goroutine state timelines plus GC and stop-the-world ranges.
 
-    Fed in trace order one change at a time (:meth:`set`, :meth:`transition`,
-    :meth:`wire_event`: the pure-Python and ``go tool trace`` readers), or a generation at a
-    time as :class:`StateChunk` columns (:meth:`add_chunks`: the C scanner). Read through
+    Fed in trace order one change at a time (:meth:`set`, :meth:`transition`: the
+    ``go tool trace`` reader), or as :class:`StateChunk` columns (:meth:`add_chunks`: the
+    native readers). Read through
     :meth:`timeline`, :attr:`times`/:attr:`codes` (goroutine -> array, built on request),
     :meth:`task_breakdown` and :meth:`running_ns`.
     """
@@ -227,8 +228,8 @@ class GoroutineStates:
                 self.stw.append([None, t])
 
     def range_event(self, t: int, typ: int, g: int | None, a1: int) -> None:
-        """A wire-format GC, stop-the-world or mark-assist event (``RANGE_EVENTS``), as
-        ``internal/trace``'s ``Event.Range`` reads it."""
+        """A wire-format GC, stop-the-world or mark-assist event (``RANGE_EVENTS``: the native
+        readers hand them over in Go's order), as ``internal/trace``'s ``Event.Range`` reads it."""
         what = _RANGES.get(typ)
         if what is None:
             return
@@ -239,22 +240,6 @@ class GoroutineStates:
             self.range_active(t, name, a1 if typ == wire.EV_GC_MARK_ASSIST_ACTIVE else g)
         else:
             self.range_end(t, name, g)
-
-    def wire_event(
-        self,
-        t: int,
-        typ: int,
-        g: int | None,
-        a1: int,
-        a3: int,
-        string: Callable[[int], str],
-    ) -> None:
-        """One wire-format state event (``g``: the goroutine running on the event's thread,
-        ``a1``/``a3``: its first and third arguments after the time delta), the way
-        ``internal/trace``'s ``Event.StateTransition`` and ``Event.Range`` read it."""
-        handler = _WIRE.get(typ)
-        if handler is not None:
-            handler(self, t, g, a1, a3, string)
 
     # --- storage ------------------------------------------------------------------------------
 
@@ -589,73 +574,38 @@ def _range_end(r: list[int | None]) -> float:
 
 # --- wire events ------------------------------------------------------------------------------
 
-_Handler = Callable[["GoroutineStates", int, "int | None", int, int, Callable[[int], str]], None]
-
-
-def _current(to: int) -> _Handler:
-    def handler(s: GoroutineStates, t: int, g: int | None, a1: int, a3: int, string) -> None:
-        if g is not None:
-            s.set(t, g, to)
-
-    return handler
-
-
-def _named(to: int) -> _Handler:
-    def handler(s: GoroutineStates, t: int, g: int | None, a1: int, a3: int, string) -> None:
-        s.set(t, a1, to)
-
-    return handler
-
-
-def _go_stop(s: GoroutineStates, t: int, g: int | None, a1: int, a3: int, string) -> None:
-    if g is not None:
-        s.set(t, g, RUNNABLE)
-
-
-def _go_block(s: GoroutineStates, t: int, g: int | None, a1: int, a3: int, string) -> None:
-    if g is not None:
-        s.set(t, g, s.code(WAITING, string(a1)))
-
-
-def _go_create_blocked(s: GoroutineStates, t: int, g: int | None, a1: int, a3: int, string):
-    s.set(t, a1, s.code(WAITING))
-
-
-def _go_status(s: GoroutineStates, t: int, g: int | None, a1: int, a3: int, string) -> None:
-    state = _FROM_STATUS.get(a3)
-    if state is not None:
-        s.set(t, a1, s.code(state))
-
-
-def _go_switch(to_current: int) -> _Handler:
-    # Go's reader yields three events at t, t+1, t+2: the named goroutine unblocked, the current
-    # one blocked (no reason) or destroyed, the named one started.
-    def handler(s: GoroutineStates, t: int, g: int | None, a1: int, a3: int, string) -> None:
-        s.set(t, a1, RUNNABLE)
-        if g is not None:
-            s.set(t + 1, g, s.code(WAITING) if to_current == WAITING else to_current)
-        s.set(t + 2, a1, RUNNING)
-
-    return handler
-
-
-_WIRE: dict[int, _Handler] = {
-    wire.EV_GO_CREATE: _named(RUNNABLE),
-    wire.EV_GO_CREATE_SYSCALL: _named(SYSCALL),
-    wire.EV_GO_CREATE_BLOCKED: _go_create_blocked,
-    wire.EV_GO_START: _named(RUNNING),
-    wire.EV_GO_DESTROY: _current(NOT_EXIST),
-    wire.EV_GO_DESTROY_SYSCALL: _current(NOT_EXIST),
-    wire.EV_GO_STOP: _go_stop,
-    wire.EV_GO_BLOCK: _go_block,
-    wire.EV_GO_UNBLOCK: _named(RUNNABLE),
-    wire.EV_GO_SYSCALL_BEGIN: _current(SYSCALL),
-    wire.EV_GO_SYSCALL_END: _current(RUNNING),
-    wire.EV_GO_SYSCALL_END_BLOCKED: _current(RUNNABLE),
-    wire.EV_GO_STATUS: _go_status,
-    wire.EV_GO_STATUS_STACK: _go_status,
-    wire.EV_GO_SWITCH: _go_switch(WAITING),
-    wire.EV_GO_SWITCH_DESTROY: _go_switch(NOT_EXIST),
+# What each scheduler event does to goroutine states, the way ``internal/trace``'s
+# ``Event.StateTransition`` reads it: per change it makes, whose state changes (CUR: the
+# goroutine running on the event's thread, NAMED: the one its first argument names) and to what
+# (a state code, BY_REASON: waiting for the reason its first argument names, BY_STATUS: the
+# tracev2.GoStatus in its third argument). Go's reader turns a switch into three events at t,
+# t+1, t+2: the named goroutine unblocked, the current one blocked (no reason) or destroyed,
+# the named one started. Both readers work from this table (the C one through c_actions).
+CUR, NAMED = 0, 1
+BY_REASON, BY_STATUS = 255, 254
+STATE_RULES: dict[int, tuple[tuple[int, int], ...]] = {
+    wire.EV_GO_CREATE: ((NAMED, RUNNABLE),),
+    wire.EV_GO_CREATE_SYSCALL: ((NAMED, SYSCALL),),
+    wire.EV_GO_CREATE_BLOCKED: ((NAMED, WAITING),),
+    wire.EV_GO_START: ((NAMED, RUNNING),),
+    wire.EV_GO_DESTROY: ((CUR, NOT_EXIST),),
+    wire.EV_GO_DESTROY_SYSCALL: ((CUR, NOT_EXIST),),
+    wire.EV_GO_STOP: ((CUR, RUNNABLE),),
+    wire.EV_GO_BLOCK: ((CUR, BY_REASON),),
+    wire.EV_GO_UNBLOCK: ((NAMED, RUNNABLE),),
+    wire.EV_GO_SYSCALL_BEGIN: ((CUR, SYSCALL),),
+    wire.EV_GO_SYSCALL_END: ((CUR, RUNNING),),
+    wire.EV_GO_SYSCALL_END_BLOCKED: ((CUR, RUNNABLE),),
+    wire.EV_GO_STATUS: ((NAMED, BY_STATUS),),
+    wire.EV_GO_STATUS_STACK: ((NAMED, BY_STATUS),),
+    wire.EV_GO_SWITCH: ((NAMED, RUNNABLE), (CUR, WAITING), (NAMED, RUNNING)),
+    wire.EV_GO_SWITCH_DESTROY: ((NAMED, RUNNABLE), (CUR, NOT_EXIST), (NAMED, RUNNING)),
+}
+FROM_STATUS = {  # tracev2.GoStatus -> state code
+    wire.GO_STATUS_RUNNABLE: RUNNABLE,
+    wire.GO_STATUS_RUNNING: RUNNING,
+    wire.GO_STATUS_SYSCALL: SYSCALL,
+    wire.GO_STATUS_WAITING: WAITING,
 }
 STW_NAME_PREFIX = "stop-the-world"
 _RANGES: dict[int, tuple[str, str]] = {
@@ -693,28 +643,23 @@ RANGE_EVENTS = frozenset(_RANGES)  # handed over by the readers as (t, type, g, 
 
 
 def c_actions() -> bytes:
-    """What _scan.c does with each event type (256 bytes): the same as ``_WIRE`` above."""
+    """What _scan.c does with each event type (256 bytes), from STATE_RULES and RANGE_EVENTS."""
+    single = {
+        (CUR, RUNNING): _A_CUR_RUNNING,
+        (CUR, RUNNABLE): _A_CUR_RUNNABLE,
+        (CUR, SYSCALL): _A_CUR_SYSCALL,
+        (CUR, NOT_EXIST): _A_CUR_NOTEXIST,
+        (CUR, BY_REASON): _A_CUR_WAITING,
+        (NAMED, RUNNABLE): _A_NAMED_RUNNABLE,
+        (NAMED, RUNNING): _A_NAMED_RUNNING,
+        (NAMED, SYSCALL): _A_NAMED_SYSCALL,
+        (NAMED, WAITING): _A_NAMED_WAITING,
+        (NAMED, BY_STATUS): _A_STATUS,
+    }
+    switch = {WAITING: _A_SWITCH, NOT_EXIST: _A_SWITCH_DESTROY}
     table = bytearray(256)
-    for typ, action in {
-        wire.EV_GO_CREATE: _A_NAMED_RUNNABLE,
-        wire.EV_GO_CREATE_SYSCALL: _A_NAMED_SYSCALL,
-        wire.EV_GO_CREATE_BLOCKED: _A_NAMED_WAITING,
-        wire.EV_GO_START: _A_NAMED_RUNNING,
-        wire.EV_GO_DESTROY: _A_CUR_NOTEXIST,
-        wire.EV_GO_DESTROY_SYSCALL: _A_CUR_NOTEXIST,
-        wire.EV_GO_STOP: _A_CUR_RUNNABLE,
-        wire.EV_GO_BLOCK: _A_CUR_WAITING,
-        wire.EV_GO_UNBLOCK: _A_NAMED_RUNNABLE,
-        wire.EV_GO_SYSCALL_BEGIN: _A_CUR_SYSCALL,
-        wire.EV_GO_SYSCALL_END: _A_CUR_RUNNING,
-        wire.EV_GO_SYSCALL_END_BLOCKED: _A_CUR_RUNNABLE,
-        wire.EV_GO_STATUS: _A_STATUS,
-        wire.EV_GO_STATUS_STACK: _A_STATUS,
-        wire.EV_GO_SWITCH: _A_SWITCH,
-        wire.EV_GO_SWITCH_DESTROY: _A_SWITCH_DESTROY,
-    }.items():
-        table[typ] = action
+    for typ, changes in STATE_RULES.items():
+        table[typ] = single[changes[0]] if len(changes) == 1 else switch[changes[1][1]]
     for typ in RANGE_EVENTS:
         table[typ] = _A_RANGE
-    assert set(_WIRE) | RANGE_EVENTS == {t for t in range(256) if table[t]}
     return bytes(table)
