@@ -139,7 +139,64 @@ DEFVEC(uint8_t, U8Vec)
 #define PUSH(a, x) (((a)->n < (a)->cap || RESERVE((a), 1) == 0) ? ((a)->v[(a)->n++] = (x), 0) : -1)
 #define FREE(a) (xfree((a)->v), (a)->v = NULL, (a)->n = (a)->cap = 0)
 
-/* ---- hash map uint64 -> uint64 (open addressing, random seed) ----------------------------- */
+/* A column of 64-bit ids kept as 32 bits while every value fits (goroutine and task ids are
+ * small counters), widened in place the first time one does not. With `none`, 2^64 - 1 (Go's
+ * NoGoroutine, "no parent") is stored as 2^32 - 1 while narrow; otherwise it is a value like
+ * any other. */
+typedef struct {
+    void *v;
+    Py_ssize_t n, cap;
+    int wide, none;
+} IdCol;
+
+static inline uint64_t idc_get(const IdCol *c, Py_ssize_t i) {
+    if (c->wide) return ((const uint64_t *)c->v)[i];
+    uint32_t x = ((const uint32_t *)c->v)[i];
+    return c->none && x == UINT32_MAX ? NO_G : x;
+}
+
+static int idc_widen(IdCol *c) {
+    uint64_t *w = xrealloc(c->v, (size_t)(c->cap ? c->cap : 1) * sizeof(uint64_t));
+    if (w == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    const uint32_t *v32 = (const uint32_t *)w;
+    for (Py_ssize_t i = c->n - 1; i >= 0; i--) /* back to front: no value overwritten unread */
+        w[i] = c->none && v32[i] == UINT32_MAX ? NO_G : v32[i];
+    c->v = w;
+    c->wide = 1;
+    return 0;
+}
+
+static int idc_set(IdCol *c, Py_ssize_t i, uint64_t x) {
+    if (!c->wide && x >= UINT32_MAX && !(c->none && x == NO_G) && idc_widen(c) < 0) return -1;
+    if (c->wide) ((uint64_t *)c->v)[i] = x;
+    else ((uint32_t *)c->v)[i] = x == NO_G ? UINT32_MAX : (uint32_t)x;
+    return 0;
+}
+
+static int idc_push(IdCol *c, uint64_t x) {
+    if (c->n == c->cap &&
+        grow(&c->v, &c->cap, c->n + 1, c->wide ? sizeof(uint64_t) : sizeof(uint32_t)) < 0)
+        return -1;
+    c->n++;
+    return idc_set(c, c->n - 1, x);
+}
+
+/* The column as (typecode, bytes), its buffer freed. */
+static PyObject *idc_take(IdCol *c) {
+    size_t elem = c->wide ? 8 : 4;
+    const char *v = c->v ? (const char *)c->v : "";
+    PyObject *b = PyBytes_FromStringAndSize(v, c->n * (Py_ssize_t)elem);
+    const char *code = c->wide ? "Q" : "I";
+    xfree(c->v);
+    c->v = NULL;
+    c->n = c->cap = 0;
+    return b ? Py_BuildValue("(sN)", code, b) : NULL;
+}
+
+/* ---- hash map uint64 -> uint32 (open addressing, random seed) ---------------------------- */
 
 static uint64_t seed;
 
@@ -151,8 +208,10 @@ static inline uint64_t mix(uint64_t x) {
     return x ^ (x >> 31);
 }
 
+/* Up to 3/4 full: 13 bytes a slot, about 18 bytes an entry. */
 typedef struct {
-    uint64_t *keys, *vals;
+    uint64_t *keys;
+    uint32_t *vals;
     uint8_t *used;
     Py_ssize_t n, cap; /* cap: 0 or a power of two */
 } Map;
@@ -166,7 +225,7 @@ static void map_free(Map *m) {
 
 static int map_rehash(Map *m, Py_ssize_t cap) {
     uint64_t *keys = xmalloc((size_t)cap * sizeof(uint64_t));
-    uint64_t *vals = xmalloc((size_t)cap * sizeof(uint64_t));
+    uint32_t *vals = xmalloc((size_t)cap * sizeof(uint32_t));
     uint8_t *used = xcalloc((size_t)cap, 1);
     if (!keys || !vals || !used) {
         xfree(keys);
@@ -194,7 +253,7 @@ static int map_rehash(Map *m, Py_ssize_t cap) {
 }
 
 /* Pointer to the value of key, or NULL if absent. */
-static inline uint64_t *map_get(const Map *m, uint64_t key) {
+static inline uint32_t *map_get(const Map *m, uint64_t key) {
     if (m->cap == 0) return NULL;
     size_t mask = (size_t)(m->cap - 1), h = (size_t)mix(key) & mask;
     while (m->used[h]) {
@@ -205,8 +264,8 @@ static inline uint64_t *map_get(const Map *m, uint64_t key) {
 }
 
 /* Pointer to the value of key, inserted with value dflt if absent (*created set). NULL: error. */
-static uint64_t *map_slot(Map *m, uint64_t key, uint64_t dflt, int *created) {
-    if (2 * (m->n + 1) > m->cap && map_rehash(m, m->cap ? 2 * m->cap : 64) < 0) return NULL;
+static uint32_t *map_slot(Map *m, uint64_t key, uint32_t dflt, int *created) {
+    if (4 * (m->n + 1) > 3 * m->cap && map_rehash(m, m->cap ? 2 * m->cap : 64) < 0) return NULL;
     size_t mask = (size_t)(m->cap - 1), h = (size_t)mix(key) & mask;
     while (m->used[h]) {
         if (m->keys[h] == key) {
@@ -244,10 +303,35 @@ static void map_del(Map *m, uint64_t key) {
     }
 }
 
-static int map_put(Map *m, uint64_t key, uint64_t val) {
-    uint64_t *v = map_slot(m, key, val, NULL);
+static int map_put(Map *m, uint64_t key, uint32_t val) {
+    uint32_t *v = map_slot(m, key, val, NULL);
     if (v == NULL) return -1;
     *v = val;
+    return 0;
+}
+
+/* uint64 -> uint64: the values in a side vector (for the few maps that hold goroutine ids). */
+typedef struct {
+    Map index;
+    U64Vec vals;
+} GMap;
+
+static void gmap_free(GMap *m) {
+    map_free(&m->index);
+    FREE(&m->vals);
+}
+
+static inline uint64_t *gmap_get(const GMap *m, uint64_t key) {
+    uint32_t *i = map_get(&m->index, key);
+    return i == NULL ? NULL : &m->vals.v[*i];
+}
+
+static int gmap_put(GMap *m, uint64_t key, uint64_t val) {
+    int created;
+    uint32_t *i = map_slot(&m->index, key, (uint32_t)m->vals.n, &created);
+    if (i == NULL) return -1;
+    if (created) return PUSH(&m->vals, val);
+    m->vals.v[*i] = val;
     return 0;
 }
 
@@ -446,23 +530,23 @@ typedef struct {
     PyObject *corrupt, *limit;
     Py_ssize_t max_threads, max_strings, max_events, max_reasons;
     int64_t max_span;
-    Map carry;       /* M -> goroutine running at the end of the last generation */
+    GMap carry;      /* M -> goroutine running at the end of the last generation */
     Map task_row;    /* task id -> row */
     Map open_top;    /* goroutine -> top open region row + 1 (0: none) */
-    U32Vec region_below; /* per region row: the open region below it + 1 */
+    Map region_below; /* open region row -> the open region below it + 1 (while open) */
     Map last_code;   /* goroutine -> its last state code */
     Map reason_of;   /* pool index -> reason index */
     Map odd;         /* task ids whose goroutines are not just their one task's begin/end */
     U32Vec reasons;  /* reason index -> pool index */
     Pool pool;
     /* columns */
-    U64Vec t_id, t_parent, t_bg, t_eg;
+    IdCol t_id, t_parent, t_bg, t_eg;
     U32Vec t_name;
     I64Vec t_begin, t_end;
-    U64Vec r_task, r_g;
+    IdCol r_task, r_g;
     U32Vec r_name;
     I64Vec r_begin, r_end;
-    U64Vec l_task, l_g;
+    IdCol l_task, l_g;
     U32Vec l_key, l_value;
     I64Vec l_time;
     Chunk *chunks;
@@ -497,11 +581,17 @@ typedef struct {
 /* One user event found by the scan (its arguments are decoded again from the batch). */
 typedef struct {
     int64_t time;   /* array units until nudged, then Go's time in ns */
-    uint64_t g;
-    uint32_t batch; /* | KNOWN_G: g is the goroutine on the thread (else not known yet) */
+    uint32_t batch;
     uint16_t off, ties;
 } URec;
-#define KNOWN_G 0x80000000u
+
+/* The goroutine on the thread of user events first .. (next run's first - 1): one entry per
+ * change of it along the user events in scan order (they come in runs of one goroutine). */
+typedef struct {
+    uint64_t g;
+    uint32_t first;
+    int has_g;
+} GRun;
 
 /* Stable merge sort of idx[0..n) by u[idx[i]].time (a sorted input costs one pass; runs
  * already in order are not merged). tmp: n entries of scratch. */
@@ -541,10 +631,10 @@ typedef struct {
 } Shared;
 
 typedef struct {
-    const uint8_t *p;
-    uint32_t len;
-    int64_t pool;   /* -1: not interned yet */
-    int64_t reason; /* -1: not looked up yet */
+    const uint8_t *p; /* NULL: no such string id */
+    uint32_t pool;    /* UINT32_MAX: not interned yet */
+    uint16_t len;
+    uint16_t reason;  /* UINT16_MAX: not looked up yet; else the code - S_WAITING */
 } StrEnt;
 
 typedef struct {
@@ -554,11 +644,13 @@ typedef struct {
     Thread *th;
     Py_ssize_t nth, thcap;
     Map thmap;     /* M -> thread index */
-    Map bindings;  /* M -> goroutine from a GoStatus in syscall on that M */
+    GMap bindings; /* M -> goroutine from a GoStatus in syscall on that M */
     I64Vec extra;  /* ns: events Go synthesises (switches) and CPU samples, sorted */
     int64_t count;
     URec *u;
     Py_ssize_t nu, ucap;
+    GRun *runs;
+    Py_ssize_t nrun, runcap;
     Shared *sh;
     Py_ssize_t nsh, shcap;
     I64Vec pile;   /* ns: every time before `bound`, sorted (the pile-up after Sync) */
@@ -567,9 +659,10 @@ typedef struct {
     int ns_mode;
     double freq;
     int64_t sync;
-    Map strmap;    /* string id -> StrEnt index */
+    Map strmap;    /* string id -> StrEnt index, when ids are sparse */
+    int dense_ids; /* else se[string id] directly (Go numbers a generation's strings from 1) */
     StrEnt *se;
-    Py_ssize_t nse, secap;
+    Py_ssize_t nse;
     /* states (phase B) */
     Map gbucket;   /* goroutine -> bucket index */
     I64Vec bcount; /* per bucket: changes, then the next free slot */
@@ -586,9 +679,10 @@ static void gen_free(Gen *G) {
     xfree(G->th);
     xfree(G->next_batch);
     map_free(&G->thmap);
-    map_free(&G->bindings);
+    gmap_free(&G->bindings);
     FREE(&G->extra);
     xfree(G->u);
+    xfree(G->runs);
     xfree(G->sh);
     FREE(&G->pile);
     map_free(&G->strmap);
@@ -609,71 +703,105 @@ static int fail(PyObject *exc, const char *msg) {
 
 /* ---- strings ----------------------------------------------------------------------------- */
 
-/* Parse the generation's string batches (EvStrings, then EvString: id, length, bytes). */
-static int parse_strings(Reader *R, Gen *G, PyObject *batches) {
-    PyObject *seq = PySequence_Fast(batches, "strings must be a sequence");
-    if (seq == NULL) return -1;
-    Py_ssize_t nb = PySequence_Fast_GET_SIZE(seq);
-    int rc = -1;
+/* One pass over the generation's string batches (EvStrings, then EvString: id, length,
+ * bytes): check = 0 validates and counts them (and finds the largest id), check = 1 files them
+ * and refuses an id defined twice. (The pure-Python reader checks in the same order.) */
+static int strings_pass(Reader *R, Gen *G, PyObject *seq, int fill, uint64_t *max_sid) {
+    Py_ssize_t nb = PySequence_Fast_GET_SIZE(seq), count = 0;
     for (Py_ssize_t bi = 0; bi < nb; bi++) {
         PyObject *o = PySequence_Fast_GET_ITEM(seq, bi);
         if (!PyBytes_Check(o)) {
             PyErr_SetString(PyExc_TypeError, "string batches must be bytes");
-            goto done;
+            return -1;
         }
         const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(o);
         const uint8_t *end = p + PyBytes_GET_SIZE(o);
         if (p < end) p++; /* the EvStrings byte */
         while (p < end) {
             uint64_t sid, len;
-            if (*p++ != 5 || uvarint(&p, end, &sid) != 0 || uvarint(&p, end, &len) != 0) {
-                fail(R->corrupt, "bad string event in a strings batch");
-                goto done;
+            if (*p++ != 5 || uvarint(&p, end, &sid) != 0 || uvarint(&p, end, &len) != 0)
+                return fail(R->corrupt, "bad string event in a strings batch");
+            if (len > 1024 || (uint64_t)(end - p) < len)
+                return fail(R->corrupt, "bad string length");
+            if (!fill) {
+                if (count >= R->max_strings) {
+                    char msg[160];
+                    snprintf(msg, sizeof msg,
+                             "more than %zd strings in one generation (limit "
+                             "MAX_STRINGS_PER_GENERATION)", R->max_strings);
+                    return fail(R->limit, msg);
+                }
+                count++;
+                if (sid > *max_sid) *max_sid = sid;
+                p += len;
+                continue;
             }
-            if (len > 1024 || (uint64_t)(end - p) < len) {
-                fail(R->corrupt, "bad string length");
-                goto done;
+            StrEnt *e;
+            if (G->dense_ids) {
+                e = &G->se[sid];
+            } else {
+                int created;
+                uint32_t *slot = map_slot(&G->strmap, sid, (uint32_t)G->nse, &created);
+                if (slot == NULL) return -1;
+                e = &G->se[created ? G->nse++ : *slot];
             }
-            int created;
-            uint64_t *slot = map_slot(&G->strmap, sid, (uint64_t)G->nse, &created);
-            if (slot == NULL) goto done;
-            if (!created) {
+            if (e->p != NULL) {
                 char msg[64];
                 snprintf(msg, sizeof msg, "string id %llu defined twice", (unsigned long long)sid);
-                fail(R->corrupt, msg);
-                goto done;
+                return fail(R->corrupt, msg);
             }
-            if (G->nse >= R->max_strings) {
-                char msg[160];
-                snprintf(msg, sizeof msg,
-                         "more than %zd strings in one generation (limit "
-                         "MAX_STRINGS_PER_GENERATION)", R->max_strings);
-                fail(R->limit, msg);
-                goto done;
-            }
-            if (grow((void **)&G->se, &G->secap, G->nse + 1, sizeof(StrEnt)) < 0) goto done;
-            StrEnt *e = &G->se[G->nse++];
             e->p = p;
-            e->len = (uint32_t)len;
-            e->pool = -1;
-            e->reason = -1;
+            e->len = (uint16_t)len;
             p += len;
         }
     }
+    if (!fill) G->nse = count;
+    return 0;
+}
+
+static int parse_strings(Reader *R, Gen *G, PyObject *batches) {
+    PyObject *seq = PySequence_Fast(batches, "strings must be a sequence");
+    if (seq == NULL) return -1;
+    uint64_t max_sid = 0;
+    int rc = -1;
+    if (strings_pass(R, G, seq, 0, &max_sid) < 0) goto done;
+    Py_ssize_t count = G->nse;
+    G->dense_ids = max_sid < (uint64_t)(2 * count + 1024);
+    Py_ssize_t slots = G->dense_ids ? (Py_ssize_t)max_sid + 1 : (count ? count : 1);
+    G->se = xmalloc((size_t)slots * sizeof(StrEnt));
+    if (G->se == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < slots; i++) {
+        G->se[i].p = NULL;
+        G->se[i].pool = UINT32_MAX;
+        G->se[i].reason = UINT16_MAX;
+    }
+    G->nse = 0;
+    if (strings_pass(R, G, seq, 1, &max_sid) < 0) goto done;
+    G->nse = slots;
     rc = 0;
 done:
     Py_DECREF(seq);
     return rc;
 }
 
+/* The generation's string with id sid, or NULL. */
+static inline StrEnt *string_of(const Gen *G, uint64_t sid) {
+    if (G->dense_ids) return sid < (uint64_t)G->nse && G->se[sid].p ? &G->se[sid] : NULL;
+    uint32_t *v = map_get(&G->strmap, sid);
+    return v == NULL ? NULL : &G->se[*v];
+}
+
 /* The pool index of string id sid (interned on first use); -1 unknown (no error set), -2 error. */
 static int64_t string_index(Reader *R, Gen *G, uint64_t sid) {
-    uint64_t *v = map_get(&G->strmap, sid);
-    if (v == NULL) return -1;
-    StrEnt *e = &G->se[*v];
-    if (e->pool < 0) {
-        e->pool = pool_intern(&R->pool, e->p, e->len);
-        if (e->pool < 0) return -2;
+    StrEnt *e = string_of(G, sid);
+    if (e == NULL) return -1;
+    if (e->pool == UINT32_MAX) {
+        int64_t i = pool_intern(&R->pool, e->p, e->len);
+        if (i < 0) return -2;
+        e->pool = (uint32_t)i;
     }
     return e->pool;
 }
@@ -686,17 +814,16 @@ static int unknown_string(Reader *R, const char *what, uint64_t sid) {
 
 /* The state code for "waiting for the reason with string id sid". -1: error. */
 static int64_t reason_code(Reader *R, Gen *G, uint64_t sid) {
-    uint64_t *v = map_get(&G->strmap, sid);
-    if (v == NULL) {
+    StrEnt *e = string_of(G, sid);
+    if (e == NULL) {
         unknown_string(R, "a scheduler event", sid);
         return -1;
     }
-    StrEnt *e = &G->se[*v];
-    if (e->reason >= 0) return e->reason;
+    if (e->reason != UINT16_MAX) return S_WAITING + e->reason;
     int64_t pi = string_index(R, G, sid);
     if (pi < 0) return -1;
     int created;
-    uint64_t *slot = map_slot(&R->reason_of, (uint64_t)pi, (uint64_t)R->reasons.n, &created);
+    uint32_t *slot = map_slot(&R->reason_of, (uint64_t)pi, (uint32_t)R->reasons.n, &created);
     if (slot == NULL) return -1;
     if (created) {
         if (R->reasons.n >= R->max_reasons) {
@@ -708,15 +835,15 @@ static int64_t reason_code(Reader *R, Gen *G, uint64_t sid) {
         }
         if (PUSH(&R->reasons, (uint32_t)pi) < 0) return -1;
     }
-    e->reason = S_WAITING + (int64_t)*slot;
-    return e->reason;
+    e->reason = (uint16_t)*slot;
+    return S_WAITING + e->reason;
 }
 
 /* ---- the scan ---------------------------------------------------------------------------- */
 
 static int thread_of(Reader *R, Gen *G, uint64_t m, uint32_t *out) {
     int created;
-    uint64_t *slot = map_slot(&G->thmap, m, (uint64_t)G->nth, &created);
+    uint32_t *slot = map_slot(&G->thmap, m, (uint32_t)G->nth, &created);
     if (slot == NULL) return -1;
     if (created) {
         if (G->nth >= R->max_threads) {
@@ -816,10 +943,18 @@ static int scan(Reader *R, Gen *G, int phase) {
                         if (grow((void **)&G->u, &G->ucap, G->nu + 1, sizeof(URec)) < 0) return -1;
                         URec *u = &G->u[G->nu++];
                         u->time = t;
-                        u->g = g;
-                        u->batch = (uint32_t)bi | (has_g ? KNOWN_G : 0);
+                        u->batch = (uint32_t)bi;
                         u->off = (uint16_t)(ev - start);
                         u->ties = (uint16_t)ties;
+                        GRun *r = G->nrun ? &G->runs[G->nrun - 1] : NULL;
+                        if (r == NULL || r->has_g != has_g || (has_g && r->g != g)) {
+                            if (grow((void **)&G->runs, &G->runcap, G->nrun + 1, sizeof(GRun)) < 0)
+                                return -1;
+                            r = &G->runs[G->nrun++];
+                            r->g = g;
+                            r->has_g = has_g;
+                            r->first = (uint32_t)(G->nu - 1);
+                        }
                     }
                     continue;
                 }
@@ -838,7 +973,7 @@ static int scan(Reader *R, Gen *G, int phase) {
                     has_g = 1;
                     has_pend = 0;
                 } else if (status == R->st_syscall && phase == 0) {
-                    if (map_put(&G->bindings, m2, gid) < 0) return -1;
+                    if (gmap_put(&G->bindings, m2, gid) < 0) return -1;
                 }
             } else {
                 pend = a[1];
@@ -1146,7 +1281,7 @@ static int64_t kept_time(const Gen *G, uint32_t thread, int64_t t, int64_t ties)
 
 static int bump(Gen *G, uint64_t g, int64_t by) {
     int created;
-    uint64_t *slot = map_slot(&G->gbucket, g, (uint64_t)G->bcount.n, &created);
+    uint32_t *slot = map_slot(&G->gbucket, g, (uint32_t)G->bcount.n, &created);
     if (slot == NULL) return -1;
     if (created && (PUSH(&G->bcount, 0) < 0 || PUSH(&G->bgid, g) < 0)) return -1;
     G->bcount.v[*slot] += by;
@@ -1177,7 +1312,7 @@ static int count_changes(Reader *R, Gen *G, Thread *th, uint8_t typ, int has_g, 
 }
 
 static inline int put_change(Gen *G, uint64_t g, int64_t time, uint32_t code, uint32_t offset) {
-    uint64_t *slot = map_get(&G->gbucket, g);
+    uint32_t *slot = map_get(&G->gbucket, g);
     if (slot == NULL) return 0; /* cannot happen: counted in phase 0 */
     Py_ssize_t i = (Py_ssize_t)G->bcount.v[*slot]++;
     G->ce[i] = (uint64_t)(time - G->lo_ns) << CHANGE_BITS | code << 2 | offset;
@@ -1218,7 +1353,7 @@ static int emit_changes(Reader *R, Gen *G, uint32_t thread, int64_t time, uint8_
         if (has_g) put_change(G, g, time, act == A_SWITCH ? S_WAITING : S_NOT_EXIST, 1);
         return put_change(G, a[1], time, S_RUNNING, 2);
     case A_RANGE: {
-        if (R->roles[typ] == R_STW_BEGIN && map_get(&G->strmap, a[1]) == NULL)
+        if (R->roles[typ] == R_STW_BEGIN && string_of(G, a[1]) == NULL)
             return unknown_string(R, "a scheduler event", a[1]);
         PyObject *gg = has_g ? PyLong_FromUnsignedLongLong(g) : Py_NewRef(Py_None);
         PyObject *tup = gg ? Py_BuildValue("(LiNK)", (long long)time, (int)typ, gg,
@@ -1304,9 +1439,9 @@ static int make_chunk(Reader *R, Gen *G) {
         prev = e;
         merge_sort_changes(G->ce + s, tmp, e - s);
         int created;
-        uint64_t *last = map_slot(&R->last_code, G->order[i].g, UINT64_MAX, &created);
+        uint32_t *last = map_slot(&R->last_code, G->order[i].g, UINT32_MAX, &created);
         if (last == NULL) goto fail;
-        int64_t pc = created ? -1 : (int64_t)*last;
+        int64_t pc = *last == UINT32_MAX ? -1 : (int64_t)*last;
         Py_ssize_t first = out;
         for (Py_ssize_t x = s; x < e; x++) {
             uint64_t v = G->ce[x];
@@ -1319,7 +1454,7 @@ static int make_chunk(Reader *R, Gen *G) {
             if (rel > rmax) rmax = rel;
             if ((uint32_t)c > cmax) cmax = (uint32_t)c;
         }
-        *last = (uint64_t)pc;
+        *last = pc < 0 ? UINT32_MAX : (uint32_t)pc;
         if (out > first) {
             ch.gids[ch.ngids] = G->order[i].g;
             ch.offsets[++ch.ngids] = (uint32_t)out;
@@ -1374,10 +1509,18 @@ fail:
 /* ---- pairing (annotations.py's Assembler) ------------------------------------------------- */
 
 static int pair(Reader *R, Gen *G, const URec *u) {
-    const BatchView *b = &G->b[u->batch & ~KNOWN_G];
+    const BatchView *b = &G->b[u->batch];
     const uint8_t *p = b->data + u->off + 1, *end = b->data + b->len;
     uint8_t typ = b->data[u->off];
-    int has_g = (u->batch & KNOWN_G) != 0;
+    /* the goroutine: from the run of user events this one belongs to */
+    uint32_t ui = (uint32_t)(u - G->u);
+    Py_ssize_t lo = 0, hi = G->nrun;
+    while (hi - lo > 1) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (G->runs[mid].first <= ui) lo = mid;
+        else hi = mid;
+    }
+    int has_g = G->runs[lo].has_g;
     int n = R->argc[typ];
     uint64_t a[4] = {0, 0, 0, 0};
     for (int i = 0; i < n; i++) {
@@ -1388,24 +1531,26 @@ static int pair(Reader *R, Gen *G, const URec *u) {
         }
     }
     if (n <= 3) a[2] = a[3] = 0;
-    uint64_t g = has_g ? u->g : NO_G;
+    uint64_t g = has_g ? G->runs[lo].g : NO_G;
     if (!has_g && G->th[b->thread].has_res) g = G->th[b->thread].res;
     int64_t t = u->time;
     int role = R->roles[typ];
     if (role == R_TASK_END) {
-        uint64_t *row = map_get(&R->task_row, a[1]);
+        uint32_t *row = map_get(&R->task_row, a[1]);
         if (row == NULL) {
             /* Begun before tracing started: Go knows neither its type nor its parent. */
-            if (map_put(&R->task_row, a[1], (uint64_t)R->t_id.n) < 0) return -1;
-            if (PUSH(&R->t_id, a[1]) < 0 || PUSH(&R->t_parent, NO_PARENT) < 0 ||
+            if (R->t_id.n >= (Py_ssize_t)UINT32_MAX - 1) return fail(R->corrupt, "too many tasks");
+            if (map_put(&R->task_row, a[1], (uint32_t)R->t_id.n) < 0) return -1;
+            if (idc_push(&R->t_id, a[1]) < 0 || idc_push(&R->t_parent, NO_PARENT) < 0 ||
                 PUSH(&R->t_name, 0) < 0 || PUSH(&R->t_begin, NO_TIME) < 0 ||
-                PUSH(&R->t_end, t) < 0 || PUSH(&R->t_bg, NO_G) < 0 || PUSH(&R->t_eg, g) < 0)
+                PUSH(&R->t_end, t) < 0 || idc_push(&R->t_bg, NO_G) < 0 ||
+                idc_push(&R->t_eg, g) < 0)
                 return -1;
             return 0;
         }
         /* A repeated end overwrites the first, as go tool trace's task summary does. */
         R->t_end.v[*row] = t;
-        R->t_eg.v[*row] = g;
+        return idc_set(&R->t_eg, *row, g);
         return 0;
     }
     uint64_t sid = role == R_TASK_BEGIN ? a[3] : a[2];
@@ -1415,7 +1560,8 @@ static int pair(Reader *R, Gen *G, const URec *u) {
     switch (role) {
     case R_TASK_BEGIN: {
         int created;
-        uint64_t *row = map_slot(&R->task_row, a[1], (uint64_t)R->t_id.n, &created);
+        if (R->t_id.n >= (Py_ssize_t)UINT32_MAX - 1) return fail(R->corrupt, "too many tasks");
+        uint32_t *row = map_slot(&R->task_row, a[1], (uint32_t)R->t_id.n, &created);
         if (row == NULL) return -1;
         if (!created) {
             if (R->t_begin.v[*row] != NO_TIME && R->t_end.v[*row] == NO_TIME) {
@@ -1423,38 +1569,47 @@ static int pair(Reader *R, Gen *G, const URec *u) {
                 snprintf(msg, sizeof msg, "task id %llu begun twice", (unsigned long long)a[1]);
                 return fail(R->corrupt, msg);
             }
-            *row = (uint64_t)R->t_id.n;
+            *row = (uint32_t)R->t_id.n;
             if (map_put(&R->odd, a[1], 1) < 0) return -1; /* an id of several tasks */
         }
-        if (PUSH(&R->t_id, a[1]) < 0 || PUSH(&R->t_parent, a[2] == 0 ? NO_PARENT : a[2]) < 0 ||
+        if (idc_push(&R->t_id, a[1]) < 0 ||
+            idc_push(&R->t_parent, a[2] == 0 ? NO_PARENT : a[2]) < 0 ||
             PUSH(&R->t_name, (uint32_t)name) < 0 || PUSH(&R->t_begin, t) < 0 ||
-            PUSH(&R->t_end, NO_TIME) < 0 || PUSH(&R->t_bg, g) < 0 || PUSH(&R->t_eg, NO_G) < 0)
+            PUSH(&R->t_end, NO_TIME) < 0 || idc_push(&R->t_bg, g) < 0 ||
+            idc_push(&R->t_eg, NO_G) < 0)
             return -1;
         return 0;
     }
     case R_REGION_BEGIN: {
-        uint64_t *top = map_slot(&R->open_top, g, 0, NULL);
-        if (top == NULL) return -1;
         if (R->r_task.n >= (Py_ssize_t)UINT32_MAX - 1) return fail(R->corrupt, "too many regions");
-        if (PUSH(&R->region_below, (uint32_t)*top) < 0) return -1;
-        *top = (uint64_t)R->r_task.n + 1;
-        if (PUSH(&R->r_task, a[1]) < 0 || PUSH(&R->r_name, (uint32_t)name) < 0 ||
-            PUSH(&R->r_g, g) < 0 || PUSH(&R->r_begin, t) < 0 || PUSH(&R->r_end, NO_TIME) < 0)
+        uint32_t *top = map_slot(&R->open_top, g, 0, NULL);
+        if (top == NULL) return -1;
+        uint32_t below = *top;
+        *top = (uint32_t)R->r_task.n + 1;
+        if (below && map_put(&R->region_below, (uint64_t)R->r_task.n, below) < 0) return -1;
+        if (idc_push(&R->r_task, a[1]) < 0 || PUSH(&R->r_name, (uint32_t)name) < 0 ||
+            idc_push(&R->r_g, g) < 0 || PUSH(&R->r_begin, t) < 0 ||
+            PUSH(&R->r_end, NO_TIME) < 0)
             return -1;
         return 0;
     }
     case R_REGION_END: {
-        uint64_t *top = map_get(&R->open_top, g);
+        uint32_t *top = map_get(&R->open_top, g);
         if (top != NULL && *top) {
             uint64_t row = *top - 1;
             R->r_end.v[row] = t;
-            *top = R->region_below.v[row];
-            if (*top == 0) map_del(&R->open_top, g); /* keep only goroutines in regions */
+            uint32_t *below = map_get(&R->region_below, row);
+            if (below == NULL) {
+                map_del(&R->open_top, g); /* keep only goroutines in regions */
+                return 0;
+            }
+            *top = *below;
+            map_del(&R->region_below, row);
             return 0;
         }
-        if (PUSH(&R->region_below, 0) < 0) return -1;
-        if (PUSH(&R->r_task, a[1]) < 0 || PUSH(&R->r_name, (uint32_t)name) < 0 ||
-            PUSH(&R->r_g, g) < 0 || PUSH(&R->r_begin, NO_TIME) < 0 || PUSH(&R->r_end, t) < 0)
+        if (idc_push(&R->r_task, a[1]) < 0 || PUSH(&R->r_name, (uint32_t)name) < 0 ||
+            idc_push(&R->r_g, g) < 0 || PUSH(&R->r_begin, NO_TIME) < 0 ||
+            PUSH(&R->r_end, t) < 0)
             return -1;
         return 0;
     }
@@ -1462,9 +1617,9 @@ static int pair(Reader *R, Gen *G, const URec *u) {
         int64_t value = string_index(R, G, a[3]);
         if (value == -2) return -1;
         if (value < 0) return unknown_string(R, "a log", a[3]);
-        if (PUSH(&R->l_task, a[1]) < 0 || PUSH(&R->l_key, (uint32_t)name) < 0 ||
+        if (idc_push(&R->l_task, a[1]) < 0 || PUSH(&R->l_key, (uint32_t)name) < 0 ||
             PUSH(&R->l_value, (uint32_t)value) < 0 || PUSH(&R->l_time, t) < 0 ||
-            PUSH(&R->l_g, g) < 0)
+            idc_push(&R->l_g, g) < 0)
             return -1;
         return 0;
     }
@@ -1563,8 +1718,8 @@ static PyObject *Reader_generation(Reader *R, PyObject *args) {
      * the goroutine it ran at the end of the previous generation. */
     for (Py_ssize_t i = 0; i < G.nth; i++) {
         Thread *th = &G.th[i];
-        uint64_t *v = map_get(&G.bindings, th->m);
-        if (v == NULL) v = map_get(&R->carry, th->m);
+        uint64_t *v = gmap_get(&G.bindings, th->m);
+        if (v == NULL) v = gmap_get(&R->carry, th->m);
         if (v != NULL) {
             th->has_res = 1;
             th->res = *v;
@@ -1606,7 +1761,7 @@ static PyObject *Reader_generation(Reader *R, PyObject *args) {
         }
         for (Py_ssize_t i = 0; i < G.nu; i++) {
             URec *u = &G.u[i];
-            u->time = kept_time(&G, G.b[u->batch & ~KNOWN_G].thread, u->time, u->ties);
+            u->time = kept_time(&G, G.b[u->batch].thread, u->time, u->ties);
             idx[i] = (uint32_t)i;
         }
         merge_sort_idx(idx, tmp, G.nu, G.u);
@@ -1628,11 +1783,12 @@ static PyObject *Reader_generation(Reader *R, PyObject *args) {
     }
 
     /* What the next generation needs: the goroutine each thread ran last. */
-    for (Py_ssize_t i = 0; i < G.bindings.cap; i++)
-        if (G.bindings.used[i] && map_put(&R->carry, G.bindings.keys[i], G.bindings.vals[i]) < 0)
+    const Map *bi = &G.bindings.index;
+    for (Py_ssize_t i = 0; i < bi->cap; i++)
+        if (bi->used[i] && gmap_put(&R->carry, bi->keys[i], G.bindings.vals.v[bi->vals[i]]) < 0)
             goto done;
     for (Py_ssize_t i = 0; i < G.nth; i++)
-        if (G.th[i].has_g && map_put(&R->carry, G.th[i].m, G.th[i].g) < 0) goto done;
+        if (G.th[i].has_g && gmap_put(&R->carry, G.th[i].m, G.th[i].g) < 0) goto done;
     result = Py_BuildValue("(LO)", (long long)last, G.ranges);
 done:
     PyBuffer_Release(&samples);
@@ -1645,26 +1801,6 @@ done:
 
 static PyObject *take_bytes(void *v, Py_ssize_t n, size_t elem) {
     return PyBytes_FromStringAndSize(v ? (const char *)v : "", n * (Py_ssize_t)elem);
-}
-
-/* A column as (typecode, bytes); 64-bit id columns narrowed to 32 bits when every value fits
- * (for goroutines: the "none" sentinel becomes 2^32 - 1). The buffer is freed. */
-static PyObject *column_u64(U64Vec *a, int sentinel) {
-    uint64_t limit = sentinel ? UINT32_MAX : (uint64_t)UINT32_MAX + 1;
-    int narrow = 1;
-    for (Py_ssize_t i = 0; i < a->n && narrow; i++)
-        narrow = a->v[i] < limit || (sentinel && a->v[i] == NO_G);
-    PyObject *b;
-    if (narrow) {
-        uint32_t *w = (uint32_t *)a->v; /* in place: w[i] never overtakes v[i] */
-        for (Py_ssize_t i = 0; i < a->n; i++)
-            w[i] = a->v[i] == NO_G && sentinel ? UINT32_MAX : (uint32_t)a->v[i];
-        b = take_bytes(w, a->n, 4);
-    } else {
-        b = take_bytes(a->v, a->n, 8);
-    }
-    FREE(a);
-    return b ? Py_BuildValue("(sN)", narrow ? "I" : "Q", b) : NULL;
 }
 
 #define COLUMN(vec, code)                                                  \
@@ -1697,32 +1833,31 @@ static inline int is_none_g(uint64_t g) { return g == NO_G; }
 /* columns.py's task_goroutine_index: every goroutine of the task ids whose goroutines are not
  * just the begin and end goroutines of their one task, as sorted (id, goroutine) pairs. */
 static int irregular(Reader *R, U64Vec *pairs) {
-    const U64Vec *tg[2] = {&R->r_task, &R->l_task}, *gg[2] = {&R->r_g, &R->l_g};
+    const IdCol *tg[2] = {&R->r_task, &R->l_task}, *gg[2] = {&R->r_g, &R->l_g};
     for (int k = 0; k < 2; k++)
         for (Py_ssize_t i = 0; i < tg[k]->n; i++) {
-            uint64_t g = gg[k]->v[i];
+            uint64_t g = idc_get(gg[k], i), tid = idc_get(tg[k], i);
             if (is_none_g(g)) continue;
-            uint64_t *row = map_get(&R->task_row, tg[k]->v[i]);
-            if ((row == NULL || (g != R->t_bg.v[*row] && g != R->t_eg.v[*row])) &&
-                map_put(&R->odd, tg[k]->v[i], 1) < 0)
+            uint32_t *row = map_get(&R->task_row, tid);
+            if ((row == NULL || (g != idc_get(&R->t_bg, *row) && g != idc_get(&R->t_eg, *row))) &&
+                map_put(&R->odd, tid, 1) < 0)
                 return -1;
         }
     if (R->odd.n == 0) return 0;
     for (Py_ssize_t i = 0; i < R->t_id.n; i++) {
-        if (map_get(&R->odd, R->t_id.v[i]) == NULL) continue;
-        uint64_t g2[2] = {R->t_bg.v[i], R->t_eg.v[i]};
+        uint64_t tid = idc_get(&R->t_id, i);
+        if (map_get(&R->odd, tid) == NULL) continue;
+        uint64_t g2[2] = {idc_get(&R->t_bg, i), idc_get(&R->t_eg, i)};
         for (int j = 0; j < 2; j++)
-            if (!is_none_g(g2[j]) && (PUSH(pairs, R->t_id.v[i]) < 0 || PUSH(pairs, g2[j]) < 0))
-                return -1;
+            if (!is_none_g(g2[j]) && (PUSH(pairs, tid) < 0 || PUSH(pairs, g2[j]) < 0)) return -1;
     }
     for (int k = 0; k < 2; k++)
         for (Py_ssize_t i = 0; i < tg[k]->n; i++) {
-            uint64_t g = gg[k]->v[i];
-            if (is_none_g(g) || map_get(&R->odd, tg[k]->v[i]) == NULL) continue;
-            if (PUSH(pairs, tg[k]->v[i]) < 0 || PUSH(pairs, g) < 0) return -1;
+            uint64_t g = idc_get(gg[k], i), tid = idc_get(tg[k], i);
+            if (is_none_g(g) || map_get(&R->odd, tid) == NULL) continue;
+            if (PUSH(pairs, tid) < 0 || PUSH(pairs, g) < 0) return -1;
         }
     qsort(pairs->v, (size_t)(pairs->n / 2), 2 * sizeof(uint64_t), cmp_gid_pair);
-    /* ids of odd tasks without a known goroutine: an empty set, kept as (id, NO_G) */
     return 0;
 }
 
@@ -1755,23 +1890,23 @@ static PyObject *Reader_finish(Reader *R, PyObject *noargs) {
         set_item(d, "pool_offsets", take_bytes(R->pool.off.v, R->pool.off.n, 8)) < 0)
         goto fail;
     pool_free(&R->pool);
-    if (set_item(d, "task_id", column_u64(&R->t_id, 0)) < 0 ||
-        set_item(d, "task_parent", COLUMN(&R->t_parent, "Q")) < 0 ||
+    if (set_item(d, "task_id", idc_take(&R->t_id)) < 0 ||
+        set_item(d, "task_parent", idc_take(&R->t_parent)) < 0 ||
         set_item(d, "task_name", COLUMN(&R->t_name, "I")) < 0 ||
         set_item(d, "task_begin", COLUMN(&R->t_begin, "q")) < 0 ||
         set_item(d, "task_end", COLUMN(&R->t_end, "q")) < 0 ||
-        set_item(d, "task_begin_g", column_u64(&R->t_bg, 1)) < 0 ||
-        set_item(d, "task_end_g", column_u64(&R->t_eg, 1)) < 0 ||
-        set_item(d, "region_task", column_u64(&R->r_task, 0)) < 0 ||
+        set_item(d, "task_begin_g", idc_take(&R->t_bg)) < 0 ||
+        set_item(d, "task_end_g", idc_take(&R->t_eg)) < 0 ||
+        set_item(d, "region_task", idc_take(&R->r_task)) < 0 ||
         set_item(d, "region_name", COLUMN(&R->r_name, "I")) < 0 ||
-        set_item(d, "region_g", column_u64(&R->r_g, 1)) < 0 ||
+        set_item(d, "region_g", idc_take(&R->r_g)) < 0 ||
         set_item(d, "region_begin", COLUMN(&R->r_begin, "q")) < 0 ||
         set_item(d, "region_end", COLUMN(&R->r_end, "q")) < 0 ||
-        set_item(d, "log_task", column_u64(&R->l_task, 0)) < 0 ||
+        set_item(d, "log_task", idc_take(&R->l_task)) < 0 ||
         set_item(d, "log_key", COLUMN(&R->l_key, "I")) < 0 ||
         set_item(d, "log_value", COLUMN(&R->l_value, "I")) < 0 ||
         set_item(d, "log_time", COLUMN(&R->l_time, "q")) < 0 ||
-        set_item(d, "log_g", column_u64(&R->l_g, 1)) < 0)
+        set_item(d, "log_g", idc_take(&R->l_g)) < 0)
         goto fail;
     /* The goroutine index over the chunks: (g, chunk, pos) sorted. */
     Py_ssize_t np = 0;
@@ -1873,86 +2008,133 @@ static int hold(void *unused, PyObject *o, Py_buffer *b) {
     return 0;
 }
 
-/* Ranges [begin, end) as flat int64 pairs (NO_TIME: open); states.py's _add_overlap. */
-static int64_t overlap(const int64_t *r, Py_ssize_t n, int64_t begin, int64_t end) {
-    Py_ssize_t lo = 0;
-    if (n > 8) { /* bisect_left on the ends (an open end is +inf) */
-        Py_ssize_t hi = n;
-        while (lo < hi) {
-            Py_ssize_t mid = (lo + hi) / 2;
-            int64_t e = r[2 * mid + 1] == NO_TIME ? INT64_MAX : r[2 * mid + 1];
-            if (e < begin) lo = mid + 1;
-            else hi = mid;
-        }
-    }
-    int64_t total = 0;
-    for (Py_ssize_t k = lo; k < n; k++) {
-        int64_t b = r[2 * k], e = r[2 * k + 1];
-        if (b == NO_TIME || b < begin) b = begin;
-        if (b >= end) break;
-        if (e == NO_TIME || e > end) e = end;
-        if (e > b) total += e - b;
-    }
-    return total;
+/* states.py's RangeSum: how much of [b, e) a set of ranges covers, summed over the ranges:
+ * F(e) - F(b), F(x) the total length of the ranges' parts up to x, from sorted starts and ends
+ * with prefix sums. An open range start or end (NO_TIME) reaches beyond any time. */
+#define FAR ((int64_t)1 << 62)
+
+typedef struct {
+    int64_t *begins, *ends, *bsum, *esum; /* bsum[i]: sum of begins[0..i) */
+    Py_ssize_t n;
+} RangeSum;
+
+static void rs_free(RangeSum *r) {
+    xfree(r->begins);
+    xfree(r->ends);
+    xfree(r->bsum);
+    xfree(r->esum);
+    memset(r, 0, sizeof(*r));
 }
 
-/* states.py's _add_goroutine: add goroutine k's time per code within [begin, end) to sums. */
-static int add_goroutine(int64_t *sums, Py_ssize_t ncodes, const CView *cv, const Py_buffer *ichunk,
-                         const Py_buffer *ipos, Py_ssize_t s_lo, Py_ssize_t s_hi, int64_t begin,
-                         int64_t end) {
-    Py_ssize_t lo = s_lo, hi = s_hi;
-    while (hi - lo > 1) {
-        Py_ssize_t mid = (lo + hi) / 2;
-        const CView *c = &cv[at(ichunk, mid)];
-        Py_ssize_t at_first = (Py_ssize_t)at(&c->offsets, (Py_ssize_t)at(ipos, mid));
-        int64_t first = c->base + (int64_t)at(&c->times, at_first);
-        if (first <= begin) lo = mid;
+/* From flat [begin, end] pairs. */
+static int rs_init(RangeSum *r, const int64_t *flat, Py_ssize_t n) {
+    memset(r, 0, sizeof(*r));
+    size_t sz = (size_t)(n ? n : 1) * sizeof(int64_t);
+    r->begins = xmalloc(sz);
+    r->ends = xmalloc(sz);
+    r->bsum = xmalloc(sz + sizeof(int64_t));
+    r->esum = xmalloc(sz + sizeof(int64_t));
+    if (!r->begins || !r->ends || !r->bsum || !r->esum) {
+        rs_free(r);
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t b = flat[2 * i] == NO_TIME ? -FAR : flat[2 * i];
+        int64_t e = flat[2 * i + 1] == NO_TIME ? FAR : flat[2 * i + 1];
+        if (e <= b) continue; /* covers nothing */
+        r->begins[r->n] = b;
+        r->ends[r->n] = e;
+        r->n++;
+    }
+    qsort(r->begins, (size_t)r->n, sizeof(int64_t), cmp_i64);
+    qsort(r->ends, (size_t)r->n, sizeof(int64_t), cmp_i64);
+    r->bsum[0] = r->esum[0] = 0;
+    for (Py_ssize_t i = 0; i < r->n; i++) {
+        r->bsum[i + 1] = r->bsum[i] + r->begins[i];
+        r->esum[i + 1] = r->esum[i] + r->ends[i];
+    }
+    return 0;
+}
+
+static Py_ssize_t upper_bound(const int64_t *a, Py_ssize_t n, int64_t x) {
+    Py_ssize_t lo = 0, hi = n;
+    while (lo < hi) {
+        Py_ssize_t mid = lo + (hi - lo) / 2;
+        if (a[mid] <= x) lo = mid + 1;
         else hi = mid;
     }
-    int started = 0;
-    int64_t t = 0;
-    uint64_t code = 0;
-    for (Py_ssize_t sg = lo; sg < s_hi; sg++) {
-        const CView *c = &cv[at(ichunk, sg)];
-        Py_ssize_t p = (Py_ssize_t)at(ipos, sg);
-        Py_ssize_t i = (Py_ssize_t)at(&c->offsets, p), j = (Py_ssize_t)at(&c->offsets, p + 1);
-        if (!started) {
-            /* the last change at or before begin (bisect_right - 1), else the first */
-            Py_ssize_t a = i, b = j;
-            while (a < b) {
-                Py_ssize_t mid = (a + b) / 2;
-                if (c->base + (int64_t)at(&c->times, mid) <= begin) a = mid + 1;
-                else b = mid;
-            }
-            Py_ssize_t x = a - 1 > i ? a - 1 : i;
-            int64_t first = c->base + (int64_t)at(&c->times, x);
-            if (first >= end) return 0;
-            t = first > begin ? first : begin;
-            code = at(&c->codes, x);
-            i = x + 1;
-            started = 1;
-        }
-        Py_ssize_t x = i;
-        for (; x < j; x++) {
-            int64_t nxt = c->base + (int64_t)at(&c->times, x);
-            if (nxt >= end) break;
-            if ((Py_ssize_t)code < ncodes) sums[code] += nxt - t;
-            t = nxt;
-            code = at(&c->codes, x);
-        }
-        if (x < j) break;
-    }
-    if (!started) return 0;
-    if ((Py_ssize_t)code < ncodes) sums[code] += end - t;
-    return 1;
+    return lo;
+}
+
+static int64_t rs_upto(const RangeSum *r, int64_t x) {
+    Py_ssize_t nb = upper_bound(r->begins, r->n, x), ne = upper_bound(r->ends, r->n, x);
+    return (int64_t)nb * x - r->bsum[nb] - ((int64_t)ne * x - r->esum[ne]);
+}
+
+static int64_t rs_overlap(const RangeSum *r, int64_t b, int64_t e) {
+    if (e <= b || r->n == 0) return 0;
+    return rs_upto(r, e) - rs_upto(r, b);
 }
 
 static inline int none_g(uint64_t g) { return g == NO_G || g == UINT32_MAX; }
 
+/* A goroutine's changes in time order, across its segments (chunk, position). */
+typedef struct {
+    const CView *cv;
+    const Py_buffer *ichunk, *ipos;
+    Py_ssize_t seg, seg_end, i, j; /* current segment; its change range [i, j) */
+    const CView *c;
+} Walk;
+
+static int walk_start(Walk *w, Py_ssize_t s_lo, Py_ssize_t s_hi) {
+    w->seg = s_lo;
+    w->seg_end = s_hi;
+    for (; w->seg < w->seg_end; w->seg++) {
+        w->c = &w->cv[at(w->ichunk, w->seg)];
+        Py_ssize_t p = (Py_ssize_t)at(w->ipos, w->seg);
+        w->i = (Py_ssize_t)at(&w->c->offsets, p);
+        w->j = (Py_ssize_t)at(&w->c->offsets, p + 1);
+        if (w->i < w->j) return 1;
+    }
+    return 0;
+}
+
+/* Time and code of the current change; advance: 0 when there is none left. */
+static inline int64_t walk_time(const Walk *w) {
+    return w->c->base + (int64_t)at(&w->c->times, w->i);
+}
+
+static inline uint64_t walk_code(const Walk *w) { return at(&w->c->codes, w->i); }
+
+static int walk_next(Walk *w) {
+    if (++w->i < w->j) return 1;
+    w->seg++;
+    return walk_start(w, w->seg, w->seg_end);
+}
+
+typedef struct {
+    int64_t x;
+    int64_t sign;
+    Py_ssize_t row;
+} Endpoint;
+
+static int cmp_endpoint(const void *pa, const void *pb) {
+    const Endpoint *a = pa, *b = pb;
+    return (a->x > b->x) - (a->x < b->x);
+}
+
+static int cmp_pair_u64(const void *pa, const void *pb) {
+    const uint64_t *a = pa, *b = pb;
+    if (a[0] != b[0]) return (a[0] > b[0]) - (a[0] < b[0]);
+    return (a[1] > b[1]) - (a[1] < b[1]);
+}
+
 PyDoc_STRVAR(task_totals_doc,
 "task_totals(tasks, irregular, index, chunks, gc, stw, assists, ncodes) -> (names, counts, sums)\n"
 "--\n\n"
-"states.py's task_breakdown summed per task type over every complete task with a type name.\n"
+"states.py's task_breakdown summed per task type over every complete task with a type name\n"
+"(the same sweep as states.py's totals_by_name: n log n whatever the tasks' overlaps).\n"
 "tasks: (id, name, begin, end, begin_g, end_g) columns; irregular: task id -> goroutines\n"
 "(columns.task_goroutine_index); index, chunks: GoroutineStates' goroutine index and chunks\n"
 "(gids, offsets, base, times, codes); gc, stw: int64 [begin, end, ...] (NO_TIME: open);\n"
@@ -1979,8 +2161,14 @@ static PyObject *task_totals(PyObject *self, PyObject *args) {
     CView *cv = xcalloc((size_t)(nch ? nch : 1), sizeof(CView));
     PyObject *result = NULL;
     Map rows = {0};
-    I64Vec counts = {0}, sums = {0};
-    U32Vec names = {0};
+    I64Vec counts = {0}, sums = {0}, total = {0};
+    U32Vec names = {0}, touched = {0};
+    U64Vec pairs = {0}, gs = {0};
+    Endpoint *ends = NULL;
+    Py_ssize_t endcap = 0;
+    Py_ssize_t *task_row = NULL;
+    uint8_t *marked = NULL; /* codes in touched */
+    RangeSum gc_rs = {0}, stw_rs = {0}, as_rs = {0};
     if (cv == NULL) {
         PyErr_NoMemory();
         return NULL;
@@ -2027,88 +2215,153 @@ static PyObject *task_totals(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_ValueError, "task columns differ in length");
             goto done;
         }
-    Py_ssize_t ngids = ib[0].len / ib[0].itemsize;
-    const int64_t *gc = gcb.buf, *stw = stwb.buf;
-    Py_ssize_t ngc = gcb.len / 16, nstw = stwb.len / 16;
-    Py_ssize_t na = ab[0].len / ab[0].itemsize;
+    if (rs_init(&gc_rs, gcb.buf, gcb.len / 16) < 0 ||
+        rs_init(&stw_rs, stwb.buf, stwb.len / 16) < 0)
+        goto done;
+    Py_ssize_t ngids = ib[0].len / ib[0].itemsize, na = ab[0].len / ab[0].itemsize;
     const int64_t *ar = ab[2].buf;
     Py_ssize_t width = ncodes + 3;
-    U64Vec gs = {0};
+    task_row = xmalloc((size_t)(nt ? nt : 1) * sizeof(Py_ssize_t));
+    marked = xcalloc((size_t)ncodes, 1);
+    if (task_row == NULL || marked == NULL || RESERVE(&total, ncodes) < 0) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memset(total.v, 0, (size_t)ncodes * sizeof(int64_t));
+    /* Per complete named task: its type's row, the GC and stop-the-world overlaps, and a
+     * (goroutine, task) pair per goroutine of the task. */
     for (Py_ssize_t i = 0; i < nt; i++) {
         int64_t begin = (int64_t)at(&tb[2], i), end = (int64_t)at(&tb[3], i);
         uint64_t name = at(&tb[1], i);
+        task_row[i] = -1;
         if (begin == NO_TIME || end == NO_TIME || name == 0) continue;
         int created;
-        uint64_t *row = map_slot(&rows, name, (uint64_t)names.n, &created);
-        if (row == NULL) goto done_gs;
+        uint32_t *row = map_slot(&rows, name, (uint32_t)names.n, &created);
+        if (row == NULL) goto done;
         if (created) {
             if (PUSH(&names, (uint32_t)name) < 0 || PUSH(&counts, 0) < 0 ||
                 RESERVE(&sums, width) < 0)
-                goto done_gs;
+                goto done;
             memset(sums.v + sums.n, 0, (size_t)width * sizeof(int64_t));
             sums.n += width;
         }
+        task_row[i] = (Py_ssize_t)*row;
         counts.v[*row]++;
         int64_t *acc = sums.v + (Py_ssize_t)*row * width;
-        /* the task's goroutines */
+        acc[ncodes] += rs_overlap(&gc_rs, begin, end);
+        acc[ncodes + 1] += rs_overlap(&stw_rs, begin, end);
         gs.n = 0;
         PyObject *odd = NULL;
         if (PyDict_GET_SIZE(irr)) {
             PyObject *key = PyLong_FromUnsignedLongLong(at(&tb[0], i));
-            if (key == NULL) goto done_gs;
+            if (key == NULL) goto done;
             odd = PyDict_GetItemWithError(irr, key);
             Py_DECREF(key);
-            if (odd == NULL && PyErr_Occurred()) goto done_gs;
+            if (odd == NULL && PyErr_Occurred()) goto done;
         }
         if (odd != NULL) {
             PyObject *it = PyObject_GetIter(odd), *o;
-            if (it == NULL) goto done_gs;
+            if (it == NULL) goto done;
             while ((o = PyIter_Next(it)) != NULL) {
                 uint64_t g = PyLong_AsUnsignedLongLong(o);
                 Py_DECREF(o);
                 if (PyErr_Occurred() || PUSH(&gs, g) < 0) {
                     Py_DECREF(it);
-                    goto done_gs;
+                    goto done;
                 }
             }
             Py_DECREF(it);
-            if (PyErr_Occurred()) goto done_gs;
+            if (PyErr_Occurred()) goto done;
         } else {
             uint64_t bg = at(&tb[4], i), eg = at(&tb[5], i);
-            if (!none_g(bg) && PUSH(&gs, bg) < 0) goto done_gs;
-            if (!none_g(eg) && eg != bg && PUSH(&gs, eg) < 0) goto done_gs;
+            if (!none_g(bg) && PUSH(&gs, bg) < 0) goto done;
+            if (!none_g(eg) && eg != bg && PUSH(&gs, eg) < 0) goto done;
         }
-        for (Py_ssize_t x = 0; x < gs.n; x++) {
-            uint64_t g = gs.v[x];
-            Py_ssize_t lo = 0, hi = ngids;
-            while (lo < hi) {
-                Py_ssize_t mid = (lo + hi) / 2;
-                if (at(&ib[0], mid) < g) lo = mid + 1;
-                else hi = mid;
-            }
-            if (lo == ngids || at(&ib[0], lo) != g) continue;
-            if (!add_goroutine(acc, ncodes, cv, &ib[2], &ib[3], (Py_ssize_t)at(&ib[1], lo),
-                               (Py_ssize_t)at(&ib[1], lo + 1), begin, end))
-                continue;
-            /* the goroutine's own mark assists */
-            Py_ssize_t a = 0, b = na;
-            while (a < b) {
-                Py_ssize_t mid = (a + b) / 2;
-                if (at(&ab[0], mid) < g) a = mid + 1;
-                else b = mid;
-            }
-            if (a < na && at(&ab[0], a) == g) {
-                Py_ssize_t r0 = (Py_ssize_t)at(&ab[1], a), r1 = (Py_ssize_t)at(&ab[1], a + 1);
-                acc[ncodes + 2] += overlap(ar + 2 * r0, r1 - r0, begin, end);
-            }
+        for (Py_ssize_t x = 0; x < gs.n; x++)
+            if (PUSH(&pairs, gs.v[x]) < 0 || PUSH(&pairs, (uint64_t)i) < 0) goto done;
+    }
+    qsort(pairs.v, (size_t)(pairs.n / 2), 2 * sizeof(uint64_t), cmp_pair_u64);
+    /* Per goroutine: S(end) - S(begin) per task, S(x) its time in each code from its first
+     * change to x, read off one pass over its changes and its tasks' ends in time order. */
+    for (Py_ssize_t p = 0; p < pairs.n / 2;) {
+        uint64_t g = pairs.v[2 * p];
+        Py_ssize_t q = p;
+        while (q < pairs.n / 2 && pairs.v[2 * q] == g) q++;
+        Py_ssize_t lo = 0, hi = ngids;
+        while (lo < hi) {
+            Py_ssize_t mid = (lo + hi) / 2;
+            if (at(&ib[0], mid) < g) lo = mid + 1;
+            else hi = mid;
         }
-        if (ngc) acc[ncodes] += overlap(gc, ngc, begin, end);
-        if (nstw) acc[ncodes + 1] += overlap(stw, nstw, begin, end);
+        Walk w = {cv, &ib[2], &ib[3], 0, 0, 0, 0, NULL};
+        if (lo == ngids || at(&ib[0], lo) != g ||
+            !walk_start(&w, (Py_ssize_t)at(&ib[1], lo), (Py_ssize_t)at(&ib[1], lo + 1))) {
+            p = q;
+            continue;
+        }
+        int64_t first = walk_time(&w);
+        int have_as = 0;
+        Py_ssize_t a = 0, b = na;
+        while (a < b) {
+            Py_ssize_t mid = (a + b) / 2;
+            if (at(&ab[0], mid) < g) a = mid + 1;
+            else b = mid;
+        }
+        if (a < na && at(&ab[0], a) == g) {
+            Py_ssize_t r0 = (Py_ssize_t)at(&ab[1], a), r1 = (Py_ssize_t)at(&ab[1], a + 1);
+            if (rs_init(&as_rs, ar + 2 * r0, r1 - r0) < 0) goto done;
+            have_as = 1;
+        }
+        Py_ssize_t ne = 0;
+        if (grow((void **)&ends, &endcap, 2 * (q - p), sizeof(Endpoint)) < 0) goto done;
+        for (Py_ssize_t x = p; x < q; x++) {
+            Py_ssize_t i = (Py_ssize_t)pairs.v[2 * x + 1];
+            int64_t begin = (int64_t)at(&tb[2], i), end = (int64_t)at(&tb[3], i);
+            if (end <= first) continue; /* not yet existing: nothing, not even its assists */
+            ends[ne].x = begin;
+            ends[ne].sign = -1;
+            ends[ne++].row = task_row[i];
+            ends[ne].x = end;
+            ends[ne].sign = 1;
+            ends[ne++].row = task_row[i];
+            if (have_as)
+                sums.v[task_row[i] * width + ncodes + 2] += rs_overlap(&as_rs, begin, end);
+        }
+        if (have_as) rs_free(&as_rs);
+        qsort(ends, (size_t)ne, sizeof(Endpoint), cmp_endpoint);
+        int64_t t_cur = first;
+        uint64_t c_cur = walk_code(&w);
+        int more = walk_next(&w);
+        touched.n = 0;
+        for (Py_ssize_t x = 0; x < ne; x++) {
+            int64_t at_x = ends[x].x;
+            while (more && walk_time(&w) <= at_x) {
+                int64_t t = walk_time(&w);
+                if ((Py_ssize_t)c_cur < ncodes) {
+                    if (!marked[c_cur]) {
+                        marked[c_cur] = 1;
+                        if (PUSH(&touched, (uint32_t)c_cur) < 0) goto done;
+                    }
+                    total.v[c_cur] += t - t_cur;
+                }
+                t_cur = t;
+                c_cur = walk_code(&w);
+                more = walk_next(&w);
+            }
+            if (at_x <= first) continue;
+            int64_t *acc = sums.v + ends[x].row * width, sign = ends[x].sign;
+            for (Py_ssize_t y = 0; y < touched.n; y++)
+                acc[touched.v[y]] += sign * total.v[touched.v[y]];
+            if ((Py_ssize_t)c_cur < ncodes) acc[c_cur] += sign * (at_x - t_cur);
+        }
+        for (Py_ssize_t y = 0; y < touched.n; y++) {
+            total.v[touched.v[y]] = 0;
+            marked[touched.v[y]] = 0;
+        }
+        p = q;
     }
     result = Py_BuildValue("(NNN)", take_bytes(names.v, names.n, 4),
                            take_bytes(counts.v, counts.n, 8), take_bytes(sums.v, sums.n, 8));
-done_gs:
-    FREE(&gs);
 done:
     for (int k = 0; k < ntb; k++) PyBuffer_Release(&tb[k]);
     for (int k = 0; k < nib; k++) PyBuffer_Release(&ib[k]);
@@ -2122,10 +2375,19 @@ done:
         PyBuffer_Release(&cv[c].codes);
     }
     xfree(cv);
+    xfree(ends);
+    xfree(task_row);
+    xfree(marked);
+    rs_free(&gc_rs);
+    rs_free(&stw_rs);
     map_free(&rows);
     FREE(&counts);
     FREE(&sums);
+    FREE(&total);
     FREE(&names);
+    FREE(&touched);
+    FREE(&pairs);
+    FREE(&gs);
     return result;
 }
 
@@ -2137,29 +2399,37 @@ static PyMethodDef module_methods[] = {
 /* ---- the Reader type ----------------------------------------------------------------------- */
 
 static void Reader_clear_buffers(Reader *R) {
-    map_free(&R->carry);
+    gmap_free(&R->carry);
     map_free(&R->task_row);
     map_free(&R->open_top);
-    FREE(&R->region_below);
+    map_free(&R->region_below);
     map_free(&R->last_code);
     map_free(&R->reason_of);
     map_free(&R->odd);
     FREE(&R->reasons);
     pool_free(&R->pool);
-    FREE(&R->t_id);
-    FREE(&R->t_parent);
-    FREE(&R->t_bg);
-    FREE(&R->t_eg);
+    xfree(R->t_id.v);
+    memset(&R->t_id, 0, sizeof(IdCol));
+    xfree(R->t_parent.v);
+    memset(&R->t_parent, 0, sizeof(IdCol));
+    xfree(R->t_bg.v);
+    memset(&R->t_bg, 0, sizeof(IdCol));
+    xfree(R->t_eg.v);
+    memset(&R->t_eg, 0, sizeof(IdCol));
     FREE(&R->t_name);
     FREE(&R->t_begin);
     FREE(&R->t_end);
-    FREE(&R->r_task);
-    FREE(&R->r_g);
+    xfree(R->r_task.v);
+    memset(&R->r_task, 0, sizeof(IdCol));
+    xfree(R->r_g.v);
+    memset(&R->r_g, 0, sizeof(IdCol));
     FREE(&R->r_name);
     FREE(&R->r_begin);
     FREE(&R->r_end);
-    FREE(&R->l_task);
-    FREE(&R->l_g);
+    xfree(R->l_task.v);
+    memset(&R->l_task, 0, sizeof(IdCol));
+    xfree(R->l_g.v);
+    memset(&R->l_g, 0, sizeof(IdCol));
     FREE(&R->l_key);
     FREE(&R->l_value);
     FREE(&R->l_time);
@@ -2219,13 +2489,14 @@ static int Reader_init(Reader *R, PyObject *args, PyObject *kw) {
         memcpy(dst[i], PyBytes_AS_STRING(t), 256);
     }
     Reader_clear_buffers(R);
+    R->t_parent.none = R->t_bg.none = R->t_eg.none = R->r_g.none = R->l_g.none = 1;
     R->states = states;
     R->st_running = running;
     R->st_syscall = syscall;
     R->max_threads = lim[0];
     R->max_strings = lim[1];
     R->max_events = lim[2];
-    R->max_reasons = lim[3];
+    R->max_reasons = lim[3] < 16000 ? lim[3] : 16000; /* codes fit the 14 bits of a change */
     R->max_span = span > 0 && span <= ((int64_t)1 << 47) ? span : ((int64_t)1 << 47);
     Py_XSETREF(R->corrupt, Py_NewRef(corrupt));
     Py_XSETREF(R->limit, Py_NewRef(limit));

@@ -23,7 +23,8 @@ from perfgate.trace.records import NO_PARENT, Log, Region, Task
 
 NO_TIME = -(1 << 63)  # int64 "no begin / no end"
 NO_GOROUTINE = (1 << 64) - 1  # uint64 "no goroutine" (Go's NoGoroutine)
-# The C reader narrows goroutine columns to uint32 when every id fits; "none" is then 2^32 - 1.
+# The C reader keeps goroutine and parent columns as uint32 while every id fits; "none" is then
+# 2^32 - 1. Either value means none in any column (an id that large is absurd anyway).
 NO_GOROUTINE32 = (1 << 32) - 1
 NONE_GOROUTINES = frozenset((NO_GOROUTINE, NO_GOROUTINE32))
 
@@ -110,7 +111,7 @@ class TaskColumns:
 
     def objects(self, strings: Sequence[str]) -> list[Task]:
         names = map(strings.__getitem__, self.name)
-        parents = (None if p == NO_PARENT else p for p in self.parent)
+        parents = (None if p in NONE_GOROUTINES else p for p in self.parent)  # no parent
         return list(
             map(
                 Task,

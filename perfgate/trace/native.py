@@ -217,9 +217,8 @@ def _cast(typed: tuple[str, bytes]) -> Sequence[int]:
 _STRING = re.compile(rb"\x05([\x80-\xff]{0,9}[\x00-\x7f])([\x80-\xff]{0,9}[\x00-\x7f])")
 
 
-def _strings(batches: list[Batch]) -> dict[int, bytes]:
-    """A generation's string table: id -> raw bytes."""
-    table: dict[int, bytes] = {}
+def _string_events(batches: list[Batch]) -> Iterator[tuple[int, bytes, int, int]]:
+    """Each string event of a generation's string batches: (id, batch data, start, end)."""
     for b in batches:
         data = b.data
         pos = 1
@@ -235,15 +234,24 @@ def _strings(batches: list[Batch]) -> dict[int, bytes]:
             end = m.end() + length
             if length > wire.MAX_STRING_SIZE or end > n:
                 raise Corrupt("bad string length")
-            if sid in table:
-                raise Corrupt(f"string id {sid} defined twice")
-            if len(table) >= limits.MAX_STRINGS_PER_GENERATION:
-                raise limits.LimitExceeded(
-                    f"more than {limits.MAX_STRINGS_PER_GENERATION} strings in one generation "
-                    "(limit MAX_STRINGS_PER_GENERATION)"
-                )
-            table[sid] = data[m.end() : end]
+            yield sid, data, m.end(), end
             pos = end
+
+
+def _strings(batches: list[Batch]) -> dict[int, bytes]:
+    """A generation's string table: id -> raw bytes. Checked in the C reader's order: the
+    events and the limit first, then ids defined twice."""
+    for count, _ in enumerate(_string_events(batches), start=1):
+        if count > limits.MAX_STRINGS_PER_GENERATION:
+            raise limits.LimitExceeded(
+                f"more than {limits.MAX_STRINGS_PER_GENERATION} strings in one generation "
+                "(limit MAX_STRINGS_PER_GENERATION)"
+            )
+    table: dict[int, bytes] = {}
+    for sid, data, start, end in _string_events(batches):
+        if sid in table:
+            raise Corrupt(f"string id {sid} defined twice")
+        table[sid] = data[start:end]
     return table
 
 

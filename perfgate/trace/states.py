@@ -24,11 +24,17 @@ from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import compress
-from operator import sub
+from itertools import accumulate, compress
+from operator import itemgetter, sub
 
 from perfgate.trace import limits, wire
-from perfgate.trace.columns import NO_TIME, NONE_GOROUTINES, Annotations, task_goroutine_index
+from perfgate.trace.columns import (
+    NO_TIME,
+    NONE_GOROUTINES,
+    Annotations,
+    TaskColumns,
+    task_goroutine_index,
+)
 
 # State codes. WAITING + i is "waiting for reason i" (reasons interned in ``reasons``).
 NOT_EXIST, RUNNING, RUNNABLE, SYSCALL, WAITING = 0, 1, 2, 3, 4
@@ -122,6 +128,7 @@ class GoroutineStates:
         self._building: dict[int, tuple[array, array]] = {}  # goroutine -> (times, codes)
         self._chunks: list[StateChunk] = []
         self._index: Index | None = None
+        self._sums: dict[object, RangeSum] = {}  # "gc", "stw", goroutine: its assists
         self.code(WAITING, "")  # WAITING itself: waiting for no reason given (the C scanner's)
 
     # --- feeding ------------------------------------------------------------------------------
@@ -189,6 +196,7 @@ class GoroutineStates:
         self.set(t, g, self.code(STATE_NAMES[state], reason))
 
     def range_begin(self, t: int, name: str, g: int | None) -> None:
+        self._sums.clear()
         if name == GC_RANGE:
             self.gc.append([t, None])
         elif name == ASSIST_RANGE and g is not None:
@@ -200,6 +208,7 @@ class GoroutineStates:
 
     def range_active(self, t: int, name: str, g: int | None) -> None:
         """A range already open when the generation started (opened at ``t`` if not known)."""
+        self._sums.clear()
         if name == GC_RANGE:
             if not self.gc or self.gc[-1][1] is not None:
                 self.gc.append([t, None])
@@ -209,6 +218,7 @@ class GoroutineStates:
                 mine.append([t, None])
 
     def range_end(self, t: int, name: str, g: int | None) -> None:
+        self._sums.clear()
         if name == GC_RANGE:
             if self.gc and self.gc[-1][1] is None:
                 self.gc[-1][1] = t
@@ -368,14 +378,22 @@ class GoroutineStates:
                 name = component(code)
                 out[name] = out.get(name, 0) + ns
         for g in seen:
-            assists = self.assists.get(g)
-            if assists:
-                _add_overlap(out, ASSIST_NAME, assists, begin, end)
-        if self.gc:
-            _add_overlap(out, GC_NAME, self.gc, begin, end)
-        if self.stw:
-            _add_overlap(out, STW_NAME, self.stw, begin, end)
+            if g in self.assists:
+                _add(out, ASSIST_NAME, self._range_sum(g).overlap(begin, end))
+        _add(out, GC_NAME, self._range_sum("gc").overlap(begin, end))
+        _add(out, STW_NAME, self._range_sum("stw").overlap(begin, end))
         return {k: v for k, v in out.items() if v}
+
+    def _range_sum(self, which: object) -> RangeSum:
+        """The RangeSum of the GC phases ("gc"), stop-the-world pauses ("stw") or a
+        goroutine's mark assists."""
+        got = self._sums.get(which)
+        if got is None:
+            ranges = self.gc if which == "gc" else self.stw if which == "stw" else None
+            if ranges is None:
+                ranges = self.assists.get(which, [])  # type: ignore[call-overload]
+            got = self._sums[which] = RangeSum(ranges)
+        return got
 
     def totals_by_name(self, ann: Annotations) -> dict[str, tuple[int, dict[str, int]]]:
         """Per task type: how many complete tasks it has, and their :meth:`task_breakdown`
@@ -387,23 +405,46 @@ class GoroutineStates:
         if scan.accelerated():
             return self._totals_c(ann)
         tc = ann.tasks
-        strings = ann.strings
         counts: dict[int, int] = {}
-        sums: dict[int, dict[str, int]] = {}
+        by_code: dict[int, dict[int, int]] = {}  # name -> code -> ns
+        uses: dict[int, list[int]] = {}  # goroutine -> the complete named tasks it belongs to
         odd = ann.irregular
-        for tid, name, b, e, bg, eg in zip(
-            tc.id, tc.name, tc.begin, tc.end, tc.begin_g, tc.end_g, strict=True
+        gc, stw = self._range_sum("gc"), self._range_sum("stw")
+        overlaps: dict[int, list[int]] = {}  # name -> [GC, stop-the-world, assists]
+        for i, (tid, name, b, e, bg, eg) in enumerate(
+            zip(tc.id, tc.name, tc.begin, tc.end, tc.begin_g, tc.end_g, strict=True)
         ):
             if b == NO_TIME or e == NO_TIME or not name:
                 continue
             gs = odd.get(tid)
             if gs is None:
                 gs = {g for g in (bg, eg) if g not in NONE_GOROUTINES}
+            for g in gs:
+                uses.setdefault(g, []).append(i)
             counts[name] = counts.get(name, 0) + 1
-            acc = sums.setdefault(name, {})
-            for k, v in self.task_breakdown(b, e, sorted(gs)).items():
-                acc[k] = acc.get(k, 0) + v
-        return {strings[n]: (counts[n], {k: v for k, v in sums[n].items() if v}) for n in counts}
+            o = overlaps.setdefault(name, [0, 0, 0])
+            o[0] += gc.overlap(b, e)
+            o[1] += stw.overlap(b, e)
+        for g, tasks in uses.items():
+            times, codes = self._timeline_arrays(g)
+            if not len(times):
+                continue
+            assists = self._range_sum(g) if g in self.assists else None
+            _sweep(tc, tasks, times, codes, by_code, overlaps, assists)
+        return {ann.strings[n]: (counts[n], self._parts(by_code.get(n, {}), overlaps[n]))
+                for n in counts}  # fmt: skip
+
+    def _parts(self, by_code: dict[int, int], overlaps: list[int]) -> dict[str, int]:
+        """ns per code and the overlapping GC, stop-the-world and assist ns, by name."""
+        parts: dict[str, int] = {}
+        for code, ns in by_code.items():
+            if code != NOT_EXIST and ns:
+                c = self.component(code)
+                parts[c] = parts.get(c, 0) + ns
+        for c, ns in zip((GC_NAME, STW_NAME, ASSIST_NAME), overlaps, strict=True):
+            if ns:
+                parts[c] = parts.get(c, 0) + ns
+        return parts
 
     def _totals_c(self, ann: Annotations) -> dict[str, tuple[int, dict[str, int]]]:
         from perfgate.trace.scan import _scan
@@ -432,19 +473,55 @@ class GoroutineStates:
         sums = memoryview(sums).cast("q")
         width = ncodes + 3
         out: dict[str, tuple[int, dict[str, int]]] = {}
-        component = self.component
         for k, name in enumerate(names):
             row = sums[k * width : (k + 1) * width]
-            parts: dict[str, int] = {}
-            for code in range(1, ncodes):
-                if row[code]:
-                    c = component(code)
-                    parts[c] = parts.get(c, 0) + row[code]
-            for c, v in zip((GC_NAME, STW_NAME, ASSIST_NAME), row[ncodes:], strict=True):
-                if v:
-                    parts[c] = parts.get(c, 0) + v
-            out[ann.strings[name]] = (counts[k], parts)
+            by_code = {code: row[code] for code in range(ncodes) if row[code]}
+            out[ann.strings[name]] = (counts[k], self._parts(by_code, list(row[ncodes:])))
         return out
+
+
+def _sweep(
+    tc: TaskColumns,
+    tasks: list[int],
+    times: Sequence[int],
+    codes: Sequence[int],
+    by_code: dict[int, dict[int, int]],
+    overlaps: dict[int, list[int]],
+    assists: RangeSum | None,
+) -> None:
+    """Add one goroutine's time per state code within each of ``tasks`` to their names' sums:
+    S(end) - S(begin) per task, S(x) the goroutine's time in each code from its first change up
+    to x, read off one pass over its changes and the tasks' ends in time order (a task's
+    breakdown, summed, without walking each task's changes)."""
+    first = times[0]
+    ends: list[tuple[int, int, int]] = []
+    for i in tasks:
+        b, e, name = tc.begin[i], tc.end[i], tc.name[i]
+        if e <= first:
+            continue  # the goroutine did not exist yet: nothing, not even its assists
+        ends.append((b, -1, name))
+        ends.append((e, 1, name))
+        if assists is not None:
+            overlaps[name][2] += assists.overlap(b, e)
+    ends.sort(key=_first)
+    total: dict[int, int] = {}  # code -> time in it up to the current change
+    k = 0
+    n = len(times)
+    for x, sign, name in ends:
+        while k + 1 < n and times[k + 1] <= x:
+            c = codes[k]
+            total[c] = total.get(c, 0) + times[k + 1] - times[k]
+            k += 1
+        if x <= first:
+            continue
+        acc = by_code.setdefault(name, {})
+        for c, ns in total.items():
+            acc[c] = acc.get(c, 0) + sign * ns
+        c = codes[k]
+        acc[c] = acc.get(c, 0) + sign * (x - times[k])
+
+
+_first = itemgetter(0)
 
 
 def _flat(ranges: list[list[int | None]]) -> Iterator[int]:
@@ -549,27 +626,37 @@ def _add_goroutine(
     return True
 
 
-def _add_overlap(
-    out: dict[str, int], name: str, ranges: list[list[int | None]], begin: int, end: int
-) -> None:
-    """Add the overlap of [begin, end) with ``ranges`` (sorted, disjoint) to ``out[name]``."""
-    # Ranges are in trace order; find the first that may end after ``begin``.
-    lo = bisect_left(ranges, begin, key=_range_end) if len(ranges) > 8 else 0
-    total = 0
-    for k in range(lo, len(ranges)):
-        b, e = ranges[k]
-        b = begin if b is None or b < begin else b
-        if b >= end:
-            break
-        e = end if e is None or e > end else e
-        if e > b:
-            total += e - b
-    if total:
-        out[name] = out.get(name, 0) + total
+_FAR = 1 << 62  # beyond any time: an open range end (or start)
 
 
-def _range_end(r: list[int | None]) -> float:
-    return float("inf") if r[1] is None else r[1]
+def _add(out: dict[str, int], name: str, ns: int) -> None:
+    if ns:
+        out[name] = out.get(name, 0) + ns
+
+
+class RangeSum:
+    """How much of [begin, end) a set of ranges covers, summed over the ranges, in O(log n):
+    F(end) - F(begin) with F(x) the total length of the ranges' parts up to x (from sorted
+    starts and ends with prefix sums). A range open at the start or end of the trace (None)
+    reaches beyond any time; one that ends before it starts covers nothing."""
+
+    def __init__(self, ranges: Iterable[list[int | None]]) -> None:
+        valid = [(-_FAR if b is None else b, _FAR if e is None else e) for b, e in ranges]
+        valid = [(b, e) for b, e in valid if e > b]
+        self.begins = sorted(b for b, _ in valid)
+        self.ends = sorted(e for _, e in valid)
+        self.begin_sums = [0, *accumulate(self.begins)]
+        self.end_sums = [0, *accumulate(self.ends)]
+
+    def _upto(self, x: int) -> int:
+        nb = bisect_right(self.begins, x)
+        ne = bisect_right(self.ends, x)
+        return nb * x - self.begin_sums[nb] - (ne * x - self.end_sums[ne])
+
+    def overlap(self, begin: int, end: int) -> int:
+        if end <= begin or not self.begins:
+            return 0
+        return self._upto(end) - self._upto(begin)
 
 
 # --- wire events ------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 Each shape once made the reader quadratic (or worse) in time or memory: a batch per thread id
 with tied timestamps (143 KB took 18.7 s and 1.8 GB), the same with distinct times (1.4 MB took
-54 s), long runs of events at one timestamp on one thread, and many goroutines, tasks and
-strings. ``make(shape, n, version)`` builds one of them at scale ``n`` (about ``n`` × 40 bytes).
+54 s), long runs of events at one timestamp on one thread, many goroutines, tasks and strings,
+and long overlapping tasks (whose breakdowns summed once cost tasks x state changes).
+``make(shape, n, version)`` builds one of them at scale ``n`` (about ``n`` × 40 bytes).
 """
 
 from __future__ import annotations
@@ -154,12 +155,23 @@ def many_strings(n: int, version: int) -> bytes:
     return generation(1, version, packed(1, 1, T0, events), strings)
 
 
+def nested_tasks(n: int, version: int) -> bytes:
+    """Tasks that all stay open until the end on one goroutine that changes state all along:
+    each task's span holds every change (its breakdown once walked them all)."""
+    begins = (ev(40, 1, i, 0, TASK_NAME, 0) for i in range(1, n + 1))
+    churn = (ev(16, 1, 1, 2) + ev(19, 1, 0, 0) for _ in range(n))  # GoStart g=1, GoStop
+    ends = (ev(41, 1, i, 0) for i in range(1, n + 1))
+    events = [ev(16, 1, 1, 1), *begins, *churn, ev(16, 1, 1, 3), *ends]
+    return generation(1, version, packed(1, 1, T0, events), BASE_STRINGS)
+
+
 SHAPES: dict[str, Callable[[int, int], bytes]] = {
     "threads_tied": threads_tied,
     "threads_distinct": threads_distinct,
     "zero_runs": zero_runs,
     "many_goroutines": many_goroutines,
     "many_strings": many_strings,
+    "nested_tasks": nested_tasks,
 }
 
 
