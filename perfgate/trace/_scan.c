@@ -335,6 +335,52 @@ static int gmap_put(GMap *m, uint64_t key, uint64_t val) {
     return 0;
 }
 
+/* Task id -> row. Go numbers tasks 1, 2, 3, ...: while ids stay within twice the count (plus
+ * some), a plain array indexed by id (4 bytes a task); ids beyond, in a hash map. */
+typedef struct {
+    U32Vec direct; /* row + 1 by id, 0: none */
+    Map sparse;
+    Py_ssize_t count;
+} IdIndex;
+
+static void ix_free(IdIndex *x) {
+    FREE(&x->direct);
+    map_free(&x->sparse);
+    x->count = 0;
+}
+
+static int ix_find(const IdIndex *x, uint64_t id, uint32_t *row) {
+    if (id < (uint64_t)x->direct.n && x->direct.v[id]) {
+        *row = x->direct.v[id] - 1;
+        return 1;
+    }
+    uint32_t *v = x->sparse.n ? map_get(&x->sparse, id) : NULL;
+    if (v == NULL) return 0;
+    *row = *v;
+    return 1;
+}
+
+static int ix_set(IdIndex *x, uint64_t id, uint32_t row) {
+    uint32_t *v = x->sparse.n ? map_get(&x->sparse, id) : NULL;
+    if (v != NULL) {
+        *v = row;
+        return 0;
+    }
+    if (id >= (uint64_t)x->direct.n && id < (uint64_t)(2 * x->count + 65536)) {
+        Py_ssize_t n = x->direct.n;
+        if (RESERVE(&x->direct, (Py_ssize_t)id + 1 - n) < 0) return -1;
+        memset(x->direct.v + n, 0, ((size_t)id + 1 - (size_t)n) * sizeof(uint32_t));
+        x->direct.n = (Py_ssize_t)id + 1;
+    }
+    if (id < (uint64_t)x->direct.n) {
+        if (!x->direct.v[id]) x->count++;
+        x->direct.v[id] = row + 1;
+        return 0;
+    }
+    x->count++;
+    return map_put(&x->sparse, id, row);
+}
+
 /* ---- varints --------------------------------------------------------------------------------- */
 
 /* Decode one unsigned LEB128 varint of at most 10 bytes at *pp (< end).
@@ -531,7 +577,7 @@ typedef struct {
     Py_ssize_t max_threads, max_strings, max_events, max_reasons;
     int64_t max_span;
     GMap carry;      /* M -> goroutine running at the end of the last generation */
-    Map task_row;    /* task id -> row */
+    IdIndex task_row; /* task id -> its latest row */
     Map open_top;    /* goroutine -> top open region row + 1 (0: none) */
     Map region_below; /* open region row -> the open region below it + 1 (while open) */
     Map last_code;   /* goroutine -> its last state code */
@@ -1536,11 +1582,11 @@ static int pair(Reader *R, Gen *G, const URec *u) {
     int64_t t = u->time;
     int role = R->roles[typ];
     if (role == R_TASK_END) {
-        uint32_t *row = map_get(&R->task_row, a[1]);
-        if (row == NULL) {
+        uint32_t row;
+        if (!ix_find(&R->task_row, a[1], &row)) {
             /* Begun before tracing started: Go knows neither its type nor its parent. */
             if (R->t_id.n >= (Py_ssize_t)UINT32_MAX - 1) return fail(R->corrupt, "too many tasks");
-            if (map_put(&R->task_row, a[1], (uint32_t)R->t_id.n) < 0) return -1;
+            if (ix_set(&R->task_row, a[1], (uint32_t)R->t_id.n) < 0) return -1;
             if (idc_push(&R->t_id, a[1]) < 0 || idc_push(&R->t_parent, NO_PARENT) < 0 ||
                 PUSH(&R->t_name, 0) < 0 || PUSH(&R->t_begin, NO_TIME) < 0 ||
                 PUSH(&R->t_end, t) < 0 || idc_push(&R->t_bg, NO_G) < 0 ||
@@ -1549,9 +1595,8 @@ static int pair(Reader *R, Gen *G, const URec *u) {
             return 0;
         }
         /* A repeated end overwrites the first, as go tool trace's task summary does. */
-        R->t_end.v[*row] = t;
-        return idc_set(&R->t_eg, *row, g);
-        return 0;
+        R->t_end.v[row] = t;
+        return idc_set(&R->t_eg, row, g);
     }
     uint64_t sid = role == R_TASK_BEGIN ? a[3] : a[2];
     int64_t name = string_index(R, G, sid);
@@ -1559,19 +1604,17 @@ static int pair(Reader *R, Gen *G, const URec *u) {
     if (name < 0) return unknown_string(R, role == R_TASK_BEGIN ? "a task" : "an annotation", sid);
     switch (role) {
     case R_TASK_BEGIN: {
-        int created;
         if (R->t_id.n >= (Py_ssize_t)UINT32_MAX - 1) return fail(R->corrupt, "too many tasks");
-        uint32_t *row = map_slot(&R->task_row, a[1], (uint32_t)R->t_id.n, &created);
-        if (row == NULL) return -1;
-        if (!created) {
-            if (R->t_begin.v[*row] != NO_TIME && R->t_end.v[*row] == NO_TIME) {
+        uint32_t row;
+        if (ix_find(&R->task_row, a[1], &row)) {
+            if (R->t_begin.v[row] != NO_TIME && R->t_end.v[row] == NO_TIME) {
                 char msg[64];
                 snprintf(msg, sizeof msg, "task id %llu begun twice", (unsigned long long)a[1]);
                 return fail(R->corrupt, msg);
             }
-            *row = (uint32_t)R->t_id.n;
             if (map_put(&R->odd, a[1], 1) < 0) return -1; /* an id of several tasks */
         }
+        if (ix_set(&R->task_row, a[1], (uint32_t)R->t_id.n) < 0) return -1;
         if (idc_push(&R->t_id, a[1]) < 0 ||
             idc_push(&R->t_parent, a[2] == 0 ? NO_PARENT : a[2]) < 0 ||
             PUSH(&R->t_name, (uint32_t)name) < 0 || PUSH(&R->t_begin, t) < 0 ||
@@ -1838,8 +1881,9 @@ static int irregular(Reader *R, U64Vec *pairs) {
         for (Py_ssize_t i = 0; i < tg[k]->n; i++) {
             uint64_t g = idc_get(gg[k], i), tid = idc_get(tg[k], i);
             if (is_none_g(g)) continue;
-            uint32_t *row = map_get(&R->task_row, tid);
-            if ((row == NULL || (g != idc_get(&R->t_bg, *row) && g != idc_get(&R->t_eg, *row))) &&
+            uint32_t row;
+            int found = ix_find(&R->task_row, tid, &row);
+            if ((!found || (g != idc_get(&R->t_bg, row) && g != idc_get(&R->t_eg, row))) &&
                 map_put(&R->odd, tid, 1) < 0)
                 return -1;
         }
@@ -2400,7 +2444,7 @@ static PyMethodDef module_methods[] = {
 
 static void Reader_clear_buffers(Reader *R) {
     gmap_free(&R->carry);
-    map_free(&R->task_row);
+    ix_free(&R->task_row);
     map_free(&R->open_top);
     map_free(&R->region_below);
     map_free(&R->last_code);

@@ -88,12 +88,24 @@ class _MemoVarints(_Varints):
         return v
 
 
-_DTS = _Varints({bytes([a]): a for a in range(128)})
-_DTS.update({bytes([a | 0x80, b]): a | (b << 7) for a in range(128) for b in range(128)})
-_VAL = _MemoVarints(_DTS)
-_VAL[b""] = 0  # an argument the event pattern's lookahead did not find (never used)
-_ARGS = _Varints(_VAL)  # the same without memory, once _VAL holds _MEMO_LIMIT values
 _MEMO_LIMIT = 1 << 20
+_DECODERS: list[_Varints] = []  # built on first use (a few MB: only the pure-Python path)
+
+
+def _decoders() -> tuple[_Varints, _Varints]:
+    """Time deltas (every one- and two-byte varint precomputed) and arguments (the same,
+    remembering longer values, and "" for an argument the event pattern's lookahead did not
+    find: never used; without memory once it holds _MEMO_LIMIT values)."""
+    if not _DECODERS:
+        dts = _Varints({bytes([a]): a for a in range(128)})
+        dts.update({bytes([a | 0x80, b]): a | (b << 7) for a in range(128) for b in range(128)})
+        val = _MemoVarints(dts)
+        val[b""] = 0
+        _DECODERS.extend((dts, val, _Varints(val)))
+    dts, val, plain = _DECODERS
+    return dts, val if len(val) < _MEMO_LIMIT else plain
+
+
 _first = itemgetter(0)
 _second = itemgetter(1)
 _third = itemgetter(2)
@@ -359,7 +371,8 @@ def scan_generation(
     times = scan.times
     setters = scan.last_setter
     bindings = scan.syscall_bindings
-    vget = (_VAL if len(_VAL) < _MEMO_LIMIT else _ARGS).__getitem__
+    dts_of, args_of = _decoders()
+    vget = args_of.__getitem__
     unsorted: set[int] = set()
     limit = -(-TIME_LIMIT // unit)  # in array units: t * unit < TIME_LIMIT
     running, syscall = wire.GO_STATUS_RUNNING, wire.GO_STATUS_SYSCALL
@@ -367,7 +380,7 @@ def scan_generation(
         data = b.data
         toks = pat.findall(data)
         n = len(toks)
-        dts = list(map(_DTS.__getitem__, map(_first, toks)))
+        dts = list(map(dts_of.__getitem__, map(_first, toks)))
         if _OVERFLOW.search(data):
             raise Corrupt("varint overflows 64 bits")
         try:
