@@ -11,7 +11,8 @@ nanoseconds on the trace's own clock; only differences between them mean anythin
 from __future__ import annotations
 
 from collections.abc import Iterable
-from itertools import compress
+from itertools import compress, repeat
+from operator import eq
 from typing import TYPE_CHECKING
 
 from perfgate.trace import columns as col
@@ -137,13 +138,19 @@ class TraceData:
         tc = self.annotations.tasks
         strings = self.annotations.strings
         out: dict[int, list[int]] = {}
-        done = list(tc.complete())
-        for name, d in zip(compress(tc.name, done), tc.durations(), strict=True):
-            lst = out.get(name)
-            if lst is None:
-                lst = out[name] = []
-            lst.append(d)
-        return {strings[k]: v for k, v in out.items() if strings[k]}
+        names = list(compress(tc.name, tc.complete()))
+        durations = list(tc.durations())
+        kinds = set(names)
+        if len(kinds) <= 16:  # the usual few handlers: one C-level pass each
+            for name in kinds:
+                out[name] = list(compress(durations, map(eq, names, repeat(name))))
+        else:
+            for name, d in zip(names, durations, strict=True):
+                lst = out.get(name)
+                if lst is None:
+                    lst = out[name] = []
+                lst.append(d)
+        return {strings[k]: out[k] for k in sorted(out) if strings[k]}
 
     def breakdown_totals(self) -> dict[str, tuple[int, dict[str, int]]]:
         """Per task type: how many complete tasks it has, and their :meth:`task_breakdown`
