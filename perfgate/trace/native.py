@@ -184,6 +184,11 @@ class CReader:
                                      "region_end"))),
             LogColumns(*map(col, ("log_task", "log_key", "log_value", "log_time", "log_g"))),
         )  # fmt: skip
+        odd: dict[int, set[int]] = {tid: set() for tid in col("odd_ids")}
+        pairs = col("odd_pairs")
+        for k in range(0, len(pairs), 2):
+            odd[pairs[k]].add(pairs[k + 1])
+        ann.irregular = {tid: frozenset(gs) for tid, gs in odd.items()}
         if gstates is not None:
             chunks = [
                 StateChunk(
@@ -196,11 +201,6 @@ class CReader:
                 for gids, offsets, base, tcode, times, ccode, codes in d["chunks"]
             ]
             index = tuple(map(col, ("index_gids", "index_start", "index_chunk", "index_pos")))
-            odd: dict[int, set[int]] = {tid: set() for tid in col("odd_ids")}
-            pairs = col("odd_pairs")
-            for k in range(0, len(pairs), 2):
-                odd[pairs[k]].add(pairs[k + 1])
-            ann.irregular = {tid: frozenset(gs) for tid, gs in odd.items()}
             reasons = [strings[i] for i in col("reasons")]
             gstates.add_chunks(chunks, index, reasons)  # type: ignore[arg-type]
         return ann
