@@ -173,3 +173,24 @@ def test_running_time_of_all_goroutines_matches_go_tool_traces_transitions() -> 
             if name == "Running":
                 want += (tl[k + 1][0] if k + 1 < len(tl) else end) - t
     assert st.running_ns() == want > 0
+
+
+@pytest.mark.parametrize("version", ["1.22", "1.26"])
+def test_breakdown_totals_equal_the_tasks_breakdowns_summed(version: str) -> None:
+    """What `perfgate report --states` prints (one sweep per goroutine) is each task's
+    task_breakdown, summed per task type; and the object views agree with the columns."""
+    data = read_trace(TRACES / f"go{version}-runtime.trace", reader="native", states=True)
+    want: dict[str, tuple[int, dict[str, int]]] = {}
+    for task in data.tasks:
+        if not task.complete or not task.name:
+            continue
+        count, parts = want.get(task.name, (0, {}))
+        for k, v in data.task_breakdown(task).items():
+            parts[k] = parts.get(k, 0) + v
+        want[task.name] = (count + 1, parts)
+    got = data.breakdown_totals()
+    assert got == {n: (c, {k: v for k, v in p.items() if v}) for n, (c, p) in want.items()}
+    assert sum(c for c, _ in got.values()) > 30
+    durations = data.durations_by_name()
+    assert {n: len(d) for n, d in durations.items()} == {n: c for n, (c, _) in got.items()}
+    assert data.incomplete_tasks == sum(1 for t in data.tasks if not t.complete)
