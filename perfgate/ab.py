@@ -63,7 +63,7 @@ def _against_once(
     progress: Progress | None = None,
 ) -> Checked:
     """Measure ``ref`` and the working tree at ``root`` interleaved; decide on both, explain."""
-    from perfgate.gitops import default_against_ref, worktree_at
+    from perfgate.git import default_against_ref, worktree_at
 
     label = ref or "merge-base"
     sha_or_ref = ref or default_against_ref(root, env)

@@ -14,8 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from perfgate.errors import PerfgateError
-from perfgate.explain import Breakdown
-from perfgate.report import HandlerStats
+from perfgate.report import HandlerSummary
 
 BASELINE_SCHEMA_VERSION = 1
 
@@ -60,27 +59,15 @@ class BaselineMeta(Machine):
     cpu_shares: list[float] = Field(default_factory=list)
 
 
-class BaselineHandler(HandlerStats):
-    """A handler's baseline: pooled statistics, per-run p95s, a 101-point quantile sketch, and
-    where the time went (mean ns per request by region, around the p95 and overall).
-
-    ``breakdown`` is None in files written before perfgate explained regressions: they load,
-    and a regression is then reported without an explanation.
-    """
-
-    sketch_ns: list[int] = Field(default_factory=list)
-    breakdown: Breakdown | None = None
-
-
 class Baseline(BaseModel):
-    """One target's baseline file."""
+    """One target's baseline file: provenance, and a :class:`HandlerSummary` per handler."""
 
     model_config = ConfigDict(extra="ignore")
 
     schema_version: int
     target: str
     meta: BaselineMeta = Field(default_factory=BaselineMeta)
-    handlers: dict[str, BaselineHandler]
+    handlers: dict[str, HandlerSummary]
 
     def to_json(self) -> str:
         data = self.model_dump(mode="json")

@@ -47,12 +47,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from perfgate.report import ExplainItem, HandlerResult, Verdict
+from perfgate.report import Breakdown, ExplainItem, HandlerResult, Verdict
 from perfgate.stats import nearest_rank
 from perfgate.trace import Region, TraceData
 from perfgate.trace.states import OVERLAPPING, RUNNABLE_NAME
+from perfgate.units import format_delta
 
 RUNTIME_PREFIX = "runtime: "
 
@@ -222,24 +221,6 @@ def run_components(data: TraceData) -> dict[str, RunComponents]:
 # --- stage 2: a side's breakdown ------------------------------------------------------------
 
 
-class Breakdown(BaseModel):
-    """Where one handler's requests spent their time: mean ns per request in each component.
-
-    ``p95_window``: over the requests whose latency lies between the pooled p92.5 and p97.5
-    (``window_from_ns`` … ``window_to_ns``, ``window_count`` requests; see :func:`summarize`);
-    ``overall``: over all requests. Keys sorted, values integer ns: stored in baseline files.
-    """
-
-    model_config = ConfigDict(extra="ignore")
-
-    p95_window: dict[str, int] = Field(default_factory=dict)
-    overall: dict[str, int] = Field(default_factory=dict)
-    window_from_ns: int = 0
-    window_to_ns: int = 0
-    window_count: int = 0
-    count: int = 0
-
-
 def summarize(runs: Sequence[RunComponents]) -> Breakdown | None:
     """Pool one handler's runs and average each component over the p95 window and overall.
 
@@ -368,13 +349,6 @@ def annotate(result: HandlerResult, baseline: Breakdown | None, current: Breakdo
 def scheduler_wait(result: HandlerResult) -> ExplainItem | None:
     """The handler's scheduler-wait item (its goroutines runnable, waiting for a CPU)."""
     return next((i for i in result.runtime if i.what == RUNNABLE_NAME), None)
-
-
-def format_delta(ns: int) -> str:
-    """A signed duration: +95.0µs, -1.2ms (render's, imported late: render imports us)."""
-    from perfgate.render import format_delta as render_delta
-
-    return render_delta(ns)
 
 
 def describe(item: ExplainItem) -> str:

@@ -15,7 +15,6 @@ from perfgate import __version__
 from perfgate.baseline import (
     BASELINE_SCHEMA_VERSION,
     Baseline,
-    BaselineHandler,
     BaselineMeta,
     Machine,
     load_baseline,
@@ -25,41 +24,12 @@ from perfgate.busy import check_machine, mark_collateral, median_share
 from perfgate.config import Config, Target
 from perfgate.errors import PerfgateError
 from perfgate.explain import annotate
-from perfgate.measure import Measurement, Progress, Subject, measure, scratch_dir
-from perfgate.report import HandlerResult, Report, TargetInfo, Verdict
+from perfgate.measure import Progress, Subject, measure, scratch_dir
+from perfgate.report import HandlerResult, HandlerSides, HandlerSummary, Report, TargetInfo, Verdict
+from perfgate.samples import Measurement
 from perfgate.stats import sketch
 from perfgate.toolchain import Go, machine
 from perfgate.verdict import common_shift_warning, compare_target, decide
-
-
-@dataclass(frozen=True)
-class Overrides:
-    """Command-line settings that replace the config's for this invocation."""
-
-    runs: int | None = None
-    threshold: float | None = None
-    baseline_runs: int | None = None
-
-    def apply(self, target: Target) -> Target:
-        update: dict[str, object] = {}
-        if self.runs is not None:
-            update["runs"] = self.runs
-        if self.baseline_runs is not None:
-            update["baseline_runs"] = self.baseline_runs
-        if self.threshold is not None:
-            update["threshold"] = self.threshold
-        return target.model_copy(update=update) if update else target
-
-
-@dataclass(frozen=True)
-class HandlerSides:
-    """One handler's full summary on each side (None: not measured there) — statistics, the
-    quantile sketch and the breakdown, more than the report carries — for the HTML report."""
-
-    target: str
-    name: str
-    baseline: BaselineHandler | None
-    current: BaselineHandler | None
 
 
 @dataclass
@@ -70,13 +40,13 @@ class Checked:
     sides: list[HandlerSides] = field(default_factory=list)
 
 
-def summarize_measurement(target: Target, m: Measurement) -> dict[str, BaselineHandler]:
+def summarize_measurement(target: Target, m: Measurement) -> dict[str, HandlerSummary]:
     """Each wanted handler's summary: statistics, sketch and breakdown (a baseline's entries)."""
     stats = m.handler_stats()
     pooled = m.sorted_samples()
     breakdowns = m.breakdowns()
     return {
-        name: BaselineHandler(
+        name: HandlerSummary(
             **s.model_dump(), sketch_ns=sketch(pooled[name]), breakdown=breakdowns.get(name)
         )
         for name, s in stats.items()
@@ -86,8 +56,8 @@ def summarize_measurement(target: Target, m: Measurement) -> dict[str, BaselineH
 
 def explain_results(
     results: Sequence[HandlerResult],
-    baseline: Mapping[str, BaselineHandler],
-    current: Mapping[str, BaselineHandler],
+    baseline: Mapping[str, HandlerSummary],
+    current: Mapping[str, HandlerSummary],
 ) -> list[HandlerSides]:
     """Explain each result from the two sides' breakdowns; the sides, for the HTML report."""
     sides = []
@@ -193,7 +163,7 @@ def _check_once(
     """One measurement of every target, compared with the baselines and explained."""
     report = Report(perfgate_version=__version__, created=now_iso())
     report.commit = git_provenance(root)[0] or None
-    compared: list[tuple[list[HandlerResult], Baseline, dict[str, BaselineHandler]]] = []
+    compared: list[tuple[list[HandlerResult], Baseline, dict[str, HandlerSummary]]] = []
     for target in targets:
         baseline = baselines[target.name]
         m = measure_target(go, root, target, env, progress)

@@ -1,13 +1,17 @@
-"""The gate's result as typed data: per-handler verdicts with their evidence.
+"""Typed data that crosses stages: per-handler statistics and summaries, and the gate's result.
 
-A :class:`Report` is what every renderer (terminal table, Markdown, JSON, GitHub comment) and every
-delivery (stdout, PR comment, job summary, step outputs) consumes. It is also the JSON that
-``--json-out`` writes and that ``perfgate comment`` / ``perfgate merge`` read back.
+:class:`HandlerStats` and :class:`HandlerSummary` describe one handler on one side (a baseline
+file stores summaries; a measurement yields them); :class:`Breakdown` is where its time went.
+A :class:`Report` — per-handler verdicts with their evidence — is what every renderer
+(terminal table, Markdown, JSON, GitHub comment) and every delivery (stdout, PR comment, job
+summary, step outputs) consumes. It is also the JSON that ``--json-out`` writes and that
+``perfgate comment`` / ``perfgate merge`` read back.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
@@ -52,6 +56,38 @@ class HandlerStats(BaseModel):
     mean_ns: int = 0
     run_p95_ns: list[int] = Field(default_factory=list)
     run_counts: list[int] = Field(default_factory=list)
+
+
+class Breakdown(BaseModel):
+    """Where one handler's requests spent their time: mean ns per request in each component.
+
+    ``p95_window``: over the requests whose latency lies between the pooled p92.5 and p97.5
+    (``window_from_ns`` … ``window_to_ns``, ``window_count`` requests; see
+    :func:`perfgate.explain.summarize`); ``overall``: over all requests. Keys sorted, values
+    integer ns: stored in baseline files.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    p95_window: dict[str, int] = Field(default_factory=dict)
+    overall: dict[str, int] = Field(default_factory=dict)
+    window_from_ns: int = 0
+    window_to_ns: int = 0
+    window_count: int = 0
+    count: int = 0
+
+
+class HandlerSummary(HandlerStats):
+    """Everything kept of one handler on one side: pooled statistics, per-run p95s, a 101-point
+    quantile sketch, and where the time went (mean ns per request by component, around the p95
+    and overall). A baseline file stores one per handler; a side measured now has the same.
+
+    ``breakdown`` is None in baseline files written before perfgate explained regressions: they
+    load, and a regression is then reported without an explanation.
+    """
+
+    sketch_ns: list[int] = Field(default_factory=list)
+    breakdown: Breakdown | None = None
 
 
 class ExplainItem(BaseModel):
@@ -139,6 +175,17 @@ class Report(BaseModel):
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2) + "\n"
+
+
+@dataclass(frozen=True)
+class HandlerSides:
+    """One handler's full summary on each side (None: not measured there) — statistics, the
+    quantile sketch and the breakdown, more than the report carries — for the HTML report."""
+
+    target: str
+    name: str
+    baseline: HandlerSummary | None
+    current: HandlerSummary | None
 
 
 def load_report(path: str | Path) -> Report:

@@ -24,9 +24,9 @@ import math
 from collections.abc import Mapping
 
 from perfgate.config import Target
-from perfgate.render import format_ns
 from perfgate.report import HandlerResult, HandlerStats, Verdict
 from perfgate.stats import holm, mann_whitney_greater, median, wilcoxon_signed_rank_greater
+from perfgate.units import format_ns
 
 
 def best_possible_p(base_runs: int, current_runs: int, judged: int, paired: bool = False) -> float:

@@ -17,7 +17,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from perfgate.render import render_markdown, summary_line, verdict_heading
+from perfgate.render.markdown import render_markdown
+from perfgate.render.text import summary_line, verdict_heading
 from perfgate.report import Report, Verdict
 
 COMMENT_LIMIT = 65_536  # GitHub rejects issue-comment bodies longer than this (422)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 
-from perfgate.render import format_ns, format_pct
 from perfgate.report import HandlerResult, Report, Verdict
+from perfgate.units import format_ns, format_pct
 
 # GitHub shows at most 10 error and 10 warning annotations per step; more are dropped silently.
 MAX_ANNOTATIONS_PER_LEVEL = 10

@@ -7,9 +7,9 @@ from array import array
 
 import pytest
 
-from perfgate.baseline import Baseline, BaselineHandler, load_baseline, write_atomically
-from perfgate.explain import OUTSIDE, Breakdown, RunComponents, annotate, explain_change, summarize
-from perfgate.report import HandlerResult, HandlerStats, Verdict
+from perfgate.baseline import Baseline, load_baseline, write_atomically
+from perfgate.explain import OUTSIDE, RunComponents, annotate, explain_change, summarize
+from perfgate.report import Breakdown, HandlerResult, HandlerStats, HandlerSummary, Verdict
 from perfgate.stats import nearest_rank
 
 
@@ -160,7 +160,7 @@ def test_handlers_not_measured_on_both_sides_are_left_alone():
 
 def test_baseline_stores_the_breakdown_and_old_files_still_load(tmp_path):
     breakdown = summarize([run_of([(100, {"region b": 60, OUTSIDE: 40})] * 10)])
-    h = BaselineHandler(count=10, p50_ns=100, p95_ns=100, p99_ns=100, breakdown=breakdown)
+    h = HandlerSummary(count=10, p50_ns=100, p95_ns=100, p99_ns=100, breakdown=breakdown)
     path = tmp_path / "svc.json"
     baseline = Baseline(schema_version=1, target="svc", handlers={"GET /": h})
     write_atomically(path, baseline.to_json())

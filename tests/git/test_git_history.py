@@ -7,12 +7,8 @@ import re
 import pytest
 
 from perfgate.errors import PerfgateError
-from perfgate.history import (
-    baseline_history,
-    parse_baseline_p95,
-    render_history_markdown,
-    render_history_text,
-)
+from perfgate.history import baseline_history, parse_baseline_p95
+from perfgate.render.history import render_history_markdown, render_history_text
 
 BASELINE = "baselines/svc.json"
 

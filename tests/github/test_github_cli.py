@@ -11,17 +11,20 @@ from click.testing import CliRunner
 from ghserver import Fault
 from ghserver.fixtures import HEAD, NEWER_HEAD, PR, handler, make_report
 
+from perfgate.cli import main
+from perfgate.commands.comment import comment as comment_command
+from perfgate.commands.merge import merge as merge_command
 from perfgate.github.body import marker
-from perfgate.github.cli import comment_command, merge_command
 from perfgate.report import Report, Verdict, load_report
 
 
 def invoke(command, args: list[str], env: dict[str, str] | None = None):
-    """Run a command with exactly ``env`` as its GitHub environment (nothing leaks in)."""
+    """Run ``perfgate <command> ARGS`` (through the main group and its error handler) with
+    exactly ``env`` as its GitHub environment (nothing leaks in)."""
     clean: dict[str, str | None] = {
         k: None for k in os.environ if k.startswith(("GITHUB_", "PERFGATE_", "GH_"))
     }
-    return CliRunner().invoke(command, args, env={**clean, **(env or {})})
+    return CliRunner().invoke(main, [command.name, *args], env={**clean, **(env or {})})
 
 
 def save(report: Report, path: Path) -> str:
@@ -210,7 +213,5 @@ def test_comment_dry_run_prints_the_body(tmp_path, standin, report):
 
 
 def test_the_main_cli_registers_both_commands():
-    from perfgate.cli import main
-
     assert main.commands.get("comment") is comment_command
     assert main.commands.get("merge") is merge_command

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from perfgate.render import format_ns, format_pct, render_markdown, render_text
+from perfgate.render.markdown import render_markdown
+from perfgate.render.text import render_text
 from perfgate.report import load_report
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -41,22 +42,3 @@ def test_markdown(case):
 
 def test_there_are_golden_cases():
     assert {"all_verdicts", "against"} <= set(CASES)
-
-
-@pytest.mark.parametrize(
-    ("ns", "text"),
-    [
-        (None, "—"),
-        (812, "812ns"),
-        (43_100, "43.1µs"),
-        (431_000, "431µs"),
-        (12_400_000, "12.4ms"),
-        (1_204_000_000, "1.20s"),
-    ],
-)
-def test_format_ns(ns, text):
-    assert format_ns(ns) == text
-
-
-def test_format_pct():
-    assert format_pct(12.345) == "+12.3%" and format_pct(-3) == "-3.0%" and format_pct(None) == "—"

@@ -4,12 +4,13 @@ import json
 
 import pytest
 
-from perfgate.baseline import Baseline, BaselineHandler, Machine, load_baseline, write_atomically
+from perfgate.baseline import Baseline, Machine, load_baseline, write_atomically
 from perfgate.errors import PerfgateError
+from perfgate.report import HandlerSummary
 
 
 def sample() -> Baseline:
-    h = BaselineHandler(count=600, p50_ns=10, p95_ns=20, p99_ns=30, run_p95_ns=[19, 21])
+    h = HandlerSummary(count=600, p50_ns=10, p95_ns=20, p99_ns=30, run_p95_ns=[19, 21])
     return Baseline(schema_version=1, target="svc", handlers={"GET /b": h, "GET /a": h})
 
 

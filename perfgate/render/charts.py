@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
+from perfgate.units import format_ns_short, plain_us
+
 MERMAID_MAX_BARS = 20  # more rows than this are unreadable in a Mermaid chart
 BASE_COLOR = "#4c78a8"
 CURRENT_COLOR = "#e45756"
@@ -37,12 +39,6 @@ def _mermaid_label(text: str, limit: int = 48) -> str:
     if len(clean) > limit:
         clean = clean[: limit - 1] + "…"
     return f'"{clean}"'
-
-
-def _us(ns: int) -> str:
-    """ns as µs with at most one decimal, no trailing ``.0`` (Mermaid wants plain numbers)."""
-    text = f"{ns / 1000:.1f}"
-    return text.removesuffix(".0")
 
 
 def _nice_ceiling(x: float) -> float:
@@ -79,22 +75,14 @@ def mermaid_p95_chart(
         f"    title {_mermaid_label(title, 120)}",
         "    x-axis [" + ", ".join(_mermaid_label(b.label) for b in shown) + "]",
         f'    y-axis "p95 (µs)" 0 --> {_nice_ceiling(top * 1.05):g}',
-        "    bar [" + ", ".join(_us(b.current_ns or 0) for b in shown) + "]",
-        "    line [" + ", ".join(_us(b.baseline_ns or 0) for b in shown) + "]",
+        "    bar [" + ", ".join(plain_us(b.current_ns or 0, 1) for b in shown) + "]",
+        "    line [" + ", ".join(plain_us(b.baseline_ns or 0, 1) for b in shown) + "]",
         "```",
     ]
     return "\n".join(lines)
 
 
 # --- SVG ------------------------------------------------------------------------------------
-
-
-def format_duration(ns: float) -> str:
-    """Short axis labels: 850ns, 12µs, 1.5ms, 2s."""
-    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
-        if ns >= scale:
-            return f"{ns / scale:.3g}{unit}"
-    return f"{ns:.3g}ns"
 
 
 def linear_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
@@ -198,7 +186,7 @@ def quantile_svg(series: Sequence[Series], title: str, width: int = 560, height:
         out.append(
             f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + ph}" class="grid"/>'
             f'<text x="{x:.1f}" y="{top + ph + 14}" class="small" '
-            f'text-anchor="middle">{escape(format_duration(t))}</text>'
+            f'text-anchor="middle">{escape(format_ns_short(t))}</text>'
         )
     axis = "latency (log scale)" if log else "latency"
     out.append(
@@ -257,7 +245,7 @@ def p95_bars_svg(bars: Sequence[Bar], base_label: str = "baseline", width: int =
             out.append(
                 f'<rect x="{label_w}" y="{by}" width="{w:.1f}" height="11" fill="{color}"/>'
                 f'<text x="{label_w + w + 4:.1f}" y="{by + 10}" '
-                f'class="small">{escape(format_duration(value))}</text>'
+                f'class="small">{escape(format_ns_short(value))}</text>'
             )
     out.append("</svg>")
     return "".join(out)

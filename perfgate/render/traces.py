@@ -1,7 +1,6 @@
-"""``perfgate report``: per-handler latency tables straight from trace files.
+"""``perfgate report``'s output: the per task type table, or the ``--json`` document.
 
-Pools the complete tasks of every trace given and summarises each task type. Pure: the caller
-reads the traces.
+Pure: the statistics come from :mod:`perfgate.trace_summary`.
 """
 
 from __future__ import annotations
@@ -11,38 +10,9 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
-from perfgate.measure import samples_from_trace
-from perfgate.render import format_ns
 from perfgate.report import HandlerStats
-from perfgate.stats import handler_stats
 from perfgate.trace import TraceData
-
-
-def summarize(traces: Sequence[TraceData]) -> dict[str, HandlerStats]:
-    """Statistics per task type, each trace counting as one run."""
-    runs = [samples_from_trace(t).durations for t in traces]
-    names = sorted({name for run in runs for name in run})
-    return {name: handler_stats([run.get(name, []) for run in runs]) for name in names}
-
-
-def runtime_means(traces: Sequence[TraceData]) -> dict[str, dict[str, int]]:
-    """Per task type, the mean ns per request in each runtime state (traces read with
-    ``states=True``; see :meth:`TraceData.task_breakdown`), largest first."""
-    totals: dict[str, dict[str, int]] = {}
-    counts: dict[str, int] = {}
-    for t in traces:
-        for task in t.complete_tasks:
-            if not task.name:
-                continue
-            acc = totals.setdefault(task.name, {})
-            counts[task.name] = counts.get(task.name, 0) + 1
-            for k, v in t.task_breakdown(task).items():
-                acc[k] = acc.get(k, 0) + v
-    return {
-        name: dict(sorted(((k, round(v / counts[name])) for k, v in acc.items()),
-                          key=lambda kv: (-kv[1], kv[0])))
-        for name, acc in sorted(totals.items())
-    }  # fmt: skip
+from perfgate.units import format_ns
 
 
 def to_json(

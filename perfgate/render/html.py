@@ -10,22 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from html import escape
-from typing import TYPE_CHECKING
 
-from perfgate.charts import BASE_COLOR, CURRENT_COLOR, Bar, Series, p95_bars_svg, quantile_svg
 from perfgate.explain import WINDOW_TEXT
-from perfgate.render import (
-    all_warnings,
-    format_delta,
-    format_ns,
-    format_pct,
-    headers,
-    summary_line,
+from perfgate.render.charts import (
+    BASE_COLOR,
+    CURRENT_COLOR,
+    Bar,
+    Series,
+    p95_bars_svg,
+    quantile_svg,
 )
-from perfgate.report import ExplainItem, HandlerResult, Report, Verdict
-
-if TYPE_CHECKING:
-    from perfgate.gate import HandlerSides
+from perfgate.render.text import all_warnings, base_word, headers, label, multi_target, summary_line
+from perfgate.report import ExplainItem, HandlerResult, HandlerSides, Report, Verdict
+from perfgate.units import format_delta, format_ns, format_pct
 
 MAX_PLOTTED = 50  # above this many handlers, only those not passing get a distribution plot
 
@@ -63,10 +60,6 @@ def _badge(v: Verdict) -> str:
     return f'<span class="badge {v.value}">{v.value}</span>'
 
 
-def _label(h: HandlerResult, multi: bool) -> str:
-    return f"{h.target}: {h.name}" if multi else h.name
-
-
 def _table(report: Report, multi: bool) -> str:
     cols = headers(report)
     rows = []
@@ -75,7 +68,7 @@ def _table(report: Report, multi: bool) -> str:
         base = format_ns(h.baseline.p95_ns if h.baseline else None)
         cur = format_ns(h.current.p95_ns if h.current else None)
         rows.append(
-            f'<tr><td><a href="#h{i}">{escape(_label(h, multi))}</a></td>'
+            f'<tr><td><a href="#h{i}">{escape(label(h, multi))}</a></td>'
             f'<td class="num">{samples}</td><td class="num">{base}</td>'
             f'<td class="num">{cur}</td><td class="num">{format_pct(h.delta_pct)}</td>'
             f"<td>{_badge(h.verdict)}</td><td>{escape(h.note)}</td></tr>"
@@ -93,15 +86,15 @@ def _overall_delta(sides: HandlerSides | None, what: str) -> str:
     return format_delta(cur.overall.get(what, 0) - base.overall.get(what, 0))
 
 
-def _explain_table(h: HandlerResult, sides: HandlerSides | None, base_word: str) -> str:
+def _explain_table(h: HandlerResult, sides: HandlerSides | None, base: str) -> str:
     """The contributors to the p95 change, with a bar per change (red slower, green faster),
     and the same component's change over all requests for comparison; then the same for the
     runtime states of the handler's goroutines."""
     if not h.explain:
         return ""
-    tables = _items_table(h.explain, sides, base_word, "where")
+    tables = _items_table(h.explain, sides, base, "where")
     if h.runtime:
-        tables += _items_table(h.runtime, sides, base_word, "runtime state")
+        tables += _items_table(h.runtime, sides, base, "runtime state")
     return (
         '<div class="explain"><p class="small">Where the requests around the p95 '
         f"({WINDOW_TEXT}) spent their time: mean per request, largest change first; the last "
@@ -112,7 +105,7 @@ def _explain_table(h: HandlerResult, sides: HandlerSides | None, base_word: str)
 
 
 def _items_table(
-    items: list[ExplainItem], sides: HandlerSides | None, base_word: str, first: str
+    items: list[ExplainItem], sides: HandlerSides | None, base: str, first: str
 ) -> str:
     widest = max(abs(i.delta_ns) for i in items) or 1
     rows = []
@@ -128,22 +121,22 @@ def _items_table(
             f"<td class='num'>{_overall_delta(sides, i.what)}</td></tr>"
         )
     return (
-        f"<table><thead><tr><th>{escape(first)}</th><th>{escape(base_word)}</th>"
+        f"<table><thead><tr><th>{escape(first)}</th><th>{escape(base)}</th>"
         "<th>current</th><th>Δ</th><th>share of Δ</th><th></th><th>Δ all</th></tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
 
 def _handler_section(
-    i: int, h: HandlerResult, sides: HandlerSides | None, multi: bool, base_word: str
+    i: int, h: HandlerResult, sides: HandlerSides | None, multi: bool, base: str
 ) -> str:
-    label = _label(h, multi)
+    name = label(h, multi)
     series = []
     if sides is not None and sides.baseline is not None:
-        series.append(Series(base_word, BASE_COLOR, sides.baseline.sketch_ns))
+        series.append(Series(base, BASE_COLOR, sides.baseline.sketch_ns))
     if sides is not None and sides.current is not None:
         series.append(Series("current", CURRENT_COLOR, sides.current.sketch_ns))
-    plot = quantile_svg(series, f"{label}: latency distribution")
+    plot = quantile_svg(series, f"{name}: latency distribution")
     change = ""
     if h.baseline is not None and h.current is not None:
         change = (
@@ -151,17 +144,17 @@ def _handler_section(
             f"({format_pct(h.delta_pct)}) · "
         )
     return (
-        f'<section class="handler" id="h{i}"><h2>{escape(label)} {_badge(h.verdict)}</h2>'
+        f'<section class="handler" id="h{i}"><h2>{escape(name)} {_badge(h.verdict)}</h2>'
         f'<p class="note">{escape(change + h.note)}</p>'
-        f'<div class="row"><div>{plot}</div>{_explain_table(h, sides, base_word)}</div></section>'
+        f'<div class="row"><div>{plot}</div>{_explain_table(h, sides, base)}</div></section>'
     )
 
 
 def render_html(report: Report, sides: Sequence[HandlerSides] = ()) -> str:
     """The whole HTML document. ``sides`` (from the check) carry each handler's quantile sketch
     on both sides; a handler without one gets "no distribution recorded"."""
-    multi = len({h.target for h in report.handlers}) > 1
-    base_word = "base" if report.mode == "against" else "baseline"
+    multi = multi_target(report)
+    base = base_word(report)
     by_key = {(s.target, s.name): s for s in sides}
     failed = report.verdict == "fail"
     title = "perfgate: regression found" if failed else "perfgate: no regression"
@@ -177,7 +170,7 @@ def render_html(report: Report, sides: Sequence[HandlerSides] = ()) -> str:
     warnings = "".join(f'<div class="warning">{escape(w)}</div>' for w in all_warnings(report))
     bars = [
         Bar(
-            _label(h, multi),
+            label(h, multi),
             h.baseline.p95_ns if h.baseline and h.baseline.count else None,
             h.current.p95_ns if h.current else None,
         )
@@ -189,7 +182,7 @@ def render_html(report: Report, sides: Sequence[HandlerSides] = ()) -> str:
         if len(report.handlers) <= MAX_PLOTTED or h.verdict != Verdict.PASS
     ]
     sections = "".join(
-        _handler_section(i, h, by_key.get((h.target, h.name)), multi, base_word) for i, h in plotted
+        _handler_section(i, h, by_key.get((h.target, h.name)), multi, base) for i, h in plotted
     )
     left_out = len(report.handlers) - len(plotted)
     if left_out:
@@ -202,7 +195,7 @@ def render_html(report: Report, sides: Sequence[HandlerSides] = ()) -> str:
         f"<p>{escape(summary_line(report))}</p>"
         f'<p class="meta">{escape(" · ".join(m for m in meta if m))}</p>'
         f"{warnings}{_table(report, multi)}"
-        f"{p95_bars_svg(bars, base_label=base_word) if bars else ''}"
+        f"{p95_bars_svg(bars, base_label=base) if bars else ''}"
         f"{sections}"
         '<p class="small">p95 = nearest-rank 95th percentile of each request\'s runtime/trace '
         "task duration, all runs pooled. Distribution plots: each line runs through a side's "

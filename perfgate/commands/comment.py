@@ -1,56 +1,28 @@
-"""``perfgate comment`` and ``perfgate merge``: click commands the main CLI registers.
+"""``perfgate comment REPORT.json``: post an existing report as the sticky PR comment.
 
-``comment`` posts an existing report as the sticky PR comment (the privileged half of the fork
-pattern: a ``workflow_run`` workflow with a write token). ``merge`` combines several matrix jobs'
-reports into one report, one verdict and one comment. Both turn a PerfgateError into a message
-and exit code 2 themselves, so they behave the same when invoked on their own.
+The privileged half of the fork pattern: a ``workflow_run`` workflow with a write token posts
+the report artifact of a pull request's run.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
-import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from perfgate.baseline import write_output
 from perfgate.errors import PerfgateError
-from perfgate.github.body import build_comment, derive_comment_key
-from perfgate.github.commands import annotation
-from perfgate.github.context import load_context
-from perfgate.github.merge import merge_reports
-from perfgate.github.publish import CommentTarget, comment_info, post_comment, publish
-from perfgate.github.retry import RetryPolicy
-from perfgate.report import Report, load_report
 
-F = TypeVar("F", bound=Callable[..., Any])
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _SHA_RE = re.compile(r"^[0-9a-fA-F]{7,64}$")
 
 
-def _user_errors(fn: F) -> F:
-    """Print a PerfgateError like the main CLI does and exit 2."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except PerfgateError as exc:
-            click.echo(f"perfgate: error: {exc.message}", err=True)
-            if exc.hint:
-                click.echo(f"perfgate: {exc.hint}", err=True)
-            click.get_current_context().exit(exc.exit_code)
-
-    return wrapper  # type: ignore[return-value]
-
-
 def _warn(warnings: list[str], in_actions: bool) -> None:
+    from perfgate.github.commands import annotation
+
     for w in warnings:
         click.echo(f"perfgate: warning: {w}", err=True)
         if in_actions:
@@ -65,23 +37,6 @@ def _report_github_block(path: str) -> dict[str, Any]:
         return {}
     block = data.get("github") if isinstance(data, dict) else None
     return block if isinstance(block, dict) else {}
-
-
-def publish_and_warn(
-    report: Report, report_path: str | None, comment: bool | None, dry_run: bool, key: str | None
-) -> None:
-    """Hand a report to GitHub (comment, summary, outputs, annotations) when running there, and
-    print what did not work as warnings: GitHub trouble never changes the exit code."""
-    for w in publish(
-        report,
-        report_path=report_path,
-        comment=comment,
-        dry_run=dry_run,
-        comment_key=key,
-        out=sys.stdout,
-        err=sys.stderr,
-    ):
-        click.echo(f"perfgate: warning: {w}", err=True)
 
 
 @click.command("comment")
@@ -102,8 +57,7 @@ def publish_and_warn(
     "--comment-key", metavar="KEY", help="Name of the comment (default: from the target names)."
 )
 @click.option("--dry-run", is_flag=True, help="Print the comment body instead of posting it.")
-@_user_errors
-def comment_command(
+def comment(
     report_path: str,
     pr_number: int | None,
     repo: str | None,
@@ -119,6 +73,12 @@ def comment_command(
 
     Needs GITHUB_TOKEN. Exit 0 even when GitHub refuses (a warning says why), 2 for bad input.
     """
+    from perfgate.github.body import build_comment, derive_comment_key
+    from perfgate.github.context import load_context
+    from perfgate.github.publish import CommentTarget, comment_info, post_comment
+    from perfgate.github.retry import RetryPolicy
+    from perfgate.report import load_report
+
     report = load_report(report_path)
     extra = _report_github_block(report_path)
     ctx = load_context(os.environ)
@@ -170,59 +130,3 @@ def comment_command(
         log=lambda m: click.echo(f"perfgate: {m}", err=True),
     )
     _warn(warnings, ctx.in_actions)
-
-
-def comment_options(command: F) -> F:
-    """The PR-comment options shared by ``check`` and ``merge``: one definition, one wording."""
-    for option in reversed(
-        [
-            click.option(
-                "--comment/--no-comment",
-                default=None,
-                help="Post/update the pull-request comment (default: on in a pull_request "
-                "workflow).",
-            ),
-            click.option(
-                "--dry-run", is_flag=True, help="Print the comment body instead of posting it."
-            ),
-            click.option(
-                "--comment-key",
-                metavar="KEY",
-                help="Keep one comment per KEY on the PR (default: derived from the target names).",
-            ),
-        ]
-    ):
-        command = option(command)
-    return command
-
-
-@click.command("merge")
-@click.argument(
-    "reports", nargs=-1, required=True, metavar="REPORT.json...", type=click.Path(dir_okay=False)
-)
-@click.option("--json-out", type=click.Path(dir_okay=False), help="Write the merged JSON here.")
-@click.option("--markdown-out", type=click.Path(dir_okay=False), help="Write Markdown here.")
-@comment_options
-@_user_errors
-def merge_command(
-    reports: tuple[str, ...],
-    json_out: str | None,
-    markdown_out: str | None,
-    comment: bool | None,
-    dry_run: bool,
-    comment_key: str | None,
-) -> None:
-    """Combine several jobs' reports (from --json-out) into one report and one PR comment.
-
-    Handlers and targets are concatenated and the verdict recomputed; a target that appears in
-    two reports is an error. Exit 0 pass, 1 regression, 2 bad input, 3 inconclusive, like
-    `perfgate check`.
-    """
-    from perfgate.render import render_markdown, render_text
-
-    merged = merge_reports([load_report(p) for p in reports], list(reports))
-    click.echo(render_text(merged), nl=False)
-    write_output(json_out, merged.to_json())
-    write_output(markdown_out, render_markdown(merged))
-    publish_and_warn(merged, json_out, comment, dry_run, comment_key)
-    click.get_current_context().exit(merged.exit_code)
