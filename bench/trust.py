@@ -10,7 +10,7 @@
 its p95 by that fraction. It builds each once and runs them interleaved (round robin, one
 process per run, exactly like ``perfgate check``), storing every run's task durations.
 
-``evaluate`` replays perfgate's own verdict code (perfgate.verdict) on random draws from those
+``evaluate`` replays perfgate's own verdict code (perfgate.judge) on random draws from those
 runs: committed-baseline mode takes the baseline from the first half of the rounds and the check
 from the second half (so drift between the two counts against perfgate); A/B mode pairs runs
 made back to back, as ``--against`` does: the unchanged run of round 2k with that of round 2k+1
@@ -43,11 +43,11 @@ from e2e_support import copy_module, slow_down  # noqa: E402
 
 from perfgate.busy import mark_collateral  # noqa: E402
 from perfgate.config import Target  # noqa: E402
+from perfgate.judge import compare_target, decide  # noqa: E402
 from perfgate.measure import Subject  # noqa: E402
 from perfgate.report import Verdict  # noqa: E402
 from perfgate.stats import handler_stats, nearest_rank  # noqa: E402
 from perfgate.toolchain import find_go  # noqa: E402
-from perfgate.verdict import compare_target, decide  # noqa: E402
 
 COLLATERAL = True  # apply the bystander rule, as perfgate check does
 

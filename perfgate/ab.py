@@ -22,10 +22,10 @@ from perfgate.gate import (
     now_iso,
     summarize_measurement,
 )
+from perfgate.judge import common_shift_warning, compare_target, decide
 from perfgate.measure import Progress, Subject, measure, scratch_dir
 from perfgate.report import Report, TargetInfo
 from perfgate.toolchain import Go, machine
-from perfgate.verdict import common_shift_warning, compare_target, decide
 
 
 def _committed_baseline(root: Path, target: Target):

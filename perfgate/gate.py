@@ -24,12 +24,12 @@ from perfgate.busy import check_machine, mark_collateral, median_share
 from perfgate.config import Config, Target
 from perfgate.errors import PerfgateError
 from perfgate.explain import annotate
+from perfgate.judge import common_shift_warning, compare_target, decide
 from perfgate.measure import Progress, Subject, measure, scratch_dir
 from perfgate.report import HandlerResult, HandlerSides, HandlerSummary, Report, TargetInfo, Verdict
 from perfgate.samples import Measurement
 from perfgate.stats import sketch
 from perfgate.toolchain import Go, machine
-from perfgate.verdict import common_shift_warning, compare_target, decide
 
 
 @dataclass

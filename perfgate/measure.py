@@ -6,7 +6,7 @@ plain data, :mod:`perfgate.samples`.
 Each run is a separate process (the run is the unit the noise test works on). In A/B mode
 several source trees are measured in one loop, their runs made in pairs back to back (A B, B A,
 A B, …), so slow drift of the machine hits both runs of a pair alike (the verdict compares the
-pairs: perfgate.verdict).
+pairs: perfgate.judge).
 """
 
 from __future__ import annotations

@@ -5,9 +5,9 @@ import random
 import pytest
 
 from perfgate.config import Target
+from perfgate.judge import common_shift_warning, compare_target, decide
 from perfgate.report import Verdict
 from perfgate.stats import handler_stats
-from perfgate.verdict import common_shift_warning, compare_target, decide
 
 TARGET = Target(name="svc", package=".", run="^TestPerf$", threshold="15%")
 
