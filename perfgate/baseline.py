@@ -13,8 +13,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from perfgate import __version__
+from perfgate.config import Target
 from perfgate.errors import PerfgateError
 from perfgate.report import HandlerSummary
+from perfgate.samples import Measurement
 
 BASELINE_SCHEMA_VERSION = 1
 
@@ -73,6 +76,34 @@ class Baseline(BaseModel):
         data = self.model_dump(mode="json")
         data["handlers"] = dict(sorted(data["handlers"].items()))
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def build_baseline(
+    target: Target,
+    m: Measurement,
+    here: Machine,
+    commit: str,
+    branch: str,
+    created: str,
+    perfgate_version: str = __version__,
+) -> Baseline:
+    """A baseline file's content from one target's measurement, made where ``here`` says, on
+    ``commit`` of ``branch``, at ``created`` (ISO 8601)."""
+    meta = BaselineMeta(
+        **here.model_dump(),
+        commit=commit,
+        branch=branch,
+        created=created,
+        runs=len(m.runs),
+        perfgate_version=perfgate_version,
+        cpu_shares=m.cpu_shares(),
+    )
+    return Baseline(
+        schema_version=BASELINE_SCHEMA_VERSION,
+        target=target.name,
+        meta=meta,
+        handlers=m.summaries(target.wants),
+    )
 
 
 def load_baseline(path: Path, target: str) -> Baseline:

@@ -8,11 +8,12 @@ noise test works on, so the runs are kept apart. Pure: :mod:`perfgate.measure` f
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from perfgate.explain import RunComponents, run_components, summarize
-from perfgate.report import Breakdown, HandlerStats
-from perfgate.stats import handler_stats
+from perfgate.report import Breakdown, HandlerStats, HandlerSummary
+from perfgate.stats import handler_stats, sketch
 from perfgate.trace import TraceData
 
 
@@ -91,6 +92,24 @@ class Measurement:
             for name, values in run.durations.items():
                 pooled[name].extend(values)
         return {name: sorted(v) for name, v in pooled.items()}
+
+    def summaries(self, wants: Callable[[str], bool]) -> dict[str, HandlerSummary]:
+        """Each wanted handler's summary: statistics, sketch and breakdown (what a baseline file
+        stores per handler, and what a side measured now is compared with)."""
+        stats = self.handler_stats()
+        pooled = self.sorted_samples()
+        breakdowns = self.breakdowns()
+        return {
+            name: HandlerSummary(
+                **s.model_dump(), sketch_ns=sketch(pooled[name]), breakdown=breakdowns.get(name)
+            )
+            for name, s in stats.items()
+            if wants(name)
+        }
+
+    def durations(self, name: str) -> list[list[int]]:
+        """Each run's request durations of one handler (empty where the run had none)."""
+        return [run.durations.get(name, []) for run in self.runs]
 
     def breakdowns(self) -> dict[str, Breakdown]:
         """Every handler's breakdown (p95 window and overall), all runs pooled."""

@@ -76,13 +76,7 @@ def check(
     config, root = load(config_path)
     targets = select_targets(config, target_names, runs, threshold)
     go = find_go()
-    env = dict(os.environ)
-    if against is not None:
-        from perfgate.ab import run_against
-
-        checked = run_against(config, root, targets, go, env, against, progress)
-    else:
-        checked = run_check(config, root, targets, go, env, progress)
+    checked = run_check(config, root, targets, go, dict(os.environ), progress, against)
     deliver(
         checked.report,
         json_out=json_out,

@@ -113,7 +113,7 @@ def outputs_text(outputs: Iterable[tuple[str, str]]) -> str:
 def report_outputs(report: Report, report_path: str | None) -> list[tuple[str, str]]:
     """The step outputs: ``verdict`` (pass/fail), ``report`` (path or empty), ``regressed``."""
     return [
-        ("verdict", report.verdict),
+        ("verdict", report.verdict.value),
         ("report", report_path or ""),
         ("regressed", str(len(report.regressed))),
     ]

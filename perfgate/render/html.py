@@ -21,7 +21,14 @@ from perfgate.render.charts import (
     quantile_svg,
 )
 from perfgate.render.text import all_warnings, base_word, headers, label, multi_target, summary_line
-from perfgate.report import ExplainItem, HandlerResult, HandlerSides, Report, Verdict
+from perfgate.report import (
+    ExplainItem,
+    HandlerResult,
+    HandlerSides,
+    Report,
+    ReportVerdict,
+    Verdict,
+)
 from perfgate.units import format_delta, format_ns, format_pct
 
 MAX_PLOTTED = 50  # above this many handlers, only those not passing get a distribution plot
@@ -156,7 +163,7 @@ def render_html(report: Report, sides: Sequence[HandlerSides] = ()) -> str:
     multi = multi_target(report)
     base = base_word(report)
     by_key = {(s.target, s.name): s for s in sides}
-    failed = report.verdict == "fail"
+    failed = report.verdict == ReportVerdict.FAIL
     title = "perfgate: regression found" if failed else "perfgate: no regression"
     meta = [f"created {report.created}" if report.created else ""]
     if report.commit:
@@ -191,7 +198,7 @@ def render_html(report: Report, sides: Sequence[HandlerSides] = ()) -> str:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
-        f'<h1 class="verdict-{report.verdict}">{escape(title)}</h1>'
+        f'<h1 class="verdict-{report.verdict.value}">{escape(title)}</h1>'
         f"<p>{escape(summary_line(report))}</p>"
         f'<p class="meta">{escape(" · ".join(m for m in meta if m))}</p>'
         f"{warnings}{_table(report, multi)}"

@@ -17,7 +17,7 @@ from perfgate.render.text import (
     rows,
     verdict_heading,
 )
-from perfgate.report import ExplainItem, HandlerResult, Report, Verdict
+from perfgate.report import ExplainItem, HandlerResult, Mode, Report, Verdict
 from perfgate.units import format_delta, format_ns
 
 EXPLAIN_TOP = 5  # contributors listed per regressed handler in Markdown (the JSON has them all)
@@ -127,7 +127,7 @@ def render_markdown(report: Report, title: str = "perfgate") -> str:
         parts += [chart, ""]
     test = (
         "Wilcoxon signed-rank on pairs of runs made back to back"
-        if report.mode == "against"
+        if report.mode == Mode.AGAINST
         else "Mann-Whitney"
     )
     parts.append(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from perfgate.report import HandlerResult, Report, Verdict
+from perfgate.report import HandlerResult, Mode, Report, ReportVerdict, Verdict
 from perfgate.units import format_ns, format_pct
 
 VERDICT_ICON = {
@@ -24,7 +24,7 @@ VERDICT_ICON = {
 
 def base_word(report: Report) -> str:
     """What the other side is called: the committed ``baseline``, or the ``base`` REF in A/B."""
-    return "base" if report.mode == "against" else "baseline"
+    return "base" if report.mode == Mode.AGAINST else "baseline"
 
 
 def headers(report: Report) -> list[str]:
@@ -66,9 +66,9 @@ def rows(report: Report, icons: bool) -> list[list[str]]:
 
 def verdict_heading(report: Report) -> tuple[str, str]:
     """The icon and words of a report's heading."""
-    if report.verdict == "fail":
+    if report.verdict == ReportVerdict.FAIL:
         return "❌", "regression found"
-    if report.verdict == "inconclusive":
+    if report.verdict == ReportVerdict.INCONCLUSIVE:
         return "⚠️", "inconclusive (the machine was busy; run it again)"
     return "✅", "no regression"
 
@@ -79,8 +79,8 @@ def summary_line(report: Report) -> str:
     for h in report.handlers:
         counts[h.verdict] = counts.get(h.verdict, 0) + 1
     parts = [f"{n} {v.value}" for v, n in counts.items()]
-    word = report.verdict.upper()
-    mode = f" (A/B against {report.against_ref})" if report.mode == "against" else ""
+    word = report.verdict.value.upper()
+    mode = f" (A/B against {report.against_ref})" if report.mode == Mode.AGAINST else ""
     return f"perfgate: {word}{mode} — {len(report.handlers)} handlers: " + ", ".join(parts)
 
 

@@ -15,7 +15,7 @@ from perfgate.cli import main
 from perfgate.commands.comment import comment as comment_command
 from perfgate.commands.merge import merge as merge_command
 from perfgate.github.body import marker
-from perfgate.report import Report, Verdict, load_report
+from perfgate.report import Mode, Report, Verdict, load_report
 
 
 def invoke(command, args: list[str], env: dict[str, str] | None = None):
@@ -77,7 +77,7 @@ def test_merge_rejects_bad_input(tmp_path):
     result = invoke(merge_command, [save(a, tmp_path / "a.json"), save(b, tmp_path / "b.json")])
     assert result.exit_code == 2 and "disagree on the commit" in result.output
 
-    b.commit, b.mode = a.commit, "against"
+    b.commit, b.mode = a.commit, Mode.AGAINST
     result = invoke(merge_command, [save(a, tmp_path / "a.json"), save(b, tmp_path / "b.json")])
     assert result.exit_code == 2 and "disagree on the mode" in result.output
 
