@@ -44,6 +44,7 @@ class Subject:
         label: str,
         env: Mapping[str, str],
     ) -> None:
+        self.go = go
         self.target = target
         self.label = label
         self.scratch = scratch
@@ -57,7 +58,7 @@ class Subject:
         result = run_test_binary(
             self.binary, self.workdir, self.target.run, trace_path, self.env, self.target.timeout
         )
-        data = read_trace(trace_path, reader="auto", states=True)
+        data = read_trace(trace_path, reader="auto", go=self.go.path, states=True)
         if data.truncated:
             raise PerfgateError(
                 f"the trace of run {index + 1} is truncated ({data.truncation_note}): "

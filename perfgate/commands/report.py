@@ -30,11 +30,13 @@ def report(traces: tuple[str, ...], as_json: bool, reader: str, states: bool) ->
     Percentiles are nearest-rank: the ⌈p·n⌉-th smallest duration.
     """
     from perfgate.render.traces import to_json, to_text
+    from perfgate.toolchain import locate_go
     from perfgate.trace import read_trace
     from perfgate.trace_summary import runtime_means, summarize
 
+    go = locate_go()  # for --reader go, and auto's fallback to it
     datas = [
-        read_trace(path, reader=reader, states=states)  # type: ignore[arg-type]
+        read_trace(path, reader=reader, go=go, states=states)  # type: ignore[arg-type]
         for path in traces
     ]
     stats = summarize(datas)
