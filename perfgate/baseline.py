@@ -147,6 +147,33 @@ def load_baseline(path: Path, target: str) -> Baseline:
     return baseline
 
 
+def parse_baseline_p95(raw: bytes) -> dict[str, int]:
+    """``{handler: p95_ns}`` from a baseline file's bytes; ValueError says why it is unreadable.
+
+    For old versions of the file (``perfgate history``): reads only the p95s, tolerating any
+    other fields and whatever older perfgates wrote around them.
+    """
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ValueError("is not JSON") from None
+    if not isinstance(data, dict):
+        raise ValueError("is not a baseline (not a JSON object)")
+    version = data.get("schema_version")
+    if version != BASELINE_SCHEMA_VERSION:
+        raise ValueError(f"has schema_version {version!r}, not {BASELINE_SCHEMA_VERSION}")
+    handlers = data.get("handlers")
+    if not isinstance(handlers, dict):
+        raise ValueError("has no handlers")
+    out: dict[str, int] = {}
+    for name, stats in handlers.items():
+        p95 = stats.get("p95_ns") if isinstance(stats, dict) else None
+        if isinstance(p95, bool) or not isinstance(p95, (int, float)) or p95 < 0:
+            raise ValueError(f"has no valid p95_ns for {name!r}")
+        out[str(name)] = int(p95)
+    return out
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Write a file so that readers see the old or the new content, never half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)

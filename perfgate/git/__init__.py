@@ -6,12 +6,12 @@ refs and read history. Import from here, not from the modules behind it.
 * ``check --against [REF]``: :func:`default_against_ref` when no REF is given, then
   :func:`worktree_at` to build and measure REF beside the working tree.
 * ``check`` and ``baseline update``: :func:`head_provenance`, the commit measured.
-* ``history``: see :mod:`perfgate.history`.
+* ``history``: :func:`file_log`, every committed version of the baseline file.
 
 Every problem the user can fix is a :class:`perfgate.errors.PerfgateError` (exit 2). One small
 module per job: ``refresh`` (may this checkout commit baselines?), ``commit``, ``push``,
-``worktree`` (A/B checkouts), ``refs`` (the default ``--against`` ref) and ``provenance``;
-``_cmd`` runs git.
+``worktree`` (A/B checkouts), ``refs`` (the default ``--against`` ref), ``provenance`` and
+``log``; ``_cmd`` runs git.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ import os
 # commands that may never run git; when one does, it says "git is not installed" (_cmd.run).
 os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
 
+from perfgate.git._cmd import short
 from perfgate.git.commit import commit_baselines, commit_message
+from perfgate.git.log import FileLog, FileVersion, file_log
 from perfgate.git.provenance import head_provenance
 from perfgate.git.push import PushResult, push_baseline_commit
 from perfgate.git.refresh import (
@@ -44,6 +46,8 @@ __all__ = [
     "BOT_EMAIL",
     "BOT_NAME",
     "DEFAULT_RELEASE_GLOBS",
+    "FileLog",
+    "FileVersion",
     "PushResult",
     "RefreshContext",
     "Worktree",
@@ -52,9 +56,11 @@ __all__ = [
     "commit_baselines",
     "commit_message",
     "default_against_ref",
+    "file_log",
     "head_provenance",
     "push_baseline_commit",
     "remove_stale_worktrees",
     "resolve_ref",
+    "short",
     "worktree_at",
 ]
