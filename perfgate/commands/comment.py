@@ -6,11 +6,8 @@ the report artifact of a pull request's run.
 
 from __future__ import annotations
 
-import json
 import os
 import re
-from pathlib import Path
-from typing import Any
 
 import click
 
@@ -29,23 +26,13 @@ def _warn(warnings: list[str], in_actions: bool) -> None:
             click.echo(annotation("warning", w, title="perfgate"))
 
 
-def _report_github_block(path: str) -> dict[str, Any]:
-    """The optional ``"github"`` object of a report file (PR number, head sha, repository)."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    block = data.get("github") if isinstance(data, dict) else None
-    return block if isinstance(block, dict) else {}
-
-
 @click.command("comment")
 @click.argument("report_path", metavar="REPORT.json", type=click.Path(dir_okay=False))
 @click.option(
     "--pr",
     "pr_number",
     type=click.IntRange(min=1),
-    help='The pull request (default: from the event, else from the report\'s "github" object).',
+    help="The pull request (default: from the event).",
 )
 @click.option("--repo", metavar="OWNER/NAME", help="The repository (default: GITHUB_REPOSITORY).")
 @click.option(
@@ -80,21 +67,20 @@ def comment(
     from perfgate.report import load_report
 
     report = load_report(report_path)
-    extra = _report_github_block(report_path)
     ctx = load_context(os.environ)
     _warn(list(ctx.warnings), ctx.in_actions)
 
-    repository = repo or ctx.repository or extra.get("repository")
+    repository = repo or ctx.repository
     if not isinstance(repository, str) or not _REPO_RE.match(repository):
         raise PerfgateError(f"no valid repository ({repository!r})", hint="give --repo OWNER/NAME.")
-    number = pr_number or ctx.pr_number or extra.get("pull_request")
-    if not isinstance(number, int) or isinstance(number, bool) or number < 1:
+    number = pr_number or ctx.pr_number
+    if not number:
         raise PerfgateError(
-            "no pull-request number: not in the event, not in the report",
+            "no pull-request number in the event",
             hint="give --pr N (in a workflow_run for a fork PR, pass it along in the artifact).",
         )
-    sha = head_sha or ctx.head_sha or extra.get("head_sha")
-    if sha is not None and (not isinstance(sha, str) or not _SHA_RE.match(sha)):
+    sha = head_sha or ctx.head_sha
+    if sha is not None and not _SHA_RE.match(sha):
         raise PerfgateError(f"--head-sha {sha!r} is not a commit sha")
     if not ctx.token and not dry_run:
         raise PerfgateError(

@@ -187,7 +187,9 @@ def test_comment_api_trouble_exits_0_with_a_warning(tmp_path, standin, report):
     assert "::warning title=perfgate::" in result.output
 
 
-def test_comment_takes_the_pr_from_the_reports_github_block(tmp_path, standin, report):
+def test_comment_takes_the_pr_from_the_event_or_pr_not_from_the_report(tmp_path, standin, report):
+    """perfgate writes no "github" object into reports, so none is read from one: the PR comes
+    from the event or --pr (a fork PR's artifact passes it along, see perfgate-comment.yml)."""
     data = json.loads(report.to_json())
     data["github"] = {"pull_request": PR, "head_sha": HEAD, "repository": "acme/shop"}
     path = tmp_path / "r.json"
@@ -195,9 +197,12 @@ def test_comment_takes_the_pr_from_the_reports_github_block(tmp_path, standin, r
     env = {
         "GITHUB_API_URL": standin.url,
         "GITHUB_TOKEN": "user-token",
+        "GITHUB_REPOSITORY": "acme/shop",
         "PERFGATE_GITHUB_BACKOFF": "0",
     }
     result = invoke(comment_command, [str(path)], env)
+    assert result.exit_code == 2 and "no pull-request number" in result.output
+    result = invoke(comment_command, [str(path), "--pr", str(PR)], env)
     assert result.exit_code == 0, result.output
     (comment,) = standin.comment_list(PR)
     assert comment["user"]["login"] == "perfgate-dev"
