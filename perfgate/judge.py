@@ -25,6 +25,11 @@ The run is the unit of replication: requests within a run share the machine's st
 requests would be overconfident. ``improved`` is the mirror image. Against a committed baseline
 (:attr:`Rule.discount_shift`), a shift shared by most handlers is the machine's, not the code's:
 a handler that only moved with it is ``inconclusive`` (:func:`common_shift_pct`).
+
+Changing the rule means changing this module only: :func:`judge` must answer every question, in
+order, with a :class:`Decision`; ``p_value`` is reported as the evidence's strength and
+``run_delta_pct`` as the typical run's change (the shared-shift warning reads it). Whether to
+measure again is decided by the caller from the verdicts (``inconclusive``: retry).
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ def merge_reports(reports: Sequence[Report], sources: Sequence[str] | None = Non
     return Report(
         perfgate_version=versions[0] if versions else "",
         verdict=overall_verdict(handlers),
-        mode=mode or Mode.BASELINE,
+        mode=Mode(mode) if mode else Mode.BASELINE,
         against_ref=against,
         commit=commit,
         created=max(created) if created else None,

@@ -102,7 +102,7 @@ def linear_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
 
 def log_ticks(lo: float, hi: float) -> list[float]:
     """1-2-5 ticks per decade within [lo, hi] (just the decades when there are many)."""
-    ticks = []
+    ticks: list[float] = []
     decade = 10 ** math.floor(math.log10(lo))
     mults = (1, 2, 5) if hi / lo < 1e4 else (1,)
     while decade <= hi:

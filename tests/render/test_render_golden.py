@@ -1,15 +1,15 @@
 """Golden tests: committed reports rendered as the terminal table and as Markdown.
 
 On a mismatch the actual output is written next to the golden file as ``*.actual`` for review;
-regenerate on purpose with ``PERFGATE_UPDATE_GOLDEN=1 pytest tests/render``.
+regenerate on purpose with ``PERFGATE_UPDATE_GOLDENS=1 pytest tests/render``.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
+from golden import check_golden
 
 from perfgate.render.markdown import render_markdown
 from perfgate.render.text import render_text
@@ -17,15 +17,6 @@ from perfgate.report import load_report
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(p.stem.removesuffix(".report") for p in GOLDEN.glob("*.report.json"))
-
-
-def check_golden(path: Path, actual: str) -> None:
-    if os.environ.get("PERFGATE_UPDATE_GOLDEN"):
-        path.write_text(actual)
-    expected = path.read_text() if path.exists() else None
-    if actual != expected:
-        path.with_name(path.name + ".actual").write_text(actual)
-        pytest.fail(f"{path.name} differs; actual output written to {path.name}.actual")
 
 
 @pytest.mark.parametrize("case", CASES)
