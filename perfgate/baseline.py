@@ -187,14 +187,3 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def write_output(path: str | None, text: str) -> None:
-    """Write a report file the user asked for (no path: nothing), atomically; an unwritable
-    path is the user's problem (exit 2), not a traceback."""
-    if not path:
-        return
-    try:
-        write_atomically(Path(path), text)
-    except OSError as exc:
-        raise PerfgateError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import click
 
-from perfgate.baseline import write_output
+from perfgate.baseline import write_atomically
 from perfgate.commands.options import warn
+from perfgate.errors import PerfgateError
 from perfgate.report import HandlerSides, Report
 
 
@@ -49,3 +51,14 @@ def deliver(
         err=sys.stderr,
     ):
         warn(w)
+
+
+def write_output(path: str | None, text: str) -> None:
+    """Write a report file the user asked for (no path: nothing), atomically; an unwritable
+    path is the user's problem (exit 2), not a traceback."""
+    if not path:
+        return
+    try:
+        write_atomically(Path(path), text)
+    except OSError as exc:
+        raise PerfgateError(f"cannot write {path}: {exc.strerror or exc}") from None
