@@ -40,7 +40,7 @@ import (
 	"time"
 )
 
-var _ = time.Now // the slowdown the test adds at "// SLOW" uses time
+var _ = time.Now // the test's slowdown of getItem uses time
 
 type item struct {
 	ID    string `json:"id"`
@@ -168,7 +168,9 @@ def test_a_slower_route_fails_alone(measured, tmp_path):
     # 2 ms more, spent waiting (a slow downstream call). A 2 ms busy loop would also hold one
     # of the two CPUs for 2 ms per request, making every handler wait for a CPU: perfgate's
     # busy-machine check cannot tell that from other tenants and would say "inconclusive".
-    shop.write_text(shop.read_text().replace("// SLOW", "time.Sleep(2 * time.Millisecond)"))
+    text = shop.read_text()
+    assert text.count("// SLOW") == 1
+    shop.write_text(text.replace("// SLOW", "time.Sleep(2 * time.Millisecond)"))
     report = tmp_path / "report.json"
     r = perfgate("check", "--json-out", str(report), cwd=root, env=OFFLINE)
     assert r.code == 1, r.out + r.err
