@@ -110,7 +110,6 @@ func run(t testing.TB, h http.Handler, p Plan, warm, measured []call) {
 		}
 		h.ServeHTTP(w, r)
 	}))
-	ts.Config.ReadHeaderTimeout = requestTimeout
 	ts.Start()
 	defer closeServer(t, ts)
 	tr := &http.Transport{
