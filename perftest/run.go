@@ -104,13 +104,12 @@ func run(t testing.TB, h http.Handler, p Plan, warm, measured []call) {
 
 	var warming atomic.Bool
 	warming.Store(true)
-	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if warming.Load() {
 			r = r.WithContext(Warmup(r.Context()))
 		}
 		h.ServeHTTP(w, r)
 	}))
-	ts.Start()
 	defer closeServer(t, ts)
 	tr := &http.Transport{
 		MaxIdleConns:        p.Concurrency,
