@@ -11,6 +11,7 @@ from perfgate.commands.options import (
     comment_options,
     config_option,
     json_out_option,
+    junit_out_option,
     load,
     markdown_out_option,
     progress,
@@ -28,6 +29,7 @@ from perfgate.commands.options import (
 @threshold_option
 @json_out_option
 @markdown_out_option
+@junit_out_option
 @click.option(
     "--html-out",
     type=click.Path(dir_okay=False),
@@ -53,6 +55,7 @@ def check(
     threshold: float | None,
     json_out: str | None,
     markdown_out: str | None,
+    junit_out: str | None,
     html_out: str | None,
     comment: bool | None,
     dry_run: bool,
@@ -81,6 +84,7 @@ def check(
         checked.report,
         json_out=json_out,
         markdown_out=markdown_out,
+        junit_out=junit_out,
         html_out=html_out,
         sides=checked.sides,
         comment=comment,

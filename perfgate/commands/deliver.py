@@ -23,20 +23,25 @@ def deliver(
     *,
     json_out: str | None,
     markdown_out: str | None,
+    junit_out: str | None = None,
     html_out: str | None = None,
     sides: Sequence[HandlerSides] = (),
     comment: bool | None,
     dry_run: bool,
     comment_key: str | None,
 ) -> None:
-    """Print the table, write the JSON, Markdown and HTML files asked for, publish to GitHub."""
+    """Print the table, write the JSON, Markdown, JUnit and HTML files asked for, publish to
+    GitHub."""
     from perfgate.github.publish import publish
+    from perfgate.render.junit import render_junit
     from perfgate.render.markdown import render_markdown
     from perfgate.render.text import render_text
 
     click.echo(render_text(report), nl=False)
     write_output(json_out, report.to_json())
     write_output(markdown_out, render_markdown(report))
+    if junit_out:
+        write_output(junit_out, render_junit(report))
     if html_out:
         from perfgate.render.html import render_html
 

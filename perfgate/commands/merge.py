@@ -6,7 +6,7 @@ from __future__ import annotations
 import click
 
 from perfgate.commands.deliver import deliver
-from perfgate.commands.options import comment_options, markdown_out_option
+from perfgate.commands.options import comment_options, junit_out_option, markdown_out_option
 
 
 @click.command("merge")
@@ -15,6 +15,7 @@ from perfgate.commands.options import comment_options, markdown_out_option
 )
 @click.option("--json-out", type=click.Path(dir_okay=False), help="Write the merged JSON here.")
 @markdown_out_option
+@junit_out_option
 @comment_options
 @click.pass_context
 def merge(
@@ -22,6 +23,7 @@ def merge(
     reports: tuple[str, ...],
     json_out: str | None,
     markdown_out: str | None,
+    junit_out: str | None,
     comment: bool | None,
     dry_run: bool,
     comment_key: str | None,
@@ -40,6 +42,7 @@ def merge(
         merged,
         json_out=json_out,
         markdown_out=markdown_out,
+        junit_out=junit_out,
         comment=comment,
         dry_run=dry_run,
         comment_key=comment_key,

@@ -81,6 +81,12 @@ json_out_option = click.option(
 markdown_out_option = click.option(
     "--markdown-out", type=click.Path(dir_okay=False), help="Write Markdown here."
 )
+junit_out_option = click.option(
+    "--junit-out",
+    type=click.Path(dir_okay=False),
+    help="Write a JUnit XML report here (one test case per handler: regressed and missing "
+    "fail, new, insufficient and inconclusive are skipped) for GitLab, Jenkins, Buildkite.",
+)
 
 
 def comment_options(command: F) -> F:

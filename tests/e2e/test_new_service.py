@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,15 @@ def handlers(report: Path) -> dict[str, str]:
     return {h["name"]: h["verdict"] for h in json.loads(report.read_text())["handlers"]}
 
 
+def junit_cases(path: Path) -> dict[tuple[str, str], str]:
+    """(classname, name) of every JUnit test case → "failure", "skipped" or "passed"."""
+    out = {}
+    for case in ET.parse(path).getroot().iter("testcase"):
+        kinds = [child.tag for child in case if child.tag in ("failure", "skipped")]
+        out[case.get("classname"), case.get("name")] = kinds[0] if kinds else "passed"
+    return out
+
+
 @pytest.fixture(scope="module")
 def measured(tmp_path_factory) -> Path:
     root = new_service(tmp_path_factory.mktemp("new") / "shop-service")
@@ -155,10 +165,15 @@ def test_the_baseline_names_handlers_by_their_patterns(measured):
 
 
 def test_unchanged_service_passes(measured, tmp_path):
-    report = tmp_path / "report.json"
-    r = perfgate("check", "--json-out", str(report), cwd=measured, env=OFFLINE)
+    report, junit = tmp_path / "report.json", tmp_path / "junit.xml"
+    r = perfgate(
+        "check", "--json-out", str(report), "--junit-out", str(junit), cwd=measured, env=OFFLINE
+    )
     assert r.code == 0, r.out + r.err
     assert set(handlers(report)) == ROUTES
+    cases = junit_cases(junit)
+    assert set(cases) == {("shop", route) for route in ROUTES}
+    assert "failure" not in cases.values()
 
 
 def test_a_slower_route_fails_alone(measured, tmp_path):
@@ -171,9 +186,13 @@ def test_a_slower_route_fails_alone(measured, tmp_path):
     text = shop.read_text()
     assert text.count("// SLOW") == 1
     shop.write_text(text.replace("// SLOW", "time.Sleep(2 * time.Millisecond)"))
-    report = tmp_path / "report.json"
-    r = perfgate("check", "--json-out", str(report), cwd=root, env=OFFLINE)
+    report, junit = tmp_path / "report.json", tmp_path / "junit.xml"
+    r = perfgate(
+        "check", "--json-out", str(report), "--junit-out", str(junit), cwd=root, env=OFFLINE
+    )
     assert r.code == 1, r.out + r.err
+    failed = [case for case, outcome in junit_cases(junit).items() if outcome == "failure"]
+    assert failed == [("shop", "GET /items/{id}")]
     verdicts = handlers(report)
     assert set(verdicts) == ROUTES
     assert verdicts.pop("GET /items/{id}") == "regressed"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from perfgate.junit import render_junit
+from perfgate.render.junit import render_junit
 from perfgate.report import HandlerResult, HandlerStats, Report, TargetInfo, Verdict, load_report
 
 GOLDEN = Path(__file__).parents[1] / "render" / "golden"
