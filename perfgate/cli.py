@@ -134,13 +134,15 @@ def report(traces: tuple[str, ...], as_json: bool, reader: str, states: bool) ->
     trace) are counted and left out, as 'go tool trace' does. Several traces are pooled.
     Percentiles are nearest-rank: the ⌈p·n⌉-th smallest duration.
     """
-    from perfgate.trace import read_trace
+    from perfgate.trace import read_trace, scanner_note
     from perfgate.trace_report import runtime_means, summarize, to_json, to_text
 
     datas = [
         read_trace(path, reader=reader, states=states)  # type: ignore[arg-type]
         for path in traces
     ]
+    if (note := scanner_note()) and any(d.reader == "native" for d in datas):
+        click.echo(f"perfgate: note: {note}", err=True)
     stats = summarize(datas)
     means = runtime_means(datas) if states else None
     if not stats and not as_json:

@@ -15,7 +15,7 @@ from perfgate.measure import samples_from_trace
 from perfgate.render import format_ns
 from perfgate.report import HandlerStats
 from perfgate.stats import handler_stats
-from perfgate.trace import TraceData
+from perfgate.trace import TraceData, scanner_name
 
 
 def summarize(traces: Sequence[TraceData]) -> dict[str, HandlerStats]:
@@ -71,6 +71,8 @@ def to_json(
         "incomplete_tasks": sum(t.incomplete_tasks for t in traces),
         "truncated": any(t.truncated for t in traces),
         "trace_version": versions[0] if len(versions) == 1 else versions,
+        # "c" or "python": the native reader's event scanner (null: no trace read natively)
+        "scanner": scanner_name() if any(t.reader == "native" for t in traces) else None,
         "traces": [
             {
                 "path": t.path,
