@@ -150,6 +150,7 @@ def test_report_truncated_trace_keeps_complete_generations():
     assert "truncated" in doc["traces"][0]["truncation_note"]
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(shutil.which("go") is None, reason="needs a Go toolchain on PATH")
 def test_init_scaffolds_a_go_module_and_never_overwrites(tmp_path):
     (tmp_path / "go.mod").write_text("module example.com/ledger\n\ngo 1.22\n")

@@ -21,7 +21,7 @@ from ghserver.fixtures import PR, write_event
 
 from perfgate.github.body import marker
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]
 
 REPO = Path(__file__).resolve().parents[2]
 
