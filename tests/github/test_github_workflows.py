@@ -238,3 +238,69 @@ def test_the_action_defaults_and_bad_comment_input(tmp_path: Path):
 
     proc = run_action_script(tmp_path, comment="maybe")
     assert proc.returncode == 2 and "::error title=perfgate::" in proc.stdout
+
+
+def test_the_release_workflow_has_least_privilege_per_job():
+    text = (REPO / ".github" / "workflows" / "release.yml").read_text(encoding="utf-8")
+    wf = load_yaml(REPO / ".github" / "workflows" / "release.yml")
+    assert wf["on"]["push"] == {"tags": ["v*.*.*"]}
+    assert wf["permissions"] == {}
+    assert "secrets." not in text, "trusted publishing: no stored token"
+    jobs = wf["jobs"]
+    for name, job in jobs.items():
+        assert isinstance(job.get("timeout-minutes"), int), name
+        expected = {
+            "publish": {"id-token": "write"},
+            "github-release": {"contents": "write"},
+        }.get(name, {"contents": "read"})
+        assert job["permissions"] == expected, name
+        for step in job["steps"]:
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False, name
+    only_id_token = [n for n, j in jobs.items() if "id-token" in j["permissions"]]
+    assert only_id_token == ["publish"]
+
+
+def test_the_release_workflow_builds_tests_publishes_and_moves_the_major_tag():
+    wf = load_yaml(REPO / ".github" / "workflows" / "release.yml")
+    jobs = wf["jobs"]
+    assert "scripts/release_version.py" in jobs["version"]["steps"][-1]["run"]
+    assert set(jobs["version"]["outputs"]) == {"version", "major", "prerelease"}
+
+    wheels = jobs["wheels"]
+    assert set(wheels["strategy"]["matrix"]["os"]) == {
+        "ubuntu-latest",  # manylinux + musllinux x86_64
+        "ubuntu-24.04-arm",  # manylinux + musllinux aarch64
+        "macos-15",  # arm64
+        "macos-15-intel",  # x86_64
+        "windows-latest",  # AMD64
+    }
+    assert any(s.get("uses", "").startswith("pypa/cibuildwheel@") for s in wheels["steps"])
+    tomllib = pytest.importorskip("tomllib") if sys.version_info >= (3, 11) else None
+    if tomllib is None:
+        import tomli as tomllib
+    cibw = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "cibuildwheel"
+    ]
+    assert cibw["build"].split() == [f"cp3{m}-*" for m in range(10, 15)]
+    assert "smoke_test_install.py" in cibw["test-command"]
+    assert "--scanner c" in cibw["test-command"]
+    assert cibw["environment"] == {"PERFGATE_REQUIRE_EXTENSION": "1"}
+    assert cibw["windows"]["archs"] == ["AMD64"]
+    sdist_runs = " ".join(s.get("run", "") for s in jobs["sdist"]["steps"])
+    assert "--sdist" in sdist_runs and "smoke_test_install.py" in sdist_runs
+
+    publish = jobs["publish"]
+    assert set(publish["needs"]) == {"version", "sdist", "wheels"}
+    assert publish["if"] == "github.event_name == 'push' && github.ref_type == 'tag'"
+    assert publish["environment"]["name"] == "pypi"
+    step = next(s for s in publish["steps"] if "gh-action-pypi-publish" in s.get("uses", ""))
+    assert not {"password", "user"} & set(step.get("with") or {})
+
+    release = jobs["github-release"]
+    assert release["needs"] == ["version", "publish"]
+    runs = [s.get("run", "") for s in release["steps"]]
+    assert any("gh release create" in r and "--verify-tag" in r for r in runs)
+    move = next(s for s in release["steps"] if s.get("name") == "Move the major tag")
+    assert move["if"] == "needs.version.outputs.prerelease == 'false'"
+    assert "refs/tags/$MAJOR" in move["run"] and "$GITHUB_SHA" in move["run"]

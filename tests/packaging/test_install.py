@@ -20,7 +20,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import REPO, Dist, fresh_env, pip_install
+from pkgsupport import REPO, Dist, fresh_env, pip_install
 
 from perfgate import __version__
 

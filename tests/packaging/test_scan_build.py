@@ -18,7 +18,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from pkgsupport import REPO
 
 SCAN_C = REPO / "perfgate" / "trace" / "_scan.c"
 COMPAT = REPO / "perfgate" / "trace" / "_scan_compat.h"
