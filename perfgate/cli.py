@@ -190,6 +190,7 @@ def check(
     comment: bool | None,
     dry_run: bool,
     comment_key: str | None,
+    comment_when: str,
     against: str | None,
 ) -> None:
     """Measure each target and compare its handlers' p95 with the baseline.
@@ -225,15 +226,20 @@ def check(
         from perfgate.html_report import render_html
 
         write_output(html_out, render_html(result, checked.sides))
-    _publish(result, json_out, comment, dry_run, comment_key)
+    _publish(result, json_out, comment, dry_run, comment_key, comment_when)
     sys.exit(result.exit_code)
 
 
 def _publish(
-    result: Any, report_path: str | None, comment: bool | None, dry_run: bool, key: str | None
+    result: Any,
+    report_path: str | None,
+    comment: bool | None,
+    dry_run: bool,
+    key: str | None,
+    when: str = "always",
 ) -> None:
     """Hand the report to GitHub (comment, summary, outputs, annotations) when running there."""
-    publish_and_warn(result, report_path, comment, dry_run, key)
+    publish_and_warn(result, report_path, comment, dry_run, key, when)
 
 
 @main.group()

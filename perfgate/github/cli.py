@@ -27,6 +27,7 @@ from perfgate.github.context import load_context
 from perfgate.github.merge import merge_reports
 from perfgate.github.publish import CommentTarget, comment_info, post_comment, publish
 from perfgate.github.retry import RetryPolicy
+from perfgate.github.sticky import COMMENT_WHEN
 from perfgate.report import Report, load_report
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -68,7 +69,12 @@ def _report_github_block(path: str) -> dict[str, Any]:
 
 
 def publish_and_warn(
-    report: Report, report_path: str | None, comment: bool | None, dry_run: bool, key: str | None
+    report: Report,
+    report_path: str | None,
+    comment: bool | None,
+    dry_run: bool,
+    key: str | None,
+    when: str = "always",
 ) -> None:
     """Hand a report to GitHub (comment, summary, outputs, annotations) when running there, and
     print what did not work as warnings: GitHub trouble never changes the exit code."""
@@ -78,6 +84,7 @@ def publish_and_warn(
         comment=comment,
         dry_run=dry_run,
         comment_key=key,
+        comment_when=when,  # type: ignore[arg-type]
         out=sys.stdout,
         err=sys.stderr,
     ):
@@ -102,6 +109,14 @@ def publish_and_warn(
     "--comment-key", metavar="KEY", help="Name of the comment (default: from the target names)."
 )
 @click.option("--dry-run", is_flag=True, help="Print the comment body instead of posting it.")
+@click.option(
+    "--comment-when",
+    type=click.Choice(COMMENT_WHEN),
+    default="always",
+    show_default=True,
+    help="changes: only when something is not a pass or the verdicts changed since the "
+    "posted comment; regressions: only when something fails (or the posted one is now stale).",
+)
 @_user_errors
 def comment_command(
     report_path: str,
@@ -110,6 +125,7 @@ def comment_command(
     head_sha: str | None,
     comment_key: str | None,
     dry_run: bool,
+    comment_when: str,
 ) -> None:
     """Post or update the sticky PR comment for an existing report (from --json-out).
 
@@ -162,12 +178,15 @@ def comment_command(
     if dry_run:
         click.echo(build_comment(report, comment_info(report, key, target)), nl=False)
         return
+    if comment_when == "never":
+        return
     warnings = post_comment(
         report,
         target,
         key=key,
         policy=RetryPolicy.from_env(os.environ),
         log=lambda m: click.echo(f"perfgate: {m}", err=True),
+        when=comment_when,  # type: ignore[arg-type]
     )
     _warn(warnings, ctx.in_actions)
 
@@ -190,6 +209,16 @@ def comment_options(command: F) -> F:
                 metavar="KEY",
                 help="Keep one comment per KEY on the PR (default: derived from the target names).",
             ),
+            click.option(
+                "--comment-when",
+                type=click.Choice(COMMENT_WHEN),
+                default="always",
+                show_default=True,
+                help="always: post/update on every run; changes: only when something is not a "
+                "pass or the verdicts changed since the posted comment; regressions: only when "
+                "something fails (and to update a posted comment that is no longer true); "
+                "never: as --no-comment.",
+            ),
         ]
     ):
         command = option(command)
@@ -211,6 +240,7 @@ def merge_command(
     comment: bool | None,
     dry_run: bool,
     comment_key: str | None,
+    comment_when: str,
 ) -> None:
     """Combine several jobs' reports (from --json-out) into one report and one PR comment.
 
@@ -224,5 +254,5 @@ def merge_command(
     click.echo(render_text(merged), nl=False)
     write_output(json_out, merged.to_json())
     write_output(markdown_out, render_markdown(merged))
-    publish_and_warn(merged, json_out, comment, dry_run, comment_key)
+    publish_and_warn(merged, json_out, comment, dry_run, comment_key, comment_when)
     click.get_current_context().exit(merged.exit_code)
