@@ -123,8 +123,40 @@ def test_action_inputs_outputs_and_install():
     assert any(u.startswith("actions/setup-python@") for u in uses)
     assert any(u.startswith("actions/setup-go@") for u in uses)
     text = ACTION.read_text(encoding="utf-8")
-    assert 'pip install --disable-pip-version-check --quiet "$GITHUB_ACTION_PATH"' in text
     assert "--json-out" in text and "--markdown-out" in text
+    assert len(action["description"]) <= 125, "the Marketplace takes at most 125 characters"
+
+
+def test_the_action_installs_its_own_version_from_a_cached_wheel():
+    action = load_yaml(ACTION)
+    steps = {s.get("name"): s for s in action["runs"]["steps"]}
+    locate = steps["Locate perfgate"]
+    assert locate["id"] == "locate"
+    assert '"$GITHUB_ACTION_PATH/scripts/action_source_key.py"' in locate["run"]
+    cache = steps["Cache perfgate's wheels"]
+    assert cache["uses"].startswith("actions/cache@")
+    key = cache["with"]["key"]
+    for part in (
+        "steps.locate.outputs.version",
+        "steps.locate.outputs.source",
+        "runner.os",
+        "runner.arch",
+        "steps.python.outputs.python-version",
+    ):
+        assert part in key, part
+    assert cache["with"]["path"] == "${{ steps.locate.outputs.wheelhouse }}"
+    build = steps["Build perfgate's wheel"]
+    assert build["if"] == "steps.wheels.outputs.cache-hit != 'true'"
+    assert "pip wheel" in build["run"] and '"$GITHUB_ACTION_PATH"' in build["run"]
+    install = steps["Install perfgate"]["run"]
+    assert "--no-index" in install and '"perfgate==$PERFGATE_VERSION"' in install
+    assert "GITHUB_ACTION_PATH" not in install  # only the wheel built from it
+    go = steps["Set up Go"]["with"]
+    assert go["cache"] is True
+    assert go["cache-dependency-path"].splitlines() == [
+        "${{ inputs.working-directory }}/go.sum",
+        "${{ inputs.working-directory }}/go.mod",
+    ]
 
 
 def test_ci_runs_the_matrix_with_read_only_permissions():
@@ -238,6 +270,25 @@ def test_the_action_defaults_and_bad_comment_input(tmp_path: Path):
 
     proc = run_action_script(tmp_path, comment="maybe")
     assert proc.returncode == 2 and "::error title=perfgate::" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("comment", "flags"),
+    [
+        ("always", []),
+        ("auto", []),
+        ("true", ["--comment"]),
+        ("changes", ["--comment-when", "changes"]),
+        ("regressions", ["--comment-when", "regressions"]),
+        ("never", ["--no-comment"]),
+        ("false", ["--no-comment"]),
+    ],
+)
+def test_the_action_comment_input(tmp_path: Path, comment: str, flags: list[str]):
+    proc = run_action_script(tmp_path, comment=comment)
+    assert proc.returncode == 0, proc.stderr
+    related = {"--comment", "--no-comment", "--comment-when", "changes", "regressions"}
+    assert [a for a in proc.stdout.splitlines() if a in related] == flags
 
 
 def test_the_release_workflow_has_least_privilege_per_job():
