@@ -162,9 +162,34 @@ def test_the_action_installs_its_own_version_from_a_cached_wheel():
 def test_ci_runs_the_matrix_with_read_only_permissions():
     ci = load_yaml(REPO / ".github" / "workflows" / "ci.yml")
     assert ci["permissions"] == {"contents": "read"}
-    matrix = ci["jobs"]["test"]["strategy"]["matrix"]
-    assert matrix["python"] == ["3.10", "3.11", "3.12"]
-    assert matrix["go"] == ["1.22", "1.26"]
+    jobs = ci["jobs"]
+    # The whole suite on every Python perfgate supports.
+    assert jobs["test"]["strategy"]["matrix"]["python"] == ["3.10", "3.11", "3.12", "3.13", "3.14"]
+    test_go = next(s for s in jobs["test"]["steps"] if "setup-go" in s.get("uses", ""))
+    assert jobs["test"]["steps"][-1]["run"] == "scripts/test.sh -ra"
+    # The end-to-end tests on every Go perfgate supports (the test job has the newest).
+    e2e_go = jobs["e2e"]["strategy"]["matrix"]["go"]
+    assert sorted([*e2e_go, test_go["with"]["go-version"]]) == [f"1.{m}" for m in range(22, 28)]
+    assert jobs["e2e"]["steps"][-1]["run"] == "python -m pytest -m e2e -ra"
+    # macOS and Windows: unit and reader tests, the C scanner built by their compilers.
+    platforms = jobs["platforms"]
+    assert platforms["strategy"]["matrix"]["os"] == ["macos-latest", "windows-latest"]
+    install = next(s for s in platforms["steps"] if s.get("name", "").startswith("Install"))
+    assert install["env"] == {"PERFGATE_REQUIRE_EXTENSION": "1"}
+    assert (
+        platforms["steps"][-1]["run"] == 'python -m pytest tests/unit tests/trace -m "not e2e" -ra'
+    )
+    assert not any("setup-go" in s.get("uses", "") for s in platforms["steps"])
+    for name, job in jobs.items():
+        assert isinstance(job.get("timeout-minutes"), int), name
+        for step in job["steps"]:
+            uses = step.get("uses", "")
+            if uses.startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False, name
+            if uses.startswith("actions/setup-go@"):
+                assert step["with"]["cache"] is True, name
+            if uses.startswith("actions/setup-python@"):
+                assert step["with"]["cache"] == "pip", name
 
 
 def test_the_gate_comments_only_on_same_repository_prs():
