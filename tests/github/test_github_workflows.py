@@ -380,3 +380,14 @@ def test_the_release_workflow_builds_tests_publishes_and_moves_the_major_tag():
     move = next(s for s in release["steps"] if s.get("name") == "Move the major tag")
     assert move["if"] == "needs.version.outputs.prerelease == 'false'"
     assert "refs/tags/$MAJOR" in move["run"] and "$GITHUB_SHA" in move["run"]
+
+
+def test_every_action_input_and_output_is_documented_in_the_readme():
+    action = load_yaml(ACTION)
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### The Action") : readme.index("### Pull requests from forks")]
+    rows = {m.group(1) for m in re.finditer(r"^\| `([a-z-]+)` \|", section, re.MULTILINE)}
+    assert set(action["inputs"]) <= rows, set(action["inputs"]) - rows
+    assert set(action["outputs"]) <= rows, set(action["outputs"]) - rows
+    for mode in ("always", "changes", "regressions", "never"):
+        assert f"`{mode}`" in section
