@@ -1,7 +1,7 @@
-"""The Action's install steps, run for real: locate the action's own perfgate, build its wheel
-into the wheelhouse, install exactly that version from it (never from an index), in a fresh
-environment standing in for the runner's Python. Offline: the wheelhouse the session built
-serves the build requirements and dependencies (PIP_NO_INDEX)."""
+"""The Action's install steps, run for real on a copy of this checkout: locate the action's
+own perfgate, build its wheel into the wheelhouse, install exactly that version from it (never
+from an index) into a fresh environment standing in for the runner's Python. Offline: the
+wheelhouse the session built serves the build requirements and dependencies (PIP_NO_INDEX)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,16 @@ def test_the_action_installs_the_wheel_built_from_its_own_checkout(dist: Dist, t
     runner_python = tmp_path / "python"
     venv.EnvBuilder(with_pip=True).create(runner_python)
     bindir = runner_python / "bin"
+    # The action's checkout: a clean copy (pip builds in the tree it is given).
+    action_path = tmp_path / "action"
+    shutil.copytree(
+        REPO,
+        action_path,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "build", "*.egg-info", "__pycache__", ".*_cache", ".hypothesis",
+            ".openapi", "*.so", "*.pyd",
+        ),
+    )  # fmt: skip
     output = tmp_path / "github_output"
     output.touch()
     base = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "PERFGATE_"))}
@@ -39,7 +49,7 @@ def test_the_action_installs_the_wheel_built_from_its_own_checkout(dist: Dist, t
     env = {
         **base,
         "PATH": f"{bindir}{os.pathsep}{base.get('PATH', '')}",
-        "GITHUB_ACTION_PATH": str(REPO),
+        "GITHUB_ACTION_PATH": str(action_path),
         "GITHUB_OUTPUT": str(output),
         "RUNNER_TEMP": str(tmp_path / "runner-temp"),
         "PIP_NO_INDEX": "1",
