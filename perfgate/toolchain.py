@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import resource
 import shutil
 import subprocess
 import time
@@ -20,6 +19,11 @@ from pathlib import Path
 
 from perfgate.baseline import Machine
 from perfgate.errors import PerfgateError
+
+try:
+    import resource
+except ImportError:  # Windows has no getrusage
+    resource = None  # type: ignore[assignment]
 
 MIN_GO = (1, 22)
 GET_GO_HINT = (
@@ -180,7 +184,20 @@ class RunResult:
     trace: Path
     seconds: float
     output: str
-    cpu_seconds: float = 0.0  # user + system CPU time of the process (getrusage)
+    cpu_seconds: float = 0.0  # user + system CPU time of the process (0: unknown)
+
+
+def children_cpu_seconds() -> float:
+    """User + system CPU time of this process's finished, waited-for children so far (s).
+
+    ``getrusage(RUSAGE_CHILDREN)`` where the OS has it, else :func:`os.times`' children's times
+    (always 0 on Windows: the CPU share is then unknown, never a busy machine).
+    """
+    if resource is not None:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+    times = os.times()
+    return times.children_user + times.children_system
 
 
 def package_dir(go: Go, module_dir: Path, package: str, env: Mapping[str, str]) -> Path:
@@ -226,7 +243,7 @@ def run_test_binary(
     ]
     start = time.perf_counter()
     # Runs are sequential and waited for, so the children's rusage grows by this run's alone.
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = children_cpu_seconds()
     try:
         proc = subprocess.run(
             cmd,
@@ -242,8 +259,7 @@ def run_test_binary(
             hint="raise the target's 'timeout' or make the test shorter",
         ) from None
     seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = children_cpu_seconds() - before
     output = proc.stdout + proc.stderr
     if proc.returncode != 0:
         raise PerfgateError(

@@ -20,6 +20,7 @@ from perfgate.commands.options import (
     target_option,
     threshold_option,
 )
+from perfgate.github.sticky import CommentWhen
 
 
 @click.command()
@@ -60,6 +61,7 @@ def check(
     comment: bool | None,
     dry_run: bool,
     comment_key: str | None,
+    comment_when: CommentWhen,
     against: str | None,
 ) -> None:
     """Measure each target and compare its handlers' p95 with the baseline.
@@ -90,5 +92,6 @@ def check(
         comment=comment,
         dry_run=dry_run,
         comment_key=comment_key,
+        comment_when=comment_when,
     )
     ctx.exit(checked.report.exit_code)

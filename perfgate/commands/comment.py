@@ -11,7 +11,9 @@ import re
 
 import click
 
+from perfgate.commands.options import comment_when_option
 from perfgate.errors import PerfgateError
+from perfgate.github.sticky import CommentWhen
 
 _REPO_RE = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _SHA_RE = re.compile(r"^[0-9a-fA-F]{7,64}$")
@@ -44,6 +46,7 @@ def _warn(warnings: list[str], in_actions: bool) -> None:
     "--comment-key", metavar="KEY", help="Name of the comment (default: from the target names)."
 )
 @click.option("--dry-run", is_flag=True, help="Print the comment body instead of posting it.")
+@comment_when_option
 def comment(
     report_path: str,
     pr_number: int | None,
@@ -51,6 +54,7 @@ def comment(
     head_sha: str | None,
     comment_key: str | None,
     dry_run: bool,
+    comment_when: CommentWhen,
 ) -> None:
     """Post or update the sticky PR comment for an existing report (from --json-out).
 
@@ -108,11 +112,14 @@ def comment(
     if dry_run:
         click.echo(build_comment(report, comment_info(report, key, target)), nl=False)
         return
+    if comment_when == "never":
+        return
     warnings = post_comment(
         report,
         target,
         key=key,
         policy=RetryPolicy.from_env(os.environ),
         log=lambda m: click.echo(f"perfgate: {m}", err=True),
+        when=comment_when,
     )
     _warn(warnings, ctx.in_actions)

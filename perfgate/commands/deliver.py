@@ -15,6 +15,7 @@ import click
 from perfgate.baseline import write_atomically
 from perfgate.commands.options import warn
 from perfgate.errors import PerfgateError
+from perfgate.github.sticky import CommentWhen
 from perfgate.report import HandlerSides, Report
 
 
@@ -29,6 +30,7 @@ def deliver(
     comment: bool | None,
     dry_run: bool,
     comment_key: str | None,
+    comment_when: CommentWhen = "always",
 ) -> None:
     """Print the table, write the JSON, Markdown, JUnit and HTML files asked for, publish to
     GitHub."""
@@ -52,6 +54,7 @@ def deliver(
         comment=comment,
         dry_run=dry_run,
         comment_key=comment_key,
+        comment_when=comment_when,
         out=sys.stdout,
         err=sys.stderr,
     ):

@@ -7,6 +7,7 @@ import click
 
 from perfgate.commands.deliver import deliver
 from perfgate.commands.options import comment_options, junit_out_option, markdown_out_option
+from perfgate.github.sticky import CommentWhen
 
 
 @click.command("merge")
@@ -27,6 +28,7 @@ def merge(
     comment: bool | None,
     dry_run: bool,
     comment_key: str | None,
+    comment_when: CommentWhen,
 ) -> None:
     """Combine several jobs' reports (from --json-out) into one report and one PR comment.
 
@@ -46,5 +48,6 @@ def merge(
         comment=comment,
         dry_run=dry_run,
         comment_key=comment_key,
+        comment_when=comment_when,
     )
     ctx.exit(merged.exit_code)

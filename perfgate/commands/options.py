@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from perfgate.config import Config, Target, load_config, parse_percent
+from perfgate.github.sticky import COMMENT_WHEN
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -89,6 +90,17 @@ junit_out_option = click.option(
 )
 
 
+comment_when_option = click.option(
+    "--comment-when",
+    type=click.Choice(COMMENT_WHEN),
+    default="always",
+    show_default=True,
+    help="always: post/update on every run; changes: only when something is not a pass or "
+    "the verdicts changed since the posted comment; regressions: only when something fails "
+    "(and to update a posted comment that is no longer true); never: as --no-comment.",
+)
+
+
 def comment_options(command: F) -> F:
     """The PR-comment options shared by ``check`` and ``merge``: one definition, one wording."""
     for option in reversed(
@@ -107,6 +119,7 @@ def comment_options(command: F) -> F:
                 metavar="KEY",
                 help="Keep one comment per KEY on the PR (default: derived from the target names).",
             ),
+            comment_when_option,
         ]
     ):
         command = option(command)

@@ -31,7 +31,7 @@ def report(traces: tuple[str, ...], as_json: bool, reader: str, states: bool) ->
     """
     from perfgate.render.traces import to_json, to_text
     from perfgate.toolchain import locate_go
-    from perfgate.trace import read_trace
+    from perfgate.trace import read_trace, scanner_note
     from perfgate.trace_summary import runtime_means, summarize
 
     go = locate_go()  # for --reader go, and auto's fallback to it
@@ -39,6 +39,8 @@ def report(traces: tuple[str, ...], as_json: bool, reader: str, states: bool) ->
         read_trace(path, reader=reader, go=go, states=states)  # type: ignore[arg-type]
         for path in traces
     ]
+    if (note := scanner_note()) and any(d.reader == "native" for d in datas):
+        click.echo(f"perfgate: note: {note}", err=True)
     stats = summarize(datas)
     means = runtime_means(datas) if states else None
     if not stats and not as_json:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from tabulate import tabulate
 
 from perfgate.report import HandlerStats
-from perfgate.trace import TraceData
+from perfgate.trace import TraceData, scanner_name
 from perfgate.units import format_ns
 
 
@@ -41,6 +41,8 @@ def to_json(
         "incomplete_tasks": sum(t.incomplete_tasks for t in traces),
         "truncated": any(t.truncated for t in traces),
         "trace_version": versions[0] if len(versions) == 1 else versions,
+        # "c" or "python": the native reader's event scanner (null: no trace read natively)
+        "scanner": scanner_name() if any(t.reader == "native" for t in traces) else None,
         "traces": [
             {
                 "path": t.path,
