@@ -29,7 +29,7 @@ var Routes = []string{
 
 const (
 	numShards    = 8
-	docsPerShard = 40
+	docsPerShard = 24
 )
 
 var words = strings.Fields(`alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima
@@ -157,7 +157,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 				zoo.Sleep(time.Duration(30+zoo.Mix64(qh+uint64(i))%60) * time.Microsecond)
 				var hits []hit
 				for _, d := range s.shards[i].docs {
-					n := len(re.FindAllStringIndex(d.Title, -1))*3 + len(re.FindAllStringIndex(d.Body[:min(len(d.Body), 96)], 4))
+					n := len(re.FindAllStringIndex(d.Title, -1))*3 + len(re.FindAllStringIndex(d.Body[:min(len(d.Body), 64)], 4))
 					if n > 0 {
 						hits = append(hits, hit{d.ID, d.Title, float64(n) / float64(1+len(d.Body)/64)})
 					}

@@ -49,8 +49,9 @@ type Server struct {
 
 	mu       sync.RWMutex
 	sessions map[string]*Session
-	clock    int64 // logical time: bumped by every write
-	created  int
+	clock    int64    // logical time: bumped by every write
+	created  int      // sessions created through POST /sessions
+	newest   []string // their ids, oldest first: the ones evicted past maxSessions
 
 	auditMu sync.Mutex
 	audit   [auditSize]string
@@ -159,19 +160,13 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 		defer s.mu.Unlock()
 		s.clock++
 		s.created++
+		if _, dup := s.sessions[id]; !dup {
+			s.newest = append(s.newest, id)
+		}
 		s.sessions[id] = &Session{ID: id, User: req.User, Created: s.clock, Seen: s.clock, Attrs: req.Attrs}
-		if len(s.sessions) > maxSessions { // evict the least recently seen of a sample
-			var oldest *Session
-			k := 0
-			for _, p := range s.sessions {
-				if oldest == nil || p.Seen < oldest.Seen {
-					oldest = p
-				}
-				if k++; k == 64 {
-					break
-				}
-			}
-			delete(s.sessions, oldest.ID)
+		if len(s.sessions) > maxSessions { // evict the oldest created session
+			delete(s.sessions, s.newest[0])
+			s.newest = s.newest[1:]
 		}
 	})
 	s.record("create " + id)

@@ -1,0 +1,578 @@
+#!/usr/bin/env python3
+"""Collect latency data from the zoo: every service, unchanged and slowed, in interleaved rounds.
+
+Three subcommands (see bench/zoo/README.md):
+
+    python bench/zoo/collect.py calibrate --out bench/zoo/variants.json
+    python bench/zoo/collect.py collect --rounds 40 --out /work/data/zoo-A.jsonl.gz
+    python bench/zoo/collect.py summary /work/data/zoo-A.jsonl.gz
+
+``collect`` builds each service's test binary once (``go test -c``), then runs rounds: in each
+round, every (service, variant) once (``unchanged`` ``--unchanged`` times), in a shuffled order,
+one process per run with ``-test.trace`` and the variant's ``ZOO_SLOW``. Each run is appended as
+one gzip member holding one JSON line, so an interrupted collection keeps every finished run and
+``--out`` on an existing file extends it (round numbers continue).
+
+``calibrate`` finds, per (service, handler, kind) of PLAN, the knob magnitude that raises that
+handler's pooled p95 by each target percentage, from a short interleaved pilot, and writes
+variants.json. ``summary`` prints, per (service, variant, handler), the pooled p95 and its
+change against ``unchanged``.
+
+Only perfgate's stable edges are used (trace reading, the Go toolchain helpers); none of its
+statistics or verdict code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import itertools
+import json
+import math
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ZOO = Path(__file__).resolve().parent
+ROOT = ZOO.parent.parent
+sys.path.insert(0, str(ROOT))
+
+from perfgate.errors import PerfgateError  # noqa: E402
+from perfgate.toolchain import build_test_binary, find_go, run_test_binary  # noqa: E402
+from perfgate.trace import read_trace  # noqa: E402
+
+ENV_VAR = "ZOO_SLOW"
+UNCHANGED = "unchanged"
+TAIL_N = 8  # tail knobs: one request in TAIL_N takes the slow path; calibration sizes its duration
+RUN_TIMEOUT_S = 120.0
+
+# What calibrate slows: per service one or two handlers, every kind on at least two services
+# of each half of split.json.
+PLAN: list[tuple[str, str, str]] = [
+    ("catalog", "GET /items/{id}", "const"),
+    ("catalog", "GET /items/{id}", "lock"),
+    ("catalog", "GET /items", "tail"),
+    ("reports", "GET /reports/{id}", "const"),
+    ("reports", "GET /reports/{id}", "block"),
+    ("reports", "POST /reports/{id}/export", "alloc"),
+    ("gateway", "GET /quotes/{sym}", "tail"),
+    ("gateway", "GET /portfolio/{id}", "prop"),
+    ("gateway", "GET /portfolio/{id}", "block"),
+    ("pricing", "POST /quotes", "prop"),
+    ("pricing", "GET /prices/{sku}", "alloc"),
+    ("pricing", "GET /prices/{sku}", "lock"),
+    ("sessions", "GET /sessions/{id}", "const"),
+    ("sessions", "POST /sessions/{id}/touch", "lock"),
+    ("sessions", "POST /sessions/{id}/touch", "alloc"),
+    ("search", "GET /search", "prop"),
+    ("search", "GET /search", "block"),
+    ("search", "GET /docs/{id}", "tail"),
+    ("ingest", "POST /events", "alloc"),
+    ("ingest", "POST /events", "prop"),
+    ("ingest", "GET /rollups/{name}", "lock"),
+    ("blog", "GET /posts/{slug}", "tail"),
+    ("blog", "GET /posts/{slug}", "block"),
+    ("blog", "GET /feed", "const"),
+]
+
+# Pilot grid per kind, as multiples of the handler's unchanged p95 (prop: percent of the
+# phase's own time; alloc: bytes per ns of p95). Calibration interpolates between them.
+GRID: dict[str, tuple[float, ...]] = {
+    "const": (0.08, 0.2, 0.45),
+    "tail": (0.2, 0.5, 1.0),
+    "lock": (0.04, 0.12, 0.3),
+    "block": (0.08, 0.2, 0.45),
+    "prop": (15.0, 40.0, 90.0),
+    "alloc": (0.5, 2.0, 6.0),
+}
+
+
+# ---------------------------------------------------------------- services and variants
+
+
+def services() -> list[str]:
+    """Every service of the zoo, tuning half first (split.json)."""
+    split = json.loads((ZOO / "split.json").read_text())
+    return [*split["tuning"], *split["held_out"]]
+
+
+def test_name(service: str) -> str:
+    return "TestPerf" + service[:1].upper() + service[1:]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way to run a service: unchanged, or with one knob on one handler."""
+
+    service: str
+    name: str  # "unchanged", "const+15"
+    slow: str = ""  # the ZOO_SLOW value
+    handler: str | None = None
+    kind: str | None = None
+    target_pct: float | None = None
+
+
+def knob_text(handler: str, kind: str, magnitude: float) -> str:
+    """The ZOO_SLOW entry for a knob of this magnitude (ns for durations, % for prop, bytes).
+
+    Durations are written in whole nanoseconds ("8310ns"): microsecond handlers need knobs
+    finer than a microsecond."""
+    if kind == "prop":
+        return f"{handler}=prop:{magnitude:.1f}"
+    if kind == "alloc":
+        return f"{handler}=alloc:{round(magnitude)}"
+    dur = f"{max(1, round(magnitude))}ns"
+    if kind == "tail":
+        return f"{handler}=tail:{TAIL_N}:{dur}"
+    return f"{handler}={kind}:{dur}"
+
+
+def load_variants(path: Path, targets: set[float] | None = None) -> list[Variant]:
+    """The slowdown variants of variants.json (optionally only some target sizes)."""
+    data = json.loads(path.read_text())
+    out = []
+    for v in data["variants"]:
+        if targets is not None and float(v["target_pct"]) not in targets:
+            continue
+        out.append(
+            Variant(
+                service=v["service"],
+                name=v["name"],
+                slow=v["knob"],
+                handler=v["handler"],
+                kind=v["kind"],
+                target_pct=float(v["target_pct"]),
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------- running
+
+
+class Runner:
+    """Builds the services' test binaries once and runs them, one process per run."""
+
+    def __init__(self, workdir: Path, wanted: Iterable[str]):
+        self.go = find_go()
+        self.workdir = workdir
+        self.binaries: dict[str, Path] = {}
+        env = {"GOTOOLCHAIN": "local"}
+        for svc in wanted:
+            out = workdir / f"{svc}.test"
+            build_test_binary(self.go, ZOO, f"./{svc}", out, [], env)
+            self.binaries[svc] = out
+
+    def run(self, variant: Variant, round_no: int, rep: int = 0) -> dict:
+        """One run of the service's perf test with the variant's knobs; its record."""
+        svc = variant.service
+        trace = self.workdir / f"{svc}-{round_no}-{rep}.trace"
+        load1 = os.getloadavg()[0]
+        start = time.time()
+        result = run_test_binary(
+            self.binaries[svc],
+            ZOO / svc,
+            f"^{test_name(svc)}$",
+            trace,
+            {ENV_VAR: variant.slow, "GOTOOLCHAIN": "local"},
+            RUN_TIMEOUT_S,
+        )
+        data = read_trace(trace)
+        trace.unlink()
+        durations: dict[str, list[int]] = defaultdict(list)
+        for task in data.tasks:
+            if task.complete:
+                durations[task.name].append(task.duration_ns)  # type: ignore[arg-type]
+        return {
+            "service": svc,
+            "variant": variant.name,
+            "round": round_no,
+            "rep": rep,
+            "slow": variant.slow,
+            "handler": variant.handler,
+            "kind": variant.kind,
+            "target_pct": variant.target_pct,
+            "start": round(start, 3),
+            "seconds": round(result.seconds, 4),
+            "cpu_seconds": round(result.cpu_seconds, 4),
+            "load1": load1,
+            "go": self.go.version,
+            "incomplete": data.incomplete_tasks,
+            "durations": dict(durations),
+        }
+
+
+def append_record(path: Path, record: dict) -> None:
+    """Append one run as its own gzip member: a cut-off collection loses at most that run."""
+    with gzip.open(path, "at", encoding="utf-8") as fh:
+        fh.write(json.dumps(record, separators=(",", ":")) + "\n")
+
+
+def read_records(paths: Iterable[Path]) -> Iterator[dict]:
+    """Every run stored in these files, in order; a cut-off last member is skipped."""
+    for path in paths:
+        if not path.exists():
+            continue
+        with gzip.open(path, "rt", encoding="utf-8") as fh:
+            try:
+                for line in fh:
+                    if line.strip():
+                        yield json.loads(line)
+            except (EOFError, gzip.BadGzipFile, json.JSONDecodeError):
+                print(f"collect: {path}: the last run is cut off; skipped", file=sys.stderr)
+
+
+def round_plan(variants: list[Variant], unchanged: int, seed: int) -> list[tuple[Variant, int]]:
+    """One round: every variant once and every service's unchanged `unchanged` times, shuffled."""
+    items: list[tuple[Variant, int]] = []
+    for svc in sorted({v.service for v in variants}):
+        items += [(Variant(svc, UNCHANGED), rep) for rep in range(unchanged)]
+    items += [(v, 0) for v in variants if v.name != UNCHANGED]
+    random.Random(seed).shuffle(items)
+    return items
+
+
+def run_rounds(
+    runner: Runner,
+    variants: list[Variant],
+    rounds: int,
+    first_round: int,
+    unchanged: int,
+    out: Path,
+    seed: int,
+) -> list[dict]:
+    """Run `rounds` interleaved rounds, appending every run to `out`; returns the records."""
+    records = []
+    t0 = time.time()
+    for r in range(first_round, first_round + rounds):
+        plan = round_plan(variants, unchanged, seed * 100_003 + r)
+        for variant, rep in plan:
+            rec = runner.run(variant, r, rep)
+            append_record(out, rec)
+            records.append(rec)
+        done = r - first_round + 1
+        elapsed = time.time() - t0
+        eta = elapsed / done * (rounds - done)
+        print(
+            f"round {r} done ({len(plan)} runs): {elapsed / 60:.1f} min so far, "
+            f"~{eta / 60:.1f} min to go",
+            file=sys.stderr,
+            flush=True,
+        )
+    return records
+
+
+# ---------------------------------------------------------------- statistics
+
+
+def nearest_rank(sorted_values: list[int], q: float) -> int:
+    """The ⌈q·n⌉-th smallest value (nearest-rank percentile) of a sorted, non-empty list."""
+    return sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)]
+
+
+def pooled_p95(runs: list[dict], handler: str) -> float | None:
+    values = sorted(d for r in runs for d in r["durations"].get(handler, []))
+    return float(nearest_rank(values, 0.95)) if values else None
+
+
+def run_p95s(runs: list[dict], handler: str) -> list[float]:
+    return [
+        float(nearest_rank(sorted(r["durations"][handler]), 0.95))
+        for r in runs
+        if r["durations"].get(handler)
+    ]
+
+
+def interpolate(points: list[tuple[float, float]], target: float) -> float:
+    """The magnitude at which the measured change reaches `target`.
+
+    `points` are (magnitude, measured change %) from the pilot, (0, 0) implied. The measured
+    changes are made monotone first (a running maximum: noise must not make a larger knob look
+    smaller); beyond the largest, the change is extrapolated in proportion to the magnitude
+    from the largest measured point, at most 4× its magnitude.
+    """
+    pts = sorted([(0.0, 0.0), *points])
+    mono: list[tuple[float, float]] = []
+    best = 0.0
+    for m, c in pts:
+        best = max(best, c)
+        mono.append((m, best))
+    for (m0, c0), (m1, c1) in itertools.pairwise(mono):
+        if c0 < target <= c1:
+            return m0 + (m1 - m0) * (target - c0) / (c1 - c0)
+    m_max, c_max = mono[-1]
+    if c_max <= 0:
+        return m_max * 4
+    return min(m_max * target / c_max, m_max * 4)
+
+
+# ---------------------------------------------------------------- calibrate
+
+
+def calibrate(args: argparse.Namespace) -> None:
+    targets = sorted(float(t) for t in args.targets)
+    plan = [p for p in PLAN if not args.services or p[0] in args.services]
+    svcs = sorted({p[0] for p in plan})
+    pilot_out = Path(args.pilot_out)
+    pilot_out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="zoo-") as tmp:
+        runner = Runner(Path(tmp), svcs)
+        print(f"calibrate: {len(plan)} knobs on {len(svcs)} services", file=sys.stderr)
+
+        # 1. The handlers' unchanged p95, to size the grid.
+        base_runs = run_rounds(
+            runner, [Variant(s, UNCHANGED) for s in svcs], args.base_rounds, 0, 1, pilot_out, 1
+        )
+        base = {
+            (svc, h): pooled_p95([r for r in base_runs if r["service"] == svc], h)
+            for svc, h, _ in plan
+        }
+
+        # 2. The grid, interleaved with unchanged runs.
+        grid: list[Variant] = []
+        for svc, handler, kind in plan:
+            p95 = base[svc, handler]
+            if p95 is None:
+                raise PerfgateError(f"{svc}: no task named {handler!r} in the trace")
+            for f in GRID[kind]:
+                mag = f if kind == "prop" else f * p95
+                grid.append(
+                    Variant(
+                        svc, f"pilot-{kind}-{mag:.0f}", knob_text(handler, kind, mag), handler, kind
+                    )
+                )
+        grid_runs = run_rounds(runner, grid, args.pilot_rounds, 100, 1, pilot_out, 2)
+        chosen = choose(plan, grid, grid_runs, targets)
+
+        # 3. Verify (and once correct) the chosen magnitudes.
+        for attempt in range(1 + args.refine):
+            verify_vs = [
+                Variant(
+                    c["service"], c["name"], c["knob"], c["handler"], c["kind"], c["target_pct"]
+                )
+                for c in chosen
+                if c.get("pilot_pct") is None or c.get("retry")
+            ]
+            if not verify_vs:
+                break
+            runs = run_rounds(
+                runner, verify_vs, args.pilot_rounds, 200 + 10 * attempt, 1, pilot_out, 3
+            )
+            for c in chosen:
+                mine = [r for r in runs if r["service"] == c["service"]]
+                base_p = pooled_p95([r for r in mine if r["variant"] == UNCHANGED], c["handler"])
+                slow_p = pooled_p95([r for r in mine if r["variant"] == c["name"]], c["handler"])
+                if base_p is None or slow_p is None:
+                    continue
+                measured = 100 * (slow_p / base_p - 1)
+                c["pilot_pct"] = round(measured, 1)
+                off = abs(measured - c["target_pct"]) > max(4.0, 0.3 * c["target_pct"])
+                c["retry"] = off and attempt < args.refine
+                if c["retry"] and measured > 1:
+                    c["magnitude"] *= c["target_pct"] / measured
+                    c["knob"] = knob_text(c["handler"], c["kind"], c["magnitude"])
+                elif c["retry"]:
+                    c["magnitude"] *= 2
+                    c["knob"] = knob_text(c["handler"], c["kind"], c["magnitude"])
+    for c in chosen:
+        c.pop("retry", None)
+    doc = {
+        "comment": "Written by bench/zoo/collect.py calibrate: knob magnitudes that raised each "
+        "handler's pooled p95 by target_pct in a short interleaved pilot on this machine; "
+        "pilot_pct is what the last pilot measured with that knob.",
+        "machine": {"cpus": os.cpu_count(), "go": runner.go.version},
+        "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "pilot_rounds": args.pilot_rounds,
+        "variants": chosen,
+    }
+    Path(args.out).write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    print(f"calibrate: wrote {len(chosen)} variants to {args.out}", file=sys.stderr)
+
+
+def choose(
+    plan: list[tuple[str, str, str]],
+    grid: list[Variant],
+    runs: list[dict],
+    targets: list[float],
+) -> list[dict]:
+    """Per knob and target, the interpolated magnitude (pilot_pct still to be measured)."""
+    chosen = []
+    for svc, handler, kind in plan:
+        mine = [r for r in runs if r["service"] == svc]
+        base_p = pooled_p95([r for r in mine if r["variant"] == UNCHANGED], handler)
+        points = []
+        for v in grid:
+            if v.service == svc and v.handler == handler and v.kind == kind:
+                slow_p = pooled_p95([r for r in mine if r["variant"] == v.name], handler)
+                if base_p and slow_p:
+                    points.append((magnitude_of(v.slow, kind), 100 * (slow_p / base_p - 1)))
+        print(
+            f"calibrate: {svc} {handler} {kind}: "
+            + ", ".join(f"{m:.0f}→{c:+.1f}%" for m, c in points),
+            file=sys.stderr,
+        )
+        for t in targets:
+            mag = interpolate(points, t)
+            chosen.append(
+                {
+                    "service": svc,
+                    "handler": handler,
+                    "kind": kind,
+                    "name": f"{kind}+{t:g}",
+                    "target_pct": t,
+                    "magnitude": mag,
+                    "knob": knob_text(handler, kind, mag),
+                    "pilot_pct": None,
+                    "grid": [[round(m, 1), round(c, 1)] for m, c in points],
+                }
+            )
+    return chosen
+
+
+def magnitude_of(knob: str, kind: str) -> float:
+    """The magnitude of a knob_text entry, in knob_text's units."""
+    arg = knob.rsplit("=", 1)[1].split(":")[-1]
+    if kind in ("prop", "alloc"):
+        return float(arg)
+    return float(arg.removesuffix("ns"))
+
+
+# ---------------------------------------------------------------- collect and summary
+
+
+def collect(args: argparse.Namespace) -> None:
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    targets = {float(t) for t in args.targets} if args.targets else None
+    variants = load_variants(Path(args.variants), targets)
+    svcs = [s for s in services() if not args.services or s in args.services]
+    variants = [v for v in variants if v.service in svcs]
+    if args.variant:
+        variants = [v for v in variants if v.name in args.variant]
+    variants += [Variant(s, UNCHANGED) for s in svcs]
+    existing = [r["round"] for r in read_records([out])]
+    first = max(existing) + 1 if existing else 0
+    per_round = len(round_plan(variants, args.unchanged, 0))
+    print(
+        f"collect: {len(svcs)} services, {per_round} runs a round, rounds {first}–"
+        f"{first + args.rounds - 1} → {out}",
+        file=sys.stderr,
+    )
+    with tempfile.TemporaryDirectory(prefix="zoo-") as tmp:
+        runner = Runner(Path(tmp), svcs)
+        run_rounds(runner, variants, args.rounds, first, args.unchanged, out, args.seed)
+
+
+def summary_rows(records: list[dict]) -> list[list[str]]:
+    """Per (service, variant, handler): runs, pooled p95, change vs unchanged, per-run p95s."""
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for r in records:
+        groups[r["service"], r["variant"]].append(r)
+    rows = []
+    for (svc, variant), runs in sorted(
+        groups.items(), key=lambda kv: (kv[0][0], kv[0][1] != UNCHANGED, kv[0][1])
+    ):
+        handlers = sorted({h for r in runs for h in r["durations"]})
+        base_runs = groups.get((svc, UNCHANGED), [])
+        for h in handlers:
+            p = pooled_p95(runs, h)
+            b = pooled_p95(base_runs, h)
+            per = run_p95s(runs, h)
+            slowed = "*" if runs[0].get("handler") == h else ""
+            change = f"{100 * (p / b - 1):+.1f}%" if p and b and variant != UNCHANGED else ""
+            spread = "—"
+            if per:
+                lo, mid, hi = min(per), statistics.median(per), max(per)
+                spread = f"{lo / 1000:.1f} / {mid / 1000:.1f} / {hi / 1000:.1f}"
+            rows.append(
+                [
+                    svc,
+                    variant,
+                    slowed + h,
+                    str(len(runs)),
+                    f"{p / 1000:.1f}" if p else "—",
+                    change,
+                    spread,
+                ]
+            )
+    return rows
+
+
+def summary(args: argparse.Namespace) -> None:
+    from tabulate import tabulate
+
+    records = list(read_records(Path(p) for p in args.files))
+    if not records:
+        raise PerfgateError(f"no runs in {' '.join(args.files)}")
+    rows = summary_rows(records)
+    if not args.all:
+        rows = [r for r in rows if r[1] == UNCHANGED or r[2].startswith("*")]
+    print(
+        tabulate(
+            rows,
+            headers=[
+                "service",
+                "variant",
+                "handler (*slowed)",
+                "runs",
+                "pooled p95 µs",
+                "Δ p95",
+                "per-run p95 µs min/med/max",
+            ],
+        )
+    )
+    starts = [r["start"] for r in records]
+    secs = [r["seconds"] for r in records]
+    print(
+        f"\n{len(records)} runs, {len({r['round'] for r in records})} rounds, "
+        f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime(min(starts)))} – "
+        f"{time.strftime('%H:%M UTC', time.gmtime(max(starts)))}; "
+        f"run time median {statistics.median(secs):.2f} s"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+
+    c = sub.add_parser("collect", help="interleaved rounds of every (service, variant)")
+    c.add_argument("--out", required=True, help="gzip JSON lines file; appended to")
+    c.add_argument("--rounds", type=int, default=40, help="rounds to add")
+    c.add_argument("--variants", default=str(ZOO / "variants.json"))
+    c.add_argument("--services", nargs="*", help="only these services")
+    c.add_argument("--variant", nargs="*", help="only these variant names (e.g. const+15)")
+    c.add_argument("--targets", nargs="*", help="only these target sizes (e.g. 15 25)")
+    c.add_argument("--unchanged", type=int, default=2, help="unchanged runs per service a round")
+    c.add_argument("--seed", type=int, default=1)
+
+    k = sub.add_parser("calibrate", help="size the knobs for target p95 changes")
+    k.add_argument("--out", default=str(ZOO / "variants.json"))
+    k.add_argument("--pilot-out", default="/work/data/zoo-pilot.jsonl.gz")
+    k.add_argument("--targets", nargs="*", default=["10", "15", "25", "50"])
+    k.add_argument("--services", nargs="*")
+    k.add_argument("--base-rounds", type=int, default=3)
+    k.add_argument("--pilot-rounds", type=int, default=4)
+    k.add_argument("--refine", type=int, default=1, help="correction passes for knobs off target")
+
+    s = sub.add_parser("summary", help="per (service, variant, handler) pooled p95 and change")
+    s.add_argument("files", nargs="+")
+    s.add_argument("--all", action="store_true", help="every handler, not only the slowed one")
+
+    args = ap.parse_args(argv)
+    try:
+        {"collect": collect, "calibrate": calibrate, "summary": summary}[args.cmd](args)
+    except PerfgateError as e:
+        print(f"collect: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
