@@ -82,16 +82,18 @@ PLAN: list[tuple[str, str, str]] = [
     ("blog", "GET /feed", "const"),
 ]
 
-# Pilot grid per kind, as multiples of the handler's unchanged p95 (prop: percent of the
-# phase's own time; alloc: bytes per ns of p95). Calibration interpolates between them.
+# Pilot grid per kind: durations as multiples of the handler's unchanged p95, prop in percent
+# of the phase's own time, alloc in bytes per ns of the handler's unchanged median (its cost
+# scales with the handler's own work, not with its tail). Calibration interpolates between them.
 GRID: dict[str, tuple[float, ...]] = {
     "const": (0.08, 0.2, 0.45),
     "tail": (0.2, 0.5, 1.0),
     "lock": (0.04, 0.12, 0.3),
     "block": (0.08, 0.2, 0.45),
-    "prop": (15.0, 40.0, 90.0),
-    "alloc": (0.5, 2.0, 6.0),
+    "prop": (10.0, 25.0, 60.0),
+    "alloc": (0.5, 1.5, 4.0),
 }
+MAX_ALLOC = 16 << 20  # bytes per request: beyond this a run takes minutes
 
 
 # ---------------------------------------------------------------- services and variants
@@ -277,9 +279,10 @@ def nearest_rank(sorted_values: list[int], q: float) -> int:
     return sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)]
 
 
-def pooled_p95(runs: list[dict], handler: str) -> float | None:
+def pooled_p95(runs: list[dict], handler: str, q: float = 0.95) -> float | None:
+    """The nearest-rank `q` quantile (p95 by default) of every request of these runs."""
     values = sorted(d for r in runs for d in r["durations"].get(handler, []))
-    return float(nearest_rank(values, 0.95)) if values else None
+    return float(nearest_rank(values, q)) if values else None
 
 
 def run_p95s(runs: list[dict], handler: str) -> list[float]:
@@ -334,6 +337,10 @@ def calibrate(args: argparse.Namespace) -> None:
             (svc, h): pooled_p95([r for r in base_runs if r["service"] == svc], h)
             for svc, h, _ in plan
         }
+        median = {
+            (svc, h): pooled_p95([r for r in base_runs if r["service"] == svc], h, 0.5)
+            for svc, h, _ in plan
+        }
 
         # 2. The grid, interleaved with unchanged runs.
         grid: list[Variant] = []
@@ -342,7 +349,12 @@ def calibrate(args: argparse.Namespace) -> None:
             if p95 is None:
                 raise PerfgateError(f"{svc}: no task named {handler!r} in the trace")
             for f in GRID[kind]:
-                mag = f if kind == "prop" else f * p95
+                if kind == "prop":
+                    mag = f
+                elif kind == "alloc":
+                    mag = min(f * (median[svc, handler] or p95), MAX_ALLOC)
+                else:
+                    mag = f * p95
                 grid.append(
                     Variant(
                         svc, f"pilot-{kind}-{mag:.0f}", knob_text(handler, kind, mag), handler, kind
@@ -375,11 +387,9 @@ def calibrate(args: argparse.Namespace) -> None:
                 c["pilot_pct"] = round(measured, 1)
                 off = abs(measured - c["target_pct"]) > max(4.0, 0.3 * c["target_pct"])
                 c["retry"] = off and attempt < args.refine
-                if c["retry"] and measured > 1:
-                    c["magnitude"] *= c["target_pct"] / measured
-                    c["knob"] = knob_text(c["handler"], c["kind"], c["magnitude"])
-                elif c["retry"]:
-                    c["magnitude"] *= 2
+                if c["retry"]:
+                    scale = min(c["target_pct"] / measured, 4.0) if measured > 1 else 2.0
+                    c["magnitude"] = capped(c["kind"], c["magnitude"] * scale)
                     c["knob"] = knob_text(c["handler"], c["kind"], c["magnitude"])
     for c in chosen:
         c.pop("retry", None)
@@ -419,7 +429,7 @@ def choose(
             file=sys.stderr,
         )
         for t in targets:
-            mag = interpolate(points, t)
+            mag = capped(kind, interpolate(points, t))
             chosen.append(
                 {
                     "service": svc,
@@ -434,6 +444,11 @@ def choose(
                 }
             )
     return chosen
+
+
+def capped(kind: str, magnitude: float) -> float:
+    """Keep alloc knobs below MAX_ALLOC bytes a request."""
+    return min(magnitude, MAX_ALLOC) if kind == "alloc" else magnitude
 
 
 def magnitude_of(knob: str, kind: str) -> float:
@@ -558,7 +573,7 @@ def main(argv: list[str] | None = None) -> int:
     k.add_argument("--targets", nargs="*", default=["10", "15", "25", "50"])
     k.add_argument("--services", nargs="*")
     k.add_argument("--base-rounds", type=int, default=3)
-    k.add_argument("--pilot-rounds", type=int, default=4)
+    k.add_argument("--pilot-rounds", type=int, default=3)
     k.add_argument("--refine", type=int, default=1, help="correction passes for knobs off target")
 
     s = sub.add_parser("summary", help="per (service, variant, handler) pooled p95 and change")
