@@ -86,12 +86,12 @@ PLAN: list[tuple[str, str, str]] = [
 # of the phase's own time, alloc in bytes per ns of the handler's unchanged median (its cost
 # scales with the handler's own work, not with its tail). Calibration interpolates between them.
 GRID: dict[str, tuple[float, ...]] = {
-    "const": (0.08, 0.2, 0.45),
-    "tail": (0.2, 0.5, 1.0),
-    "lock": (0.04, 0.12, 0.3),
-    "block": (0.08, 0.2, 0.45),
-    "prop": (10.0, 25.0, 60.0),
-    "alloc": (0.5, 1.5, 4.0),
+    "const": (0.15, 0.4),
+    "tail": (0.4, 1.0),
+    "lock": (0.06, 0.2),
+    "block": (0.15, 0.4),
+    "prop": (15.0, 45.0),
+    "alloc": (0.7, 2.5),
 }
 MAX_ALLOC = 16 << 20  # bytes per request: beyond this a run takes minutes
 
@@ -360,7 +360,7 @@ def calibrate(args: argparse.Namespace) -> None:
                         svc, f"pilot-{kind}-{mag:.0f}", knob_text(handler, kind, mag), handler, kind
                     )
                 )
-        grid_runs = run_rounds(runner, grid, args.pilot_rounds, 100, 1, pilot_out, 2)
+        grid_runs = run_rounds(runner, grid, args.grid_rounds, 100, 1, pilot_out, 2)
         chosen = choose(plan, grid, grid_runs, targets)
 
         # 3. Verify (and once correct) the chosen magnitudes.
@@ -399,6 +399,7 @@ def calibrate(args: argparse.Namespace) -> None:
         "pilot_pct is what the last pilot measured with that knob.",
         "machine": {"cpus": os.cpu_count(), "go": runner.go.version},
         "generated": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "grid_rounds": args.grid_rounds,
         "pilot_rounds": args.pilot_rounds,
         "variants": chosen,
     }
@@ -466,11 +467,20 @@ def collect(args: argparse.Namespace) -> None:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     targets = {float(t) for t in args.targets} if args.targets else None
+    every = load_variants(Path(args.variants))
     variants = load_variants(Path(args.variants), targets)
     svcs = [s for s in services() if not args.services or s in args.services]
     variants = [v for v in variants if v.service in svcs]
     if args.variant:
         variants = [v for v in variants if v.name in args.variant]
+    for extra in args.also or []:
+        svc, _, name = extra.partition(":")
+        found = [v for v in every if v.service == svc and v.name == name]
+        if not found:
+            raise PerfgateError(
+                f"--also {extra}: no variant {name!r} of {svc!r} in {args.variants}"
+            )
+        variants += [v for v in found if v not in variants]
     variants += [Variant(s, UNCHANGED) for s in svcs]
     existing = [r["round"] for r in read_records([out])]
     first = max(existing) + 1 if existing else 0
@@ -564,6 +574,7 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--services", nargs="*", help="only these services")
     c.add_argument("--variant", nargs="*", help="only these variant names (e.g. const+15)")
     c.add_argument("--targets", nargs="*", help="only these target sizes (e.g. 15 25)")
+    c.add_argument("--also", nargs="*", help="and these, as SERVICE:VARIANT (catalog:const+50)")
     c.add_argument("--unchanged", type=int, default=2, help="unchanged runs per service a round")
     c.add_argument("--seed", type=int, default=1)
 
@@ -573,8 +584,9 @@ def main(argv: list[str] | None = None) -> int:
     k.add_argument("--targets", nargs="*", default=["10", "15", "25", "50"])
     k.add_argument("--services", nargs="*")
     k.add_argument("--base-rounds", type=int, default=3)
-    k.add_argument("--pilot-rounds", type=int, default=3)
-    k.add_argument("--refine", type=int, default=1, help="correction passes for knobs off target")
+    k.add_argument("--grid-rounds", type=int, default=8, help="rounds of the two-point grid")
+    k.add_argument("--pilot-rounds", type=int, default=3, help="rounds verifying the knobs")
+    k.add_argument("--refine", type=int, default=0, help="correction passes for knobs off target")
 
     s = sub.add_parser("summary", help="per (service, variant, handler) pooled p95 and change")
     s.add_argument("files", nargs="+")
