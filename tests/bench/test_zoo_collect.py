@@ -239,3 +239,28 @@ def test_collect_two_rounds_of_one_service_then_extend(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "*GET /items/{id}" in proc.stdout and "6 runs, 3 rounds" in proc.stdout
+
+
+def test_isotonic_pools_violators_and_keeps_the_origin():
+    fit = dict(collect.isotonic([(10.0, 20.0, 3), (20.0, 10.0, 1), (30.0, 40.0, 2)]))
+    assert fit[0.0] == 0.0
+    assert fit[10.0] == pytest.approx(17.5) and fit[20.0] == pytest.approx(17.5)
+    assert fit[30.0] == pytest.approx(40.0)
+    # A negative first point is pooled with the origin's heavy weight: stays about 0.
+    assert dict(collect.isotonic([(5.0, -30.0, 3)]))[5.0] == pytest.approx(-30 * 3 / 1003)
+
+
+def test_measured_points_compare_with_the_same_stages_unchanged_runs():
+    def rec(round_no, slow, durs, kind=None):
+        r = _record("x", round_no, {"GET /a": durs}, handler="GET /a" if slow else None)
+        return {**r, "slow": slow, "kind": kind}
+
+    recs = [
+        rec(100, "", [100] * 100),
+        rec(101, "", [100] * 100),
+        rec(100, "GET /a=const:5000ns", [150] * 100, "const"),
+        rec(200, "", [200] * 100),  # another stage: its own control
+        rec(200, "GET /a=const:9000ns", [300] * 100, "const"),
+    ]
+    pts = collect.measured_points(recs)[("svc", "GET /a", "const")]
+    assert sorted(pts) == [(5000.0, 50.0, 1), (9000.0, 50.0, 1)]
