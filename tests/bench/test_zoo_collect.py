@@ -264,3 +264,9 @@ def test_measured_points_compare_with_the_same_stages_unchanged_runs():
     ]
     pts = collect.measured_points(recs)[("svc", "GET /a", "const")]
     assert sorted(pts) == [(5000.0, 50.0, 1), (9000.0, 50.0, 1)]
+
+
+def test_origin_slope_fits_a_line_through_zero_within_the_linear_range():
+    pts = [(10.0, 20.0, 1), (20.0, 40.0, 1), (40.0, 900.0, 5), (30.0, -80.0, 5)]
+    assert collect.origin_slope(pts) == pytest.approx(2.0)  # the last two are out of range
+    assert collect.origin_slope([(10.0, 300.0, 1)]) == 0.0
