@@ -645,12 +645,64 @@ def summary_rows(records: list[dict]) -> list[list[str]]:
     return rows
 
 
+def pooled_change(runs: list[dict], base: list[dict], handler: str, q: float) -> float | None:
+    """The % change of a handler's pooled quantile `q` from `base` runs to `runs`."""
+    p, b = pooled_p95(runs, handler, q), pooled_p95(base, handler, q)
+    return 100 * (p / b - 1) if p and b else None
+
+
+def variant_rows(records: list[dict]) -> list[list[str]]:
+    """One row per slowdown variant: its knob, the slowed handler's pooled p95 and p50 change
+    against unchanged, and the largest pooled-p95 change of the service's other handlers."""
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for r in records:
+        groups[r["service"], r["variant"]].append(r)
+    rows = []
+    for (svc, variant), runs in sorted(groups.items()):
+        if variant == UNCHANGED:
+            continue
+        base = groups.get((svc, UNCHANGED), [])
+        h = runs[0]["handler"]
+
+        others = [pooled_change(runs, base, o, 0.95) for o in runs[0]["durations"] if o != h]
+        worst = max((c for c in others if c is not None), key=abs, default=None)
+        d95, d50 = pooled_change(runs, base, h, 0.95), pooled_change(runs, base, h, 0.5)
+        rows.append(
+            [
+                svc,
+                variant,
+                runs[0]["slow"],
+                str(len(runs)),
+                f"{d95:+.1f}%" if d95 is not None else "—",
+                f"{d50:+.1f}%" if d50 is not None else "—",
+                f"{worst:+.1f}%" if worst is not None else "—",
+            ]
+        )
+    return rows
+
+
 def summary(args: argparse.Namespace) -> None:
     from tabulate import tabulate
 
     records = list(read_records(Path(p) for p in args.files))
     if not records:
         raise PerfgateError(f"no runs in {' '.join(args.files)}")
+    if args.variants:
+        print(
+            tabulate(
+                variant_rows(records),
+                headers=[
+                    "service",
+                    "variant",
+                    "ZOO_SLOW",
+                    "runs",
+                    "Δ p95",
+                    "Δ p50",
+                    "others' largest Δ p95",
+                ],
+            )
+        )
+        return
     rows = summary_rows(records)
     if not args.all:
         rows = [r for r in rows if r[1] == UNCHANGED or r[2].startswith("*")]
@@ -714,6 +766,7 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("summary", help="per (service, variant, handler) pooled p95 and change")
     s.add_argument("files", nargs="+")
     s.add_argument("--all", action="store_true", help="every handler, not only the slowed one")
+    s.add_argument("--variants", action="store_true", help="one line per slowdown variant")
 
     args = ap.parse_args(argv)
     try:
