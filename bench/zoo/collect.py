@@ -610,6 +610,57 @@ def collect(args: argparse.Namespace) -> None:
         run_rounds(runner, variants, args.rounds, first, args.unchanged, out, args.seed)
 
 
+def resize(args: argparse.Namespace) -> None:
+    """Add re-sized variants to variants.json from a collection's realised changes.
+
+    For each (service, handler, kind) none of whose collected variants came within
+    max(4 points, 35%) of a target, a line through the origin over its realised pooled-p95
+    changes (each from every run of the collection) gives the magnitude for that target; the
+    new variant is named like the old with an "r" ("tail+25r").
+    """
+    records = list(read_records(Path(p) for p in args.files))
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for r in records:
+        groups[r["service"], r["variant"]].append(r)
+    realised: dict[tuple[str, str, str], list[tuple[float, float, int]]] = defaultdict(list)
+    for (svc, variant), runs in groups.items():
+        first = runs[0]
+        if variant == UNCHANGED or variant.endswith("r"):
+            continue
+        c = pooled_change(runs, groups.get((svc, UNCHANGED), []), first["handler"], 0.95)
+        if c is not None:
+            key = (svc, first["handler"], first["kind"])
+            realised[key].append((magnitude_of(first["slow"], first["kind"]), c, len(runs)))
+    path = Path(args.variants)
+    doc = json.loads(path.read_text())
+    names = {(v["service"], v["name"]) for v in doc["variants"]}
+    added = 0
+    for (svc, handler, kind), pts in sorted(realised.items()):
+        slope = origin_slope(pts)
+        for t in sorted(float(t) for t in args.targets):
+            name = f"{kind}+{t:g}r"
+            near = any(abs(c - t) <= max(4.0, 0.35 * t) for _, c, _ in pts)
+            if near or slope <= 0 or (svc, name) in names:
+                continue
+            mag = capped(kind, t / slope)
+            doc["variants"].append(
+                {
+                    "service": svc,
+                    "handler": handler,
+                    "kind": kind,
+                    "name": name,
+                    "target_pct": t,
+                    "magnitude": mag,
+                    "knob": knob_text(handler, kind, mag),
+                    "pilot_pct": None,
+                    "resized_from": [[round(m, 1), round(c, 1), n] for m, c, n in sorted(pts)],
+                }
+            )
+            added += 1
+    path.write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    print(f"resize: added {added} variants to {path}", file=sys.stderr)
+
+
 def summary_rows(records: list[dict]) -> list[list[str]]:
     """Per (service, variant, handler): runs, pooled p95, change vs unchanged, per-run p95s."""
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
@@ -763,6 +814,11 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--services", nargs="*")
     f.add_argument("--pilot-rounds", type=int, default=3, help="rounds verifying the knobs")
 
+    z = sub.add_parser("resize", help="add variants re-sized from a collection's realised changes")
+    z.add_argument("files", nargs="+")
+    z.add_argument("--variants", default=str(ZOO / "variants.json"))
+    z.add_argument("--targets", nargs="*", default=["15", "25"])
+
     s = sub.add_parser("summary", help="per (service, variant, handler) pooled p95 and change")
     s.add_argument("files", nargs="+")
     s.add_argument("--all", action="store_true", help="every handler, not only the slowed one")
@@ -770,9 +826,13 @@ def main(argv: list[str] | None = None) -> int:
 
     args = ap.parse_args(argv)
     try:
-        {"collect": collect, "calibrate": calibrate, "refit": refit, "summary": summary}[args.cmd](
-            args
-        )
+        {
+            "collect": collect,
+            "calibrate": calibrate,
+            "refit": refit,
+            "resize": resize,
+            "summary": summary,
+        }[args.cmd](args)
     except PerfgateError as e:
         print(f"collect: {e}", file=sys.stderr)
         return 2
