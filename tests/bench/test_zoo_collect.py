@@ -270,3 +270,25 @@ def test_origin_slope_fits_a_line_through_zero_within_the_linear_range():
     pts = [(10.0, 20.0, 1), (20.0, 40.0, 1), (40.0, 900.0, 5), (30.0, -80.0, 5)]
     assert collect.origin_slope(pts) == pytest.approx(2.0)  # the last two are out of range
     assert collect.origin_slope([(10.0, 300.0, 1)]) == 0.0
+
+
+def test_resize_adds_a_variant_only_where_no_collected_one_came_close(tmp_path):
+    def rec(variant, slow, kind, factor):
+        r = _record(variant, 0, {"GET /a": [int(100 * factor)] * 100}, handler="GET /a")
+        return {**r, "slow": slow, "kind": kind, "handler": "GET /a" if slow else None}
+
+    out = tmp_path / "runs.jsonl.gz"
+    for r in [
+        rec("unchanged", "", None, 1.0),
+        rec("tail+15", "GET /a=tail:8:1000ns", "tail", 1.04),  # +4%: too small for +15
+        rec("tail+25", "GET /a=tail:8:2000ns", "tail", 1.08),  # +8%: still too small
+        rec("const+15", "GET /a=const:1000ns", "const", 1.14),  # close enough to +15
+    ]:
+        collect.append_record(out, r)
+    variants = tmp_path / "variants.json"
+    variants.write_text(json.dumps({"variants": []}))
+    assert collect.main(["resize", str(out), "--variants", str(variants), "--targets", "15"]) == 0
+    added = json.loads(variants.read_text())["variants"]
+    assert [(v["service"], v["name"]) for v in added] == [("svc", "tail+15r")]
+    # slope: (1000·4 + 2000·8) / (1000² + 2000²) = 0.004 %/ns → 3750 ns for +15%
+    assert added[0]["knob"] == "GET /a=tail:8:3750ns"
