@@ -627,7 +627,7 @@ def resize(args: argparse.Namespace) -> None:
         first = runs[0]
         if variant == UNCHANGED or variant.endswith("r"):
             continue
-        c = pooled_change(runs, groups.get((svc, UNCHANGED), []), first["handler"], 0.95)
+        c = pooled_change(runs, control(groups, svc, runs), first["handler"], 0.95)
         if c is not None:
             key = (svc, first["handler"], first["kind"])
             realised[key].append((magnitude_of(first["slow"], first["kind"]), c, len(runs)))
@@ -671,7 +671,7 @@ def summary_rows(records: list[dict]) -> list[list[str]]:
         groups.items(), key=lambda kv: (kv[0][0], kv[0][1] != UNCHANGED, kv[0][1])
     ):
         handlers = sorted({h for r in runs for h in r["durations"]})
-        base_runs = groups.get((svc, UNCHANGED), [])
+        base_runs = control(groups, svc, runs)
         for h in handlers:
             p = pooled_p95(runs, h)
             b = pooled_p95(base_runs, h)
@@ -696,6 +696,13 @@ def summary_rows(records: list[dict]) -> list[list[str]]:
     return rows
 
 
+def control(groups: dict[tuple[str, str], list[dict]], svc: str, runs: list[dict]) -> list[dict]:
+    """The service's unchanged runs from the rounds these runs were in: their interleaved
+    control (a file extended later with other variants holds other rounds' unchanged runs)."""
+    rounds = {r["round"] for r in runs}
+    return [r for r in groups.get((svc, UNCHANGED), []) if r["round"] in rounds]
+
+
 def pooled_change(runs: list[dict], base: list[dict], handler: str, q: float) -> float | None:
     """The % change of a handler's pooled quantile `q` from `base` runs to `runs`."""
     p, b = pooled_p95(runs, handler, q), pooled_p95(base, handler, q)
@@ -712,7 +719,7 @@ def variant_rows(records: list[dict]) -> list[list[str]]:
     for (svc, variant), runs in sorted(groups.items()):
         if variant == UNCHANGED:
             continue
-        base = groups.get((svc, UNCHANGED), [])
+        base = control(groups, svc, runs)
         h = runs[0]["handler"]
 
         others = [pooled_change(runs, base, o, 0.95) for o in runs[0]["durations"] if o != h]
