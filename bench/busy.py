@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT))
 from tabulate import tabulate  # noqa: E402
 
 from perfgate.config import Target  # noqa: E402
-from perfgate.measure import RunSamples, Subject  # noqa: E402
+from perfgate.measure import Subject  # noqa: E402
+from perfgate.samples import RunSamples  # noqa: E402
 from perfgate.stats import nearest_rank  # noqa: E402
 from perfgate.toolchain import find_go  # noqa: E402
 

@@ -10,7 +10,7 @@
 its p95 by that fraction. It builds each once and runs them interleaved (round robin, one
 process per run, exactly like ``perfgate check``), storing every run's task durations.
 
-``evaluate`` replays perfgate's own verdict code (perfgate.verdict) on random draws from those
+``evaluate`` replays perfgate's own verdict code (perfgate.judge) on random draws from those
 runs: committed-baseline mode takes the baseline from the first half of the rounds and the check
 from the second half (so drift between the two counts against perfgate); A/B mode pairs runs
 made back to back, as ``--against`` does: the unchanged run of round 2k with that of round 2k+1
@@ -41,13 +41,14 @@ sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
 from e2e_support import copy_module, slow_down  # noqa: E402
 
-from perfgate.busy import mark_collateral  # noqa: E402
-from perfgate.config import Target  # noqa: E402
+from perfgate.assess import Provenance, assess  # noqa: E402
+from perfgate.config import Config, Target  # noqa: E402
 from perfgate.measure import Subject  # noqa: E402
-from perfgate.report import Verdict  # noqa: E402
-from perfgate.stats import handler_stats, nearest_rank  # noqa: E402
+from perfgate.report import HandlerSummary, Mode, TargetInfo, Verdict  # noqa: E402
+from perfgate.samples import Measurement, RunSamples  # noqa: E402
+from perfgate.sides import Side, TargetSides  # noqa: E402
+from perfgate.stats import nearest_rank  # noqa: E402
 from perfgate.toolchain import find_go  # noqa: E402
-from perfgate.verdict import compare_target, decide  # noqa: E402
 
 COLLATERAL = True  # apply the bystander rule, as perfgate check does
 
@@ -103,14 +104,26 @@ def collect(args: argparse.Namespace) -> None:
 def _verdicts(
     base_runs, cur_runs, target: Target, alpha: float, same_machine: bool
 ) -> dict[str, Verdict]:
-    names = sorted({n for run in base_runs + cur_runs for n in run})
-    base = {n: handler_stats([run.get(n, []) for run in base_runs]) for n in names}
-    cur = {n: handler_stats([run.get(n, []) for run in cur_runs]) for n in names}
-    results = compare_target(target, base, cur, same_machine=same_machine)
-    decide(results, alpha, same_machine=same_machine)
-    if COLLATERAL:
-        mark_collateral(results, "inconclusive")  # no runtime lists here: the ns rule only
-    return {r.name: r.verdict for r in results}
+    """Each handler's verdict from the judging path `perfgate check` takes (perfgate.assess),
+    the judge seeing the recorded runs as it sees a check's. No breakdowns here: the bystander
+    rule uses its ns criterion only; COLLATERAL off turns it (and the busy check) off."""
+    sides = TargetSides(
+        target, TargetInfo(name=target.name), _side(base_runs, target), _side(cur_runs, target)
+    )
+    config = Config(
+        targets=[target], alpha=alpha, machine_check="inconclusive" if COLLATERAL else "ignore"
+    )
+    mode = Mode.AGAINST if same_machine else Mode.BASELINE
+    report = assess([sides], mode, config, Provenance(created="")).report
+    return {r.name: r.verdict for r in report.handlers}
+
+
+def _side(runs: list[dict[str, list[int]]], target: Target) -> Side:
+    m = Measurement("recorded", [RunSamples(durations=r, incomplete=0, seconds=0.0) for r in runs])
+    stats = m.handler_stats()
+    return Side(
+        {n: HandlerSummary(**s.model_dump()) for n, s in stats.items() if target.wants(n)}, m
+    )
 
 
 def _draw(
@@ -291,7 +304,7 @@ def main() -> None:
     e.add_argument(
         "--no-collateral",
         action="store_true",
-        help="judge without the bystander rule (perfgate.busy.mark_collateral), as before it",
+        help="judge without the bystander rule (perfgate.busy.bystanders), as before it",
     )
     r = sub.add_parser("real", help="real perfgate runs: baseline update, then checks")
     r.add_argument("--checks", type=int, default=5)

@@ -9,6 +9,8 @@ import (
 	"runtime/trace"
 	"strings"
 	"testing"
+
+	"github.com/perfgate/perfgate/perftest"
 )
 
 func newTestServer(t *testing.T, opts Options) (*Server, http.Handler) {
@@ -241,14 +243,14 @@ func TestFormatCents(t *testing.T) {
 	}
 }
 
-// TestMiddlewareTasks checks that a handler call is recorded as a runtime/trace task named
+// TestHandlerTasks checks that a handler call is recorded as a runtime/trace task named
 // after its route pattern, and that a warm-up request is not. It looks for the task name
 // in the raw trace: names are written to the trace's string table only when used.
-func TestMiddlewareTasks(t *testing.T) {
+func TestHandlerTasks(t *testing.T) {
 	if trace.IsEnabled() {
 		t.Skip("tracing already enabled (go test -trace): cannot start a second trace")
 	}
-	_, h := newTestServer(t, Options{HonorWarmupHeader: true})
+	_, h := newTestServer(t, Options{})
 	record := func(warmup bool) []byte {
 		var buf bytes.Buffer
 		if err := trace.Start(&buf); err != nil {
@@ -256,7 +258,7 @@ func TestMiddlewareTasks(t *testing.T) {
 		}
 		req := httptest.NewRequest("GET", "/orders/ord-000001", nil)
 		if warmup {
-			req.Header.Set(WarmupHeader, "1")
+			req = req.WithContext(perftest.Warmup(req.Context()))
 		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
@@ -271,11 +273,5 @@ func TestMiddlewareTasks(t *testing.T) {
 	}
 	if tr := record(true); bytes.Contains(tr, []byte("GET /orders/{id}")) {
 		t.Error("trace of a warm-up request has a task named \"GET /orders/{id}\"")
-	}
-
-	// Without HonorWarmupHeader (production), the header changes nothing.
-	_, h = newTestServer(t, Options{})
-	if tr := record(true); !bytes.Contains(tr, []byte("GET /orders/{id}")) {
-		t.Error("a production server skipped the task for a request with the warm-up header")
 	}
 }

@@ -1,7 +1,7 @@
 // Command example_service is a small shop API that perfgate gates in CI: a product
 // listing, order lookups, a CPU-heavy checkout that calls a (simulated) payment gateway,
 // and a health check. Every handler call is a runtime/trace task named after its route
-// pattern; see middleware.go and perf_test.go.
+// pattern (perftest.Trace, in server.go); perf_test.go drives the load perfgate measures.
 package main
 
 import (

@@ -3,11 +3,13 @@ package main
 import (
 	"net/http"
 	"time"
+
+	"github.com/perfgate/perfgate/perftest"
 )
 
 // route is one entry of the service's API. The pattern is both the http.ServeMux pattern
-// and the name of the runtime/trace task that wraps every call of the handler, so it is
-// the handler's name in perfgate's baselines.
+// and, through perftest.Trace, the name of the runtime/trace task that wraps every call of
+// the handler, so it is the handler's name in perfgate's baselines.
 type route struct {
 	pattern string
 	handle  func(*Server, http.ResponseWriter, *http.Request)
@@ -34,9 +36,6 @@ func Routes() []string {
 
 // Options configure a Server. The zero value is the production configuration.
 type Options struct {
-	// HonorWarmupHeader makes the tracing middleware serve requests that carry
-	// WarmupHeader without a runtime/trace task. Only the perf test sets it.
-	HonorWarmupHeader bool
 	// PaymentWorkers is the size of the simulated payment gateway's worker pool
 	// (default 4).
 	PaymentWorkers int
@@ -76,14 +75,15 @@ func NewServer(opts Options) *Server {
 // Close stops the payment gateway. Requests still in checkout fail with 503.
 func (s *Server) Close() { s.payment.close() }
 
-// Handler returns the service's HTTP handler: every route of routeTable, each wrapped in
-// the tracing middleware under its own pattern.
+// Handler returns the service's HTTP handler: a ServeMux with every route of routeTable,
+// wrapped in perftest.Trace so that each handler call is one runtime/trace task named after
+// its pattern. Handlers mark their phases with regions on the request's context, which
+// carries the task.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	for _, rt := range routeTable {
 		handle := rt.handle
-		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { handle(s, w, r) })
-		mux.Handle(rt.pattern, s.traced(rt.pattern, h))
+		mux.HandleFunc(rt.pattern, func(w http.ResponseWriter, r *http.Request) { handle(s, w, r) })
 	}
-	return mux
+	return perftest.Trace(mux)
 }

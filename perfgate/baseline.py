@@ -13,9 +13,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from perfgate import __version__
+from perfgate.config import Target
 from perfgate.errors import PerfgateError
-from perfgate.explain import Breakdown
-from perfgate.report import HandlerStats
+from perfgate.report import HandlerSummary
+from perfgate.samples import Measurement
 
 BASELINE_SCHEMA_VERSION = 1
 
@@ -60,32 +62,48 @@ class BaselineMeta(Machine):
     cpu_shares: list[float] = Field(default_factory=list)
 
 
-class BaselineHandler(HandlerStats):
-    """A handler's baseline: pooled statistics, per-run p95s, a 101-point quantile sketch, and
-    where the time went (mean ns per request by region, around the p95 and overall).
-
-    ``breakdown`` is None in files written before perfgate explained regressions: they load,
-    and a regression is then reported without an explanation.
-    """
-
-    sketch_ns: list[int] = Field(default_factory=list)
-    breakdown: Breakdown | None = None
-
-
 class Baseline(BaseModel):
-    """One target's baseline file."""
+    """One target's baseline file: provenance, and a :class:`HandlerSummary` per handler."""
 
     model_config = ConfigDict(extra="ignore")
 
     schema_version: int
     target: str
     meta: BaselineMeta = Field(default_factory=BaselineMeta)
-    handlers: dict[str, BaselineHandler]
+    handlers: dict[str, HandlerSummary]
 
     def to_json(self) -> str:
         data = self.model_dump(mode="json")
         data["handlers"] = dict(sorted(data["handlers"].items()))
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def build_baseline(
+    target: Target,
+    m: Measurement,
+    here: Machine,
+    commit: str,
+    branch: str,
+    created: str,
+    perfgate_version: str = __version__,
+) -> Baseline:
+    """A baseline file's content from one target's measurement, made where ``here`` says, on
+    ``commit`` of ``branch``, at ``created`` (ISO 8601)."""
+    meta = BaselineMeta(
+        **here.model_dump(),
+        commit=commit,
+        branch=branch,
+        created=created,
+        runs=len(m.runs),
+        perfgate_version=perfgate_version,
+        cpu_shares=m.cpu_shares(),
+    )
+    return Baseline(
+        schema_version=BASELINE_SCHEMA_VERSION,
+        target=target.name,
+        meta=meta,
+        handlers=m.summaries(target.wants),
+    )
 
 
 def load_baseline(path: Path, target: str) -> Baseline:
@@ -129,6 +147,33 @@ def load_baseline(path: Path, target: str) -> Baseline:
     return baseline
 
 
+def parse_baseline_p95(raw: bytes) -> dict[str, int]:
+    """``{handler: p95_ns}`` from a baseline file's bytes; ValueError says why it is unreadable.
+
+    For old versions of the file (``perfgate history``): reads only the p95s, tolerating any
+    other fields and whatever older perfgates wrote around them.
+    """
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise ValueError("is not JSON") from None
+    if not isinstance(data, dict):
+        raise ValueError("is not a baseline (not a JSON object)")
+    version = data.get("schema_version")
+    if version != BASELINE_SCHEMA_VERSION:
+        raise ValueError(f"has schema_version {version!r}, not {BASELINE_SCHEMA_VERSION}")
+    handlers = data.get("handlers")
+    if not isinstance(handlers, dict):
+        raise ValueError("has no handlers")
+    out: dict[str, int] = {}
+    for name, stats in handlers.items():
+        p95 = stats.get("p95_ns") if isinstance(stats, dict) else None
+        if isinstance(p95, bool) or not isinstance(p95, (int, float)) or p95 < 0:
+            raise ValueError(f"has no valid p95_ns for {name!r}")
+        out[str(name)] = int(p95)
+    return out
+
+
 def write_atomically(path: Path, text: str) -> None:
     """Write a file so that readers see the old or the new content, never half of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -142,14 +187,3 @@ def write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def write_output(path: str | None, text: str) -> None:
-    """Write a report file the user asked for (no path: nothing), atomically; an unwritable
-    path is the user's problem (exit 2), not a traceback."""
-    if not path:
-        return
-    try:
-        write_atomically(Path(path), text)
-    except OSError as exc:
-        raise PerfgateError(f"cannot write {path}: {exc.strerror or exc}") from None

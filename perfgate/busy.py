@@ -17,11 +17,12 @@ exactly like a regression in its latency numbers; the trace tells the two apart:
    short of CPUs for everyone.
 
 With either, every regressed or improved handler of that target becomes ``inconclusive`` (the
-check measures again when nothing failed, see ``retries``), and the report says why. Config
+check measures again when nothing failed, see ``retries``), and the report says why
+(:func:`busy_machine`). Config
 ``machine_check``: ``"inconclusive"`` (default), ``"warn"`` (say it, keep the verdicts) or
 ``"ignore"``.
 
-A narrower case is **contention from a regressed neighbour** (:func:`mark_collateral`): handlers
+A narrower case is **contention from a regressed neighbour** (:func:`bystanders`): handlers
 of one test share the process and the CPUs, so when one handler (the *culprit*: the regressed
 handler whose p95 rose the most, in ns) does more work, the others it runs alongside get a little
 slower too — measured on this project's 2-core machine, a handler of 15 µs rose by 3–4 µs (20–30%)
@@ -35,20 +36,56 @@ while a neighbour's p95 rose by 18–28 µs. Another regressed handler is taken 
 The culprit still fails the gate, so the verdict stands; only the blame is narrowed. The cost: a
 commit that slows two handlers, one by much less (in ns) than the other, flags only the larger;
 the smaller one is ``inconclusive`` and its note says it moved.
+
+Both checks look at the judge's verdicts and the explanations (:class:`Handler`) and return what
+they found as values — :class:`BusyMachine`, the bystanders' reasons — from which
+:mod:`perfgate.assess` builds each handler's result.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from statistics import median
 
-from perfgate.report import HandlerResult, TargetInfo, Verdict
-from perfgate.trace.states import RUNNABLE_NAME
+from perfgate.explain import Explanation
+from perfgate.report import TargetInfo, Verdict
 
 ABSOLUTE_MIN_SHARE = 0.6  # without the other side's share: below this, the machine was busy
 SCHED_WAIT_GROWTH = 2.0  # "scheduler wait grew": at least this many times the other side's
 SCHED_WAIT_HANDLERS = 0.75  # …in at least this share of the handlers
+BYSTANDER_FRACTION = 0.25  # a rise under this fraction of the culprit's (ns) is a bystander's
+
+
+@dataclass(frozen=True)
+class Handler:
+    """One handler of a target as the machine checks see it: its verdict so far, whether the
+    judge looked at it, its threshold, its p95 rise (current − baseline, ns; None unless
+    measured on both sides) and its explanation (None unless measured on both sides)."""
+
+    name: str
+    verdict: Verdict
+    judged: bool
+    threshold_pct: float
+    rise_ns: int | None = None
+    explanation: Explanation | None = None
+
+
+@dataclass(frozen=True)
+class BusyMachine:
+    """The busy-machine check's finding for one target: why the machine was busy, the handlers
+    that moved and are therefore not judged (none with ``machine_check = "warn"``), and the
+    warning for the report."""
+
+    target: str
+    why: str
+    not_judged: frozenset[str]
+    warning: str
+
+    def note(self, verdict: Verdict, note: str) -> str:
+        """A not-judged handler's note: what it would have been, and why it is not."""
+        return f"{verdict.value} on a busy machine, not judged: {self.why}; {note}"
 
 
 def median_share(shares: Sequence[float]) -> float | None:
@@ -82,22 +119,22 @@ def cpu_evidence(info: TargetInfo, min_cpu_share: float, same_machine: bool) -> 
     return None
 
 
-def sched_wait_evidence(results: Sequence[HandlerResult]) -> str | None:
+def sched_wait_evidence(handlers: Sequence[Handler]) -> str | None:
     """Why the handlers' scheduler wait says the machine was short of CPUs, or None."""
-    judged = []
-    for r in results:
-        if r.p_value is None or not r.runtime or not r.explain:
-            continue
-        wait = next((i for i in r.runtime if i.what == RUNNABLE_NAME), None)
-        latency = sum(i.baseline_ns for i in r.explain)
-        judged.append((r, wait, latency))
+    judged = [
+        (h, h.explanation)
+        for h in handlers
+        if h.judged and h.explanation and h.explanation.runtime and h.explanation.regions
+    ]
     if len(judged) < 2:
         return None
     grew = []
-    for r, wait, latency in judged:
+    for h, e in judged:
+        wait = e.scheduler_wait
         if wait is None:
             continue
-        material = (wait.current_ns - wait.baseline_ns) > latency * (r.threshold_pct or 0) / 200
+        latency = e.window_latency_ns
+        material = (wait.current_ns - wait.baseline_ns) > latency * h.threshold_pct / 200
         if material and wait.current_ns >= SCHED_WAIT_GROWTH * max(wait.baseline_ns, 1):
             grew.append(wait.current_ns / max(wait.baseline_ns, 1))
     if len(grew) < max(2, math.ceil(SCHED_WAIT_HANDLERS * len(judged))):
@@ -109,89 +146,75 @@ def sched_wait_evidence(results: Sequence[HandlerResult]) -> str | None:
     )
 
 
-def check_machine(
-    results: Sequence[HandlerResult],
+def busy_machine(
     info: TargetInfo,
+    handlers: Sequence[Handler],
     mode: str,
     min_cpu_share: float,
     same_machine: bool = False,
-) -> str | None:
-    """Apply the busy-machine check to one target's results; the warning to show, or None."""
+) -> BusyMachine | None:
+    """The busy-machine check on one target's handlers (``mode``: the ``machine_check``
+    setting); None when the machine was not busy or the check is off."""
     if mode == "ignore":
         return None
     evidence = [
         e
-        for e in (cpu_evidence(info, min_cpu_share, same_machine), sched_wait_evidence(results))
+        for e in (cpu_evidence(info, min_cpu_share, same_machine), sched_wait_evidence(handlers))
         if e
     ]
     if not evidence:
         return None
     why = "; ".join(evidence)
-    changed = 0
-    if mode == "inconclusive":
-        for r in results:
-            if r.target == info.name and r.verdict in (Verdict.REGRESSED, Verdict.IMPROVED):
-                was = r.verdict.value
-                r.verdict = Verdict.INCONCLUSIVE
-                r.busy_machine = True
-                r.note = f"{was} on a busy machine, not judged: {why}; {r.note}"
-                changed += 1
+    moved = frozenset(
+        h.name for h in handlers if h.verdict in (Verdict.REGRESSED, Verdict.IMPROVED)
+    )
+    not_judged = moved if mode == "inconclusive" else frozenset()
     verdicts = (
-        f"; {changed} handler(s) that moved are inconclusive, not judged"
-        if changed
+        f"; {len(not_judged)} handler(s) that moved are inconclusive, not judged"
+        if not_judged
         else ("" if mode == "inconclusive" else '; verdicts kept (machine_check = "warn")')
     )
-    return f"target {info.name}: the machine was busy during the measurement: {why}{verdicts}"
+    warning = f"target {info.name}: the machine was busy during the measurement: {why}{verdicts}"
+    return BusyMachine(info.name, why, not_judged, warning)
 
 
-def _latency_and_wait_delta(r: HandlerResult) -> tuple[int, int] | None:
-    """(change of the p95 window's mean latency, change of its scheduler wait), ns."""
-    if not r.explain or not r.runtime:
-        return None
-    wait = next((i.delta_ns for i in r.runtime if i.what == RUNNABLE_NAME), 0)
-    return sum(i.delta_ns for i in r.explain), wait
-
-
-BYSTANDER_FRACTION = 0.25  # a rise under this fraction of the culprit's (ns) is a bystander's
-
-
-def _rise_ns(r: HandlerResult) -> int:
-    assert r.baseline is not None and r.current is not None
-    return r.current.p95_ns - r.baseline.p95_ns
-
-
-def mark_collateral(results: Sequence[HandlerResult], mode: str) -> None:
-    """Regressed handlers that only got slower alongside a regressed neighbour (same target)
-    are ``inconclusive``, the neighbour named (see the module docstring)."""
-    if mode == "ignore":
-        return
-    by_target: dict[str, list[HandlerResult]] = {}
-    for r in results:
-        if r.verdict == Verdict.REGRESSED and r.baseline is not None and r.current is not None:
-            by_target.setdefault(r.target, []).append(r)
-    for regressed in by_target.values():
-        if len(regressed) < 2:
+def bystanders(handlers: Sequence[Handler], mode: str) -> dict[str, str]:
+    """Regressed handlers of one target that only got slower alongside a regressed neighbour
+    (see the module docstring): name → why, naming the culprit. They are ``inconclusive``.
+    ``mode`` is the ``machine_check`` setting: ``"ignore"`` turns this off too."""
+    regressed = [h for h in handlers if h.verdict == Verdict.REGRESSED and h.rise_ns is not None]
+    if mode == "ignore" or len(regressed) < 2:
+        return {}
+    culprit = max(regressed, key=lambda h: (h.rise_ns, h.name))
+    rise = culprit.rise_ns or 0
+    found = {}
+    for h in regressed:
+        if h is culprit:
             continue
-        culprit = max(regressed, key=lambda r: (_rise_ns(r), r.name))
-        rise = _rise_ns(culprit)
-        for r in regressed:
-            if r is culprit:
-                continue
-            d = _latency_and_wait_delta(r)
-            if d is not None and d[0] > 0 and 2 * d[1] >= d[0]:
-                why = (
-                    f"slower from waiting for a CPU (scheduler wait +{d[1] / 1000:.1f}µs of "
-                    f"+{d[0] / 1000:.1f}µs around the p95)"
-                )
-            elif _rise_ns(r) < BYSTANDER_FRACTION * rise:
-                why = (
-                    f"p95 +{_rise_ns(r) / 1000:.1f}µs, under a quarter of "
-                    f"{culprit.name}'s +{rise / 1000:.1f}µs"
-                )
-            else:
-                continue
-            r.verdict = Verdict.INCONCLUSIVE
-            r.note = (
-                f"{why} while {culprit.name} regressed: likely contention from it (they share "
-                f"the process and the CPUs), not this handler's own change; {r.note}"
+        own_rise = h.rise_ns or 0
+        e = h.explanation
+        latency = wait = 0
+        if e is not None and e.regions and e.runtime:
+            latency, wait = e.window_change_ns, _wait_change_ns(e)
+        if latency > 0 and 2 * wait >= latency:
+            why = (
+                f"slower from waiting for a CPU (scheduler wait +{wait / 1000:.1f}µs of "
+                f"+{latency / 1000:.1f}µs around the p95)"
             )
+        elif own_rise < BYSTANDER_FRACTION * rise:
+            why = (
+                f"p95 +{own_rise / 1000:.1f}µs, under a quarter of "
+                f"{culprit.name}'s +{rise / 1000:.1f}µs"
+            )
+        else:
+            continue
+        found[h.name] = (
+            f"{why} while {culprit.name} regressed: likely contention from it (they share "
+            "the process and the CPUs), not this handler's own change"
+        )
+    return found
+
+
+def _wait_change_ns(e: Explanation) -> int:
+    wait = e.scheduler_wait
+    return wait.delta_ns if wait is not None else 0

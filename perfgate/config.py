@@ -118,6 +118,23 @@ class Target(BaseModel):
     def _timeout(cls, v: Any) -> float:
         return parse_duration_s(v)
 
+    def overridden(
+        self,
+        runs: int | None = None,
+        threshold: float | None = None,
+        baseline_runs: int | None = None,
+    ) -> Target:
+        """This target with the command line's settings (``--runs``, ``--threshold``) in place
+        of the file's for one invocation; None keeps the file's."""
+        update: dict[str, object] = {}
+        if runs is not None:
+            update["runs"] = runs
+        if baseline_runs is not None:
+            update["baseline_runs"] = baseline_runs
+        if threshold is not None:
+            update["threshold"] = threshold
+        return self.model_copy(update=update) if update else self
+
     @property
     def baseline_path(self) -> str:
         return self.baseline or f"baselines/{self.name}.json"

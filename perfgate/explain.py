@@ -12,11 +12,12 @@ Three pure stages, no I/O:
 2. :func:`summarize` — per handler and side (baseline or current): the mean time per request in
    each component, over the requests around the p95 (the *p95 window*) and over all requests.
    This :class:`Breakdown` is what a baseline file stores.
-3. :func:`explain_change` — baseline vs current breakdown: the contributors to the change among
-   the regions, largest absolute change first, each with its share of the window's latency
-   change; :func:`explain_runtime` the same among the runtime states. Two lists, because the
-   two splits each add up to the whole (a region's time is also some goroutine's running or
-   waiting time): in one list the same instant would count twice.
+3. :func:`explain` — baseline vs current breakdown, an :class:`Explanation`: the contributors
+   to the change among the regions (:func:`explain_change`), largest absolute change first,
+   each with its share of the window's latency change; and the same among the runtime states
+   (:func:`explain_runtime`). Two lists, because the two splits each add up to the whole (a
+   region's time is also some goroutine's running or waiting time): in one list the same
+   instant would count twice. :func:`explain_note` words it for a regressed handler.
 
 **Self time.** Regions on one goroutine nest (``WithRegion`` inside ``WithRegion``). A region's
 time is its *self time*: its span minus the spans of the regions directly nested in it. So the
@@ -47,12 +48,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pydantic import BaseModel, ConfigDict, Field
-
-from perfgate.report import ExplainItem, HandlerResult, Verdict
+from perfgate.report import Breakdown, ExplainItem, Verdict
 from perfgate.stats import nearest_rank
 from perfgate.trace import Region, TraceData
 from perfgate.trace.states import OVERLAPPING, RUNNABLE_NAME
+from perfgate.units import format_delta
 
 RUNTIME_PREFIX = "runtime: "
 
@@ -222,24 +222,6 @@ def run_components(data: TraceData) -> dict[str, RunComponents]:
 # --- stage 2: a side's breakdown ------------------------------------------------------------
 
 
-class Breakdown(BaseModel):
-    """Where one handler's requests spent their time: mean ns per request in each component.
-
-    ``p95_window``: over the requests whose latency lies between the pooled p92.5 and p97.5
-    (``window_from_ns`` … ``window_to_ns``, ``window_count`` requests; see :func:`summarize`);
-    ``overall``: over all requests. Keys sorted, values integer ns: stored in baseline files.
-    """
-
-    model_config = ConfigDict(extra="ignore")
-
-    p95_window: dict[str, int] = Field(default_factory=dict)
-    overall: dict[str, int] = Field(default_factory=dict)
-    window_from_ns: int = 0
-    window_to_ns: int = 0
-    window_count: int = 0
-    count: int = 0
-
-
 def summarize(runs: Sequence[RunComponents]) -> Breakdown | None:
     """Pool one handler's runs and average each component over the p95 window and overall.
 
@@ -338,43 +320,64 @@ def _ranked(
     return items
 
 
-def annotate(result: HandlerResult, baseline: Breakdown | None, current: Breakdown | None) -> None:
-    """Set ``result.explain`` (handlers measured on both sides), and for a regressed handler add
-    its top contributor to the note — or say why there is no explanation."""
-    if result.baseline is None or result.current is None:
-        return
+@dataclass(frozen=True)
+class Explanation:
+    """Where one handler's p95 change came from, baseline vs current: ``regions`` (its code
+    regions and the time outside them, :func:`explain_change`) and ``runtime`` (what its
+    goroutines did, :func:`explain_runtime`), largest change first. Both empty when a side has
+    no breakdown; ``missing`` then names that side."""
+
+    regions: list[ExplainItem] = field(default_factory=list)
+    runtime: list[ExplainItem] = field(default_factory=list)
+    missing: str | None = None  # "baseline" or "current measurement": no breakdown there
+
+    @property
+    def scheduler_wait(self) -> ExplainItem | None:
+        """The scheduler-wait item (the goroutines runnable, waiting for a CPU), if measured."""
+        return next((i for i in self.runtime if i.what == RUNNABLE_NAME), None)
+
+    @property
+    def window_latency_ns(self) -> int:
+        """The baseline's mean latency in the p95 window (the regions add up to it)."""
+        return sum(i.baseline_ns for i in self.regions)
+
+    @property
+    def window_change_ns(self) -> int:
+        """How much the p95 window's mean latency changed."""
+        return sum(i.delta_ns for i in self.regions)
+
+
+def explain(baseline: Breakdown | None, current: Breakdown | None) -> Explanation:
+    """Compare one handler's two breakdowns (a handler measured on both sides)."""
     if baseline is None or current is None:
-        if result.verdict == Verdict.REGRESSED:
-            side = "baseline" if baseline is None else "current measurement"
-            result.note += f"; not explained: the {side} has no region breakdown"
-            if baseline is None:
-                result.note += " (refresh the baseline with 'perfgate baseline update')"
-        return
-    result.explain = explain_change(baseline, current)
-    result.runtime = explain_runtime(baseline, current)
-    if result.verdict == Verdict.REGRESSED and result.explain:
-        result.note += f"; top contributor: {describe(result.explain[0])}"
-        wait = scheduler_wait(result)
-        if wait is not None:
-            latency = sum(i.baseline_ns for i in result.explain) or 1
-            delta = wait.delta_ns
-            result.note += (
-                "; scheduler wait unchanged"
-                if abs(delta) < SHARE_MIN_FRACTION * latency
-                else f"; scheduler wait {format_delta(delta)}"
-            )
+        return Explanation(missing="baseline" if baseline is None else "current measurement")
+    return Explanation(explain_change(baseline, current), explain_runtime(baseline, current))
 
 
-def scheduler_wait(result: HandlerResult) -> ExplainItem | None:
-    """The handler's scheduler-wait item (its goroutines runnable, waiting for a CPU)."""
-    return next((i for i in result.runtime if i.what == RUNNABLE_NAME), None)
-
-
-def format_delta(ns: int) -> str:
-    """A signed duration: +95.0µs, -1.2ms (render's, imported late: render imports us)."""
-    from perfgate.render import format_delta as render_delta
-
-    return render_delta(ns)
+def explain_note(verdict: Verdict, explanation: Explanation | None) -> str:
+    """What the explanation adds to a handler's note: for a regressed handler, its top
+    contributor and what the scheduler did (``; top contributor: region price +95.0µs (88%);
+    scheduler wait unchanged``), or why there is no explanation; nothing for any other verdict,
+    or for a handler not measured on both sides (``explanation`` None)."""
+    if verdict != Verdict.REGRESSED or explanation is None:
+        return ""
+    if explanation.missing is not None:
+        note = f"; not explained: the {explanation.missing} has no region breakdown"
+        if explanation.missing == "baseline":
+            note += " (refresh the baseline with 'perfgate baseline update')"
+        return note
+    if not explanation.regions:
+        return ""
+    note = f"; top contributor: {describe(explanation.regions[0])}"
+    wait = explanation.scheduler_wait
+    if wait is not None:
+        latency = explanation.window_latency_ns or 1
+        note += (
+            "; scheduler wait unchanged"
+            if abs(wait.delta_ns) < SHARE_MIN_FRACTION * latency
+            else f"; scheduler wait {format_delta(wait.delta_ns)}"
+        )
+    return note
 
 
 def describe(item: ExplainItem) -> str:

@@ -1,117 +1,38 @@
-"""The gate's stages in order: targets → measure → compare with a baseline → a Report.
+"""The check from start to end, and the baseline refresh: the stages that touch the outside world
+(the Go toolchain, git, files) around the pure judging path.
 
-Also the baseline refresh: measure every target first, and write files only when all
-measurements succeeded, so a failed refresh never leaves a partial baseline behind.
+``perfgate check`` (:func:`run_check`): measure the two sides — the working tree against the
+committed baseline, or against REF in a temporary worktree (``--against``), see
+:mod:`perfgate.sides` — judge them (:func:`perfgate.assess.assess`), and while handlers came out
+``inconclusive`` with nothing failed, measure and judge again (``retries``). One loop, whichever
+the mode: the modes differ only in how they measure.
+
+``perfgate baseline update`` (:func:`refresh_baselines`): measure every target first, and write
+files only when all measurements succeeded, so a failed refresh never leaves a partial baseline
+behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from perfgate import __version__
-from perfgate.baseline import (
-    BASELINE_SCHEMA_VERSION,
-    Baseline,
-    BaselineHandler,
-    BaselineMeta,
-    Machine,
-    load_baseline,
-    write_atomically,
-)
-from perfgate.busy import check_machine, mark_collateral, median_share
+from perfgate import sides
+from perfgate.assess import Checked, Provenance, assess
+from perfgate.baseline import Baseline, build_baseline, load_baseline, write_atomically
 from perfgate.config import Config, Target
 from perfgate.errors import PerfgateError
-from perfgate.explain import annotate
-from perfgate.measure import Measurement, Progress, Subject, measure, scratch_dir
-from perfgate.report import HandlerResult, Report, TargetInfo, Verdict
-from perfgate.stats import sketch
+from perfgate.git import Worktree, default_against_ref, head_provenance, worktree_at
+from perfgate.measure import Progress, Subject, measure, scratch_dir
+from perfgate.report import Mode, ReportVerdict, Verdict
+from perfgate.samples import Measurement
 from perfgate.toolchain import Go, machine
-from perfgate.verdict import common_shift_warning, compare_target, decide
-
-
-@dataclass(frozen=True)
-class Overrides:
-    """Command-line settings that replace the config's for this invocation."""
-
-    runs: int | None = None
-    threshold: float | None = None
-    baseline_runs: int | None = None
-
-    def apply(self, target: Target) -> Target:
-        update: dict[str, object] = {}
-        if self.runs is not None:
-            update["runs"] = self.runs
-        if self.baseline_runs is not None:
-            update["baseline_runs"] = self.baseline_runs
-        if self.threshold is not None:
-            update["threshold"] = self.threshold
-        return target.model_copy(update=update) if update else target
-
-
-@dataclass(frozen=True)
-class HandlerSides:
-    """One handler's full summary on each side (None: not measured there) — statistics, the
-    quantile sketch and the breakdown, more than the report carries — for the HTML report."""
-
-    target: str
-    name: str
-    baseline: BaselineHandler | None
-    current: BaselineHandler | None
-
-
-@dataclass
-class Checked:
-    """A check's outcome: the report, and every handler's summaries behind it."""
-
-    report: Report
-    sides: list[HandlerSides] = field(default_factory=list)
-
-
-def summarize_measurement(target: Target, m: Measurement) -> dict[str, BaselineHandler]:
-    """Each wanted handler's summary: statistics, sketch and breakdown (a baseline's entries)."""
-    stats = m.handler_stats()
-    pooled = m.sorted_samples()
-    breakdowns = m.breakdowns()
-    return {
-        name: BaselineHandler(
-            **s.model_dump(), sketch_ns=sketch(pooled[name]), breakdown=breakdowns.get(name)
-        )
-        for name, s in stats.items()
-        if target.wants(name)
-    }
-
-
-def explain_results(
-    results: Sequence[HandlerResult],
-    baseline: Mapping[str, BaselineHandler],
-    current: Mapping[str, BaselineHandler],
-) -> list[HandlerSides]:
-    """Explain each result from the two sides' breakdowns; the sides, for the HTML report."""
-    sides = []
-    for r in results:
-        base, cur = baseline.get(r.name), current.get(r.name)
-        annotate(r, base.breakdown if base else None, cur.breakdown if cur else None)
-        sides.append(HandlerSides(r.target, r.name, base, cur))
-    return sides
-
-
-def git_provenance(root: Path) -> tuple[str, str]:
-    """(commit sha, branch) of the repository holding ``root``; empty strings outside git."""
-    try:
-        import git
-
-        repo = git.Repo(root, search_parent_directories=True)
-        commit = repo.head.commit.hexsha
-        branch = "" if repo.head.is_detached else repo.active_branch.name
-        return commit, branch
-    except Exception:  # not a repository, no commits yet, git missing: provenance unknown
-        return "", ""
 
 
 def now_iso() -> str:
+    """The current UTC time, to the second, ISO 8601."""
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
@@ -130,6 +51,96 @@ def measure_target(
         return measure([subject], runs or target.runs_for(), progress)[0]
 
 
+class CommittedBaseline:
+    """Committed-baseline mode: each target's baseline file vs the working tree measured now."""
+
+    mode = Mode.BASELINE
+    against_ref: str | None = None
+
+    def __init__(
+        self,
+        root: Path,
+        targets: Sequence[Target],
+        go: Go,
+        env: Mapping[str, str],
+        progress: Progress | None,
+    ) -> None:
+        self.baselines = {t.name: load_baseline(root / t.baseline_path, t.name) for t in targets}
+        for name, b in self.baselines.items():
+            if not b.handlers:
+                raise PerfgateError(
+                    f"the baseline of target {name!r} has no handlers yet",
+                    hint="run 'perfgate baseline update' to measure it, then commit it",
+                )
+        self.root, self.targets, self.go, self.env, self.progress = root, targets, go, env, progress
+        self.here = machine(go, env)
+
+    def measure(self) -> list[sides.TargetSides]:
+        """Measure every target once."""
+        return [
+            sides.committed(
+                t,
+                self.baselines[t.name],
+                measure_target(self.go, self.root, t, self.env, self.progress),
+                self.here,
+            )
+            for t in self.targets
+        ]
+
+
+class AgainstRef:
+    """A/B mode: REF, checked out in ``worktree``, and the working tree, measured in pairs of
+    runs made back to back; the committed baseline, where there is one, for reference."""
+
+    mode = Mode.AGAINST
+
+    def __init__(
+        self,
+        root: Path,
+        targets: Sequence[Target],
+        go: Go,
+        env: Mapping[str, str],
+        progress: Progress | None,
+        worktree: Worktree,
+        label: str,
+    ) -> None:
+        self.root, self.targets, self.go, self.env, self.progress = root, targets, go, env, progress
+        self.worktree, self.label = worktree, label
+        self.here = machine(go, env)
+        self.committed = {t.name: _committed_baseline(root, t) for t in targets}
+
+    @property
+    def against_ref(self) -> str:
+        return f"{self.label} ({self.worktree.short_sha})"
+
+    def measure(self) -> list[sides.TargetSides]:
+        """Measure every target once, both sides interleaved."""
+        base_root = self.worktree.translate(self.root)
+        out = []
+        with scratch_dir() as tmp:
+            for target in self.targets:
+                if self.progress:
+                    self.progress(
+                        f"{target.name}: building {self.against_ref} and the working tree"
+                    )
+                subjects = [
+                    Subject(self.go, base_root, target, Path(tmp), "base", self.env),
+                    Subject(self.go, self.root, target, Path(tmp), "head", self.env),
+                ]
+                base, head = measure(subjects, target.runs_for(True), self.progress)
+                out.append(
+                    sides.against(target, base, head, self.committed[target.name], self.here)
+                )
+        return out
+
+
+def _committed_baseline(root: Path, target: Target) -> Baseline | None:
+    try:
+        return load_baseline(root / target.baseline_path, target.name)
+    except PerfgateError:
+        return None
+
+
 def run_check(
     config: Config,
     root: Path,
@@ -137,123 +148,45 @@ def run_check(
     go: Go,
     env: Mapping[str, str],
     progress: Progress | None = None,
+    against: str | None = None,
 ) -> Checked:
-    """Measure each target, compare it with its committed baseline, explain the changes."""
-    baselines = {t.name: load_baseline(root / t.baseline_path, t.name) for t in targets}
-    for name, b in baselines.items():
-        if not b.handlers:
-            raise PerfgateError(
-                f"the baseline of target {name!r} has no handlers yet",
-                hint="run 'perfgate baseline update' to measure it, then commit it",
+    """Measure and judge every target — against the committed baselines, or with ``against``
+    (a ref; ``""``: the merge-base with the PR's base branch) A/B — and measure again (up to
+    ``retries`` more times) while handlers came out ``inconclusive`` and nothing failed: a
+    decided failure stands."""
+    commit = head_provenance(root)[0] or None
+    with contextlib.ExitStack() as stack:
+        source: CommittedBaseline | AgainstRef
+        if against is None:
+            source = CommittedBaseline(root, targets, go, env, progress)
+        else:
+            sha_or_ref = against or default_against_ref(root, env)
+            worktree = stack.enter_context(worktree_at(root, sha_or_ref))
+            label = against or "merge-base"
+            source = AgainstRef(root, targets, go, env, progress, worktree, label)
+        attempts = 1 + config.retries
+        for attempt in range(1, attempts + 1):
+            provenance = Provenance(
+                created=now_iso(), commit=commit, against_ref=source.against_ref
             )
-    here = machine(go, env)
-    return measure_until_judged(
-        lambda: _check_once(config, root, targets, baselines, go, env, here, progress),
-        config.retries,
-        progress,
-    )
-
-
-def measure_until_judged(
-    once: Callable[[], Checked], retries: int, progress: Progress | None
-) -> Checked:
-    """``once()``, repeated (up to ``retries`` more times) while handlers came out
-    ``inconclusive`` and nothing failed: a decided failure stands."""
-    attempts = 1 + retries
-    for attempt in range(1, attempts + 1):
-        checked = once()
-        inconclusive = [
-            h.name for h in checked.report.handlers if h.verdict == Verdict.INCONCLUSIVE
-        ]
-        if not inconclusive or checked.report.verdict == "fail" or attempt == attempts:
-            break
-        if progress:
-            progress(
-                f"{len(inconclusive)} handlers are inconclusive (moved only with all the "
-                f"others, or on a busy machine): measuring again ({attempt + 1}/{attempts})"
-            )
+            checked = assess(source.measure(), source.mode, config, provenance)
+            report = checked.report
+            inconclusive = [h.name for h in report.handlers if h.verdict == Verdict.INCONCLUSIVE]
+            if not inconclusive or report.verdict == ReportVerdict.FAIL or attempt == attempts:
+                break
+            if progress:
+                progress(
+                    f"{len(inconclusive)} handlers are inconclusive (moved only with all the "
+                    f"others, or on a busy machine): measuring again ({attempt + 1}/{attempts})"
+                )
     if attempt > 1:
-        checked.report.warnings.append(
+        warning = (
             f"measured {attempt} times: the earlier measurement(s) were inconclusive (every "
             "handler moved alike, or the machine was busy)"
         )
+        report = report.model_copy(update={"warnings": [*report.warnings, warning]})
+        checked = Checked(report, checked.sides)
     return checked
-
-
-def _check_once(
-    config: Config,
-    root: Path,
-    targets: Sequence[Target],
-    baselines: Mapping[str, Baseline],
-    go: Go,
-    env: Mapping[str, str],
-    here: Machine,
-    progress: Progress | None,
-) -> Checked:
-    """One measurement of every target, compared with the baselines and explained."""
-    report = Report(perfgate_version=__version__, created=now_iso())
-    report.commit = git_provenance(root)[0] or None
-    compared: list[tuple[list[HandlerResult], Baseline, dict[str, BaselineHandler]]] = []
-    for target in targets:
-        baseline = baselines[target.name]
-        m = measure_target(go, root, target, env, progress)
-        current = summarize_measurement(target, m)
-        info = TargetInfo(
-            name=target.name,
-            package=target.package,
-            runs=target.runs_for(),
-            baseline_path=target.baseline_path,
-            baseline_commit=baseline.meta.commit or None,
-            machine=here.model_dump(),
-            machine_mismatch=Machine.model_validate(baseline.meta.model_dump()).differences(here),
-            incomplete_tasks=m.incomplete_tasks,
-            cpu_share=median_share(m.cpu_shares()),
-            baseline_cpu_share=median_share(baseline.meta.cpu_shares),
-        )
-        report.targets.append(info)
-        results = compare_target(target, baseline.handlers, current)
-        report.handlers.extend(results)
-        compared.append((results, baseline, current))
-    decide(report.handlers, config.alpha_for(), machine_shift=config.machine_shift)
-    sides = [s for r, b, c in compared for s in explain_results(r, b.handlers, c)]
-    shift = common_shift_warning(report.handlers)
-    if shift:
-        report.warnings.append(shift)
-    check_busy(config, report)
-    report.recompute_verdict()
-    return Checked(report, sides)
-
-
-def check_busy(config: Config, report: Report, same_machine: bool = False) -> None:
-    """The busy-machine check (:mod:`perfgate.busy`) on every target of the report, and the
-    contention check (handlers slowed only by a regressed neighbour's CPU use)."""
-    mark_collateral(report.handlers, config.machine_check)
-    for info in report.targets:
-        results = [h for h in report.handlers if h.target == info.name]
-        warning = check_machine(
-            results, info, config.machine_check, config.min_cpu_share, same_machine
-        )
-        if warning:
-            report.warnings.append(warning)
-
-
-def build_baseline(
-    target: Target, m: Measurement, here: Machine, commit: str, branch: str
-) -> Baseline:
-    """A baseline file's content from one target's measurement."""
-    handlers = summarize_measurement(target, m)
-    meta = BaselineMeta(
-        **here.model_dump(),
-        commit=commit,
-        branch=branch,
-        created=now_iso(),
-        runs=len(m.runs),
-        perfgate_version=__version__,
-        cpu_shares=m.cpu_shares(),
-    )
-    return Baseline(
-        schema_version=BASELINE_SCHEMA_VERSION, target=target.name, meta=meta, handlers=handlers
-    )
 
 
 def refresh_baselines(
@@ -270,13 +203,12 @@ def refresh_baselines(
     file as it was.
     """
     here = machine(go, env)
-    commit, branch = git_provenance(root)
+    commit, branch = head_provenance(root)
     results = []
     for target in targets:
         m = measure_target(go, root, target, env, progress, target.baseline_runs_for())
-        results.append(
-            (root / target.baseline_path, build_baseline(target, m, here, commit, branch))
-        )
+        baseline = build_baseline(target, m, here, commit, branch, now_iso())
+        results.append((root / target.baseline_path, baseline))
     if not dry_run:
         for path, baseline in results:
             write_atomically(path, baseline.to_json())

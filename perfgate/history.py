@@ -1,41 +1,20 @@
-"""p95 per handler across a baseline file's git history: data, a table, a Mermaid chart.
+"""p95 per handler across a baseline file's git history, as data (:mod:`perfgate.render.history`
+shows it).
 
 ``perfgate history TARGET`` answers "how did this service's latency move over releases?" from
 what is already committed: every version of ``baselines/<target>.json`` (renames followed) is
-read from git, so it needs no stored measurements and no network.
+read from git (:func:`perfgate.git.file_log`), so it needs no stored measurements and no network.
 """
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import git
-from tabulate import tabulate
-
+from perfgate.baseline import parse_baseline_p95
 from perfgate.errors import PerfgateError
-from perfgate.git._cmd import open_repo, repo_root, run, short
-from perfgate.render import format_ns
-
-BASELINE_SCHEMA_VERSION = 1
-CHART_MAX_POINTS = 30
-_SUBJECT_WIDTH = 50
-
-# Mermaid's xychart-beta has no legend: lines are told apart by colour, in this order, and the
-# legend under the chart uses the emoji square of the same colour.
-_PALETTE = (
-    ("🟦", "#1f77b4"),
-    ("🟧", "#ff7f0e"),
-    ("🟩", "#2ca02c"),
-    ("🟥", "#d62728"),
-    ("🟪", "#9467bd"),
-    ("🟫", "#8c564b"),
-    ("🟨", "#e6b800"),
-    ("⬛", "#333333"),
-)
+from perfgate.git import file_log, short
 
 
 @dataclass(frozen=True)
@@ -73,212 +52,31 @@ def baseline_history(repo_dir: str | Path, baseline_path: str | Path) -> Baselin
     Versions that are not a readable schema-1 baseline are skipped with a note. A file with no
     committed history is exit 2. Relative paths are taken from the current directory.
     """
-    with open_repo(repo_dir) as repo:
-        root = repo_root(repo)
-        rel = _repo_relative(root, baseline_path)
-        res = run(
-            repo,
-            "log",
-            "--follow",
-            "-z",
-            "--name-status",
-            "--format=%x1e%H%x1f%aI%x1f%s",
-            "--",
-            rel,
+    log = file_log(repo_dir, baseline_path)
+    if not log.versions:
+        raise PerfgateError(
+            f"{log.path} has no committed history",
+            hint="commit a baseline first (perfgate baseline update --commit)",
         )
-        entries = _parse_log(res.stdout, rel)
-        if not entries:
-            raise PerfgateError(
-                f"{rel} has no committed history",
-                hint="commit a baseline first (perfgate baseline update --commit)",
-            )
-        points: list[HistoryPoint] = []
-        notes: list[str] = []
-        for sha, date, subject, path, deleted in reversed(entries):
-            if deleted:
-                notes.append(f"{short(sha)}: {path} deleted")
-                continue
-            try:
-                p95 = parse_baseline_p95(_read_blob(repo, sha, path))
-            except ValueError as exc:
-                notes.append(f"{short(sha)}: skipped, {path} {exc}")
-                continue
-            points.append(HistoryPoint(sha, datetime.fromisoformat(date), subject, path, p95))
-        if run(repo, "rev-parse", "--is-shallow-repository", check=False).stdout.strip() == "true":
-            notes.append(
-                "shallow clone: older versions may be missing (git fetch --unshallow, or "
-                "actions/checkout with fetch-depth: 0)"
-            )
-        return BaselineHistory(rel, points, notes)
-
-
-def parse_baseline_p95(raw: bytes) -> dict[str, int]:
-    """``{handler: p95_ns}`` from a baseline file's bytes; ValueError says why it is unreadable.
-
-    Reads only what the history needs, tolerating any other fields.
-    """
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        raise ValueError("is not JSON") from None
-    if not isinstance(data, dict):
-        raise ValueError("is not a baseline (not a JSON object)")
-    version = data.get("schema_version")
-    if version != BASELINE_SCHEMA_VERSION:
-        raise ValueError(f"has schema_version {version!r}, not {BASELINE_SCHEMA_VERSION}")
-    handlers = data.get("handlers")
-    if not isinstance(handlers, dict):
-        raise ValueError("has no handlers")
-    out: dict[str, int] = {}
-    for name, stats in handlers.items():
-        p95 = stats.get("p95_ns") if isinstance(stats, dict) else None
-        if isinstance(p95, bool) or not isinstance(p95, (int, float)) or p95 < 0:
-            raise ValueError(f"has no valid p95_ns for {name!r}")
-        out[str(name)] = int(p95)
-    return out
-
-
-def render_history_text(history: BaselineHistory) -> str:
-    """A terminal table: one row per version (oldest first), one column per handler."""
-    lines = [f"p95 history of {history.path}"]
-    if history.points:
-        headers, rows = _table(history)
-        lines.append(tabulate(rows, headers=headers, disable_numparse=True))
-    else:
-        lines.append("no readable versions")
-    lines += [f"note: {n}" for n in history.notes]
-    return "\n".join(lines) + "\n"
-
-
-def render_history_markdown(history: BaselineHistory) -> str:
-    """GitHub Markdown: the table and a Mermaid xychart-beta line chart with a legend."""
-    parts = [f"### p95 history of `{history.path}`", ""]
-    if not history.points:
-        parts += ["No readable versions.", ""]
-    else:
-        headers, rows = _table(history)
-        md_rows = [[_md_escape(c) for c in r] for r in rows]
-        md_headers = [_md_escape(h) for h in headers]
-        parts += [tabulate(md_rows, headers=md_headers, tablefmt="github", disable_numparse=True)]
-        parts += ["", *_chart(history)]
-    parts += [f"> {_md_escape(n)}" for n in history.notes]
-    return "\n".join(parts).rstrip("\n") + "\n"
-
-
-def _table(history: BaselineHistory) -> tuple[list[str], list[list[str]]]:
-    handlers = history.handlers
-    headers = ["commit", "date", *handlers, "subject"]
-    rows = [
-        [
-            p.short_sha,
-            p.date.date().isoformat(),
-            *(format_ns(p.p95_ns.get(h)) for h in handlers),
-            _truncate(p.subject, _SUBJECT_WIDTH),
-        ]
-        for p in history.points
-    ]
-    return headers, rows
-
-
-def _chart(history: BaselineHistory) -> list[str]:
-    """The Mermaid block and its legend, for the last CHART_MAX_POINTS versions.
-
-    xychart-beta cannot draw gaps, so a handler missing from any charted version is left out of
-    the chart (and said so) rather than drawn at zero.
-    """
-    points = history.points[-CHART_MAX_POINTS:]
-    charted = [h for h in history.handlers if all(h in p.p95_ns for p in points)]
-    left_out = [h for h in history.handlers if h not in charted]
-    out: list[str] = []
-    if charted:
-        colours = [_PALETTE[i % len(_PALETTE)] for i in range(len(charted))]
-        palette = ", ".join(hex_ for _, hex_ in colours)
-        top = max(p.p95_ns[h] for p in points for h in charted) / 1e3
-        x_axis = ", ".join(f'"{p.short_sha}"' for p in points)
-        out += [
-            "```mermaid",
-            '%%{init: {"themeVariables": {"xyChart": {"plotColorPalette": "' + palette + '"}}}}%%',
-            "xychart-beta",
-            '    title "p95 per handler (µs)"',
-            f"    x-axis [{x_axis}]",
-            f'    y-axis "p95 (µs)" 0 --> {_axis_top(top)}',
-        ]
-        for h in charted:
-            out.append("    line [" + ", ".join(_us(p.p95_ns[h]) for p in points) + "]")
-        out += ["```", "", "Lines, in order:", ""]
-        out += [f"{i + 1}. {colours[i][0]} `{h}`" for i, h in enumerate(charted)]
-        out.append("")
-    if len(history.points) > len(points):
-        out += [f"Chart shows the last {len(points)} of {len(history.points)} versions.", ""]
-    if left_out:
-        names = ", ".join(f"`{h}`" for h in left_out)
-        out += [f"Not charted (missing from some charted versions): {names}.", ""]
-    return out
-
-
-def _us(ns: int) -> str:
-    """Nanoseconds as microseconds with up to 3 decimals: 43100 → 43.1."""
-    return f"{ns / 1e3:.3f}".rstrip("0").rstrip(".")
-
-
-def _axis_top(top_us: float) -> str:
-    """A round upper bound at least 10% above the highest value: 125 → 140, 41.5 → 46."""
-    if top_us <= 0:
-        return "1"
-    target = top_us * 1.1
-    step = 10 ** math.floor(math.log10(target)) / 5  # two steps per leading digit
-    return _us(round(math.ceil(target / step) * step * 1e3))
-
-
-def _truncate(text: str, width: int) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _md_escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _repo_relative(root: Path, path: str | Path) -> str:
-    p = Path(path)
-    absolute = (p if p.is_absolute() else Path.cwd() / p).resolve()
-    try:
-        return absolute.relative_to(root.resolve()).as_posix()
-    except ValueError:
-        raise PerfgateError(f"{path} is outside the repository {root}") from None
-
-
-def _parse_log(out: str, path: str) -> list[tuple[str, str, str, str, bool]]:
-    """``(sha, date, subject, path at that commit, deleted)`` per commit, newest first.
-
-    Parses ``git log -z --name-status --format=%x1e%H%x1f%aI%x1f%s``: each record starts with
-    0x1e, the header ends at the first NUL, then status and path(s), NUL-separated. A commit
-    listed without a status (a merge) keeps the path of the newer commit.
-    """
-    entries = []
-    current = path
-    for record in out.split("\x1e")[1:]:
-        header, _, rest = record.partition("\0")
-        sha, date, subject = header.split("\x1f", 2)
-        tokens = [t for t in rest.lstrip("\n").split("\0") if t]
-        deleted = False
-        if tokens:
-            status = tokens[0]
-            names = tokens[1:]
-            if status.startswith(("R", "C")) and len(names) >= 2:
-                current = names[1]
-                entries.append((sha, date, subject, current, False))
-                current = names[0]  # older commits knew it by its old name
-                continue
-            if names:
-                current = names[0]
-            deleted = status.startswith("D")
-        entries.append((sha, date, subject, current, deleted))
-    return entries
-
-
-def _read_blob(repo: git.Repo, sha: str, path: str) -> bytes:
-    try:
-        blob = repo.commit(sha).tree / path
-    except KeyError:
-        raise ValueError("is not in that commit") from None
-    return bytes(blob.data_stream.read())
+    points: list[HistoryPoint] = []
+    notes: list[str] = []
+    for v in log.versions:
+        if v.deleted:
+            notes.append(f"{short(v.commit)}: {v.path} deleted")
+            continue
+        try:
+            if v.content is None:
+                raise ValueError("is not in that commit")
+            p95 = parse_baseline_p95(v.content)
+        except ValueError as exc:
+            notes.append(f"{short(v.commit)}: skipped, {v.path} {exc}")
+            continue
+        points.append(
+            HistoryPoint(v.commit, datetime.fromisoformat(v.date), v.subject, v.path, p95)
+        )
+    if log.shallow:
+        notes.append(
+            "shallow clone: older versions may be missing (git fetch --unshallow, or "
+            "actions/checkout with fetch-depth: 0)"
+        )
+    return BaselineHistory(log.path, points, notes)

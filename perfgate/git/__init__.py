@@ -1,5 +1,66 @@
-"""Implementation of perfgate's git edge; the public API is :mod:`perfgate.gitops`.
+"""The git edge of perfgate: what the rest of perfgate calls to commit, push, check out, compare
+refs and read history. Import from here, not from the modules behind it.
 
-One small module per job: ``refresh`` (may this checkout commit baselines?), ``commit``,
-``push``, ``worktree`` (A/B checkouts) and ``refs`` (the default ``--against`` ref).
+* ``baseline update --commit [--push]``: :func:`check_refresh_allowed` before measuring, then
+  :func:`commit_baselines` and :func:`push_baseline_commit`.
+* ``check --against [REF]``: :func:`default_against_ref` when no REF is given, then
+  :func:`worktree_at` to build and measure REF beside the working tree.
+* ``check`` and ``baseline update``: :func:`head_provenance`, the commit measured.
+* ``history``: :func:`file_log`, every committed version of the baseline file.
+
+Every problem the user can fix is a :class:`perfgate.errors.PerfgateError` (exit 2). One small
+module per job: ``refresh`` (may this checkout commit baselines?), ``commit``, ``push``,
+``worktree`` (A/B checkouts), ``refs`` (the default ``--against`` ref), ``provenance`` and
+``log``; ``_cmd`` runs git.
 """
+
+from __future__ import annotations
+
+import os
+
+# GitPython refuses to be imported when no git is on PATH. perfgate imports this edge for
+# commands that may never run git; when one does, it says "git is not installed" (_cmd.run).
+os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+
+from perfgate.git._cmd import short
+from perfgate.git.commit import commit_baselines, commit_message
+from perfgate.git.log import FileLog, FileVersion, file_log
+from perfgate.git.provenance import head_provenance
+from perfgate.git.push import PushResult, push_baseline_commit
+from perfgate.git.refresh import (
+    BOT_EMAIL,
+    BOT_NAME,
+    DEFAULT_RELEASE_GLOBS,
+    RefreshContext,
+    check_refresh_allowed,
+)
+from perfgate.git.refs import base_branch_name, default_against_ref
+from perfgate.git.worktree import (
+    Worktree,
+    remove_stale_worktrees,
+    resolve_ref,
+    worktree_at,
+)
+
+__all__ = [
+    "BOT_EMAIL",
+    "BOT_NAME",
+    "DEFAULT_RELEASE_GLOBS",
+    "FileLog",
+    "FileVersion",
+    "PushResult",
+    "RefreshContext",
+    "Worktree",
+    "base_branch_name",
+    "check_refresh_allowed",
+    "commit_baselines",
+    "commit_message",
+    "default_against_ref",
+    "file_log",
+    "head_provenance",
+    "push_baseline_commit",
+    "remove_stale_worktrees",
+    "resolve_ref",
+    "short",
+    "worktree_at",
+]

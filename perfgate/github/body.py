@@ -6,18 +6,21 @@ an existing comment). Two hidden HTML comments make a body recognisable on later
 * ``<!-- perfgate:marker:KEY -->`` says "this is perfgate's comment for this set of targets";
   ``KEY`` is derived from the target names, or given by the user (``--comment-key``), so matrix
   jobs gating different targets each keep their own comment.
-* ``<!-- perfgate:stamp sha=… run=… attempt=… time=… -->`` records which head commit and which
-  workflow run produced the result, so an older run does not overwrite a newer result.
+* ``<!-- perfgate:stamp sha=… run=… attempt=… time=… verdicts=… -->`` records which head commit
+  and which workflow run produced the result, so an older run does not overwrite a newer result,
+  and a digest of the verdicts shown, so ``--comment-when changes`` can tell whether they changed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from perfgate.render import render_markdown, summary_line, verdict_heading
+from perfgate.render.markdown import render_markdown
+from perfgate.render.text import summary_line, verdict_heading
 from perfgate.report import Report, Verdict
 
 COMMENT_LIMIT = 65_536  # GitHub rejects issue-comment bodies longer than this (422)
@@ -31,6 +34,7 @@ _MAX_KEY = 64
 _STAMP_RE = re.compile(r"<!-- perfgate:stamp ([^>]*?) -->")
 _STAMP_UNSAFE = re.compile(r"[\s<>=]+")
 _SHA_RE = re.compile(r"^[0-9a-fA-F]{7,64}$")
+_DIGEST_RE = re.compile(r"^[0-9a-f]{16}$")
 _NOTE_RESERVE = 600  # room kept for the cut note when fitting a table
 
 # Failing rows first when a table must be cut, then the ones worth a look, then the rest.
@@ -83,6 +87,15 @@ class Stamp:
     run_id: int | None = None
     run_attempt: int | None = None
     time: str | None = None
+    verdicts: str | None = None  # verdict_digest() of the report shown
+
+
+def verdict_digest(report: Report) -> str:
+    """A short digest of what the verdict table says (the overall verdict and each handler's
+    target, name and verdict, not its numbers): equal digests, same verdicts."""
+    rows = sorted((h.target, h.name, h.verdict.value) for h in report.handlers)
+    payload = json.dumps([report.verdict, rows], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
 def format_stamp(stamp: Stamp) -> str:
@@ -93,7 +106,7 @@ def format_stamp(stamp: Stamp) -> str:
 
     return (
         f"{STAMP_PREFIX}sha={v(stamp.sha)} run={v(stamp.run_id)} "
-        f"attempt={v(stamp.run_attempt)} time={v(stamp.time)} -->"
+        f"attempt={v(stamp.run_attempt)} time={v(stamp.time)} verdicts={v(stamp.verdicts)} -->"
     )
 
 
@@ -110,11 +123,13 @@ def parse_stamp(body: str | None) -> Stamp | None:
 
     sha = fields.get("sha", "-")
     time = fields.get("time", "-")
+    verdicts = fields.get("verdicts", "-")
     return Stamp(
         sha=sha if _SHA_RE.match(sha) else None,
         run_id=num("run"),
         run_attempt=num("attempt"),
         time=None if time == "-" else time,
+        verdicts=verdicts if _DIGEST_RE.match(verdicts) else None,
     )
 
 

@@ -18,7 +18,16 @@ from github import Auth, Github, GithubException
 from perfgate import __version__
 from perfgate.github.body import Stamp
 from perfgate.github.retry import Kind, RetryPolicy, problem_from_exception
-from perfgate.github.sticky import GITHUB_ACTIONS_BOT, Author, Existing, Plan, find_ours, plan_sync
+from perfgate.github.sticky import (
+    GITHUB_ACTIONS_BOT,
+    Author,
+    CommentWhen,
+    Existing,
+    Outcome,
+    Plan,
+    find_ours,
+    plan_sync,
+)
 
 
 def make_github(api_url: str, token: str, policy: RetryPolicy) -> Github:
@@ -81,6 +90,8 @@ class CommentSync:
     in_actions: bool = False
     author_override: str | None = None
     require_current_head: bool = False
+    when: CommentWhen = "always"
+    outcome: Outcome = field(default_factory=Outcome)
     author: Author | None = None
     log: Callable[[str], None] = lambda _msg: None
 
@@ -100,7 +111,14 @@ class CommentSync:
             login = c.user.login if c.user is not None else None
             existing.append(Existing(c.id, c.body or "", login, c.html_url))
         found = find_ours(existing, self.key, self.author)
-        plan = plan_sync(found, self.stamp, pr_head, require_current_head=self.require_current_head)
+        plan = plan_sync(
+            found,
+            self.stamp,
+            pr_head,
+            require_current_head=self.require_current_head,
+            when=self.when,
+            outcome=self.outcome,
+        )
         return self._execute(plan, pull, objects)
 
     def _execute(self, plan: Plan, pull: Any, objects: dict[int, Any]) -> SyncResult:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 
-from perfgate.render import format_ns, format_pct
 from perfgate.report import HandlerResult, Report, Verdict
+from perfgate.units import format_ns, format_pct
 
 # GitHub shows at most 10 error and 10 warning annotations per step; more are dropped silently.
 MAX_ANNOTATIONS_PER_LEVEL = 10
@@ -113,7 +113,7 @@ def outputs_text(outputs: Iterable[tuple[str, str]]) -> str:
 def report_outputs(report: Report, report_path: str | None) -> list[tuple[str, str]]:
     """The step outputs: ``verdict`` (pass/fail), ``report`` (path or empty), ``regressed``."""
     return [
-        ("verdict", report.verdict),
+        ("verdict", report.verdict.value),
         ("report", report_path or ""),
         ("regressed", str(len(report.regressed))),
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from perfgate.errors import PerfgateError
-from perfgate.report import Report
+from perfgate.report import Mode, Report, overall_verdict
 
 
 def _targets_of(report: Report) -> set[str]:
@@ -60,15 +60,15 @@ def merge_reports(reports: Sequence[Report], sources: Sequence[str] | None = Non
         warnings.append(f"the merged reports come from different perfgate versions: {versions}")
     created = [r.created for r in reports if r.created]
 
-    merged = Report(
+    handlers = [h for r in reports for h in r.handlers]
+    return Report(
         perfgate_version=versions[0] if versions else "",
-        mode=mode or "baseline",
+        verdict=overall_verdict(handlers),
+        mode=Mode(mode) if mode else Mode.BASELINE,
         against_ref=against,
         commit=commit,
         created=max(created) if created else None,
         targets=[t for r in reports for t in r.targets],
-        handlers=[h for r in reports for h in r.handlers],
+        handlers=handlers,
         warnings=warnings,
     )
-    merged.recompute_verdict()
-    return merged

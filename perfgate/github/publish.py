@@ -23,11 +23,13 @@ from perfgate.github.body import (
     derive_comment_key,
     minimal_comment,
     summary_markdown,
+    verdict_digest,
 )
 from perfgate.github.commands import annotation, outputs_text, report_annotations, report_outputs
 from perfgate.github.context import ActionsContext, load_context
 from perfgate.github.retry import GitHubApiError, Kind, RetryPolicy, call_with_retry
-from perfgate.report import Report
+from perfgate.github.sticky import COMMENT_WHEN, CommentWhen, Outcome
+from perfgate.report import Report, Verdict
 
 FORK_HELP = (
     "Pull requests from forks get a read-only GITHUB_TOKEN, so the comment cannot be posted from "
@@ -66,12 +68,22 @@ def comment_info(report: Report, key: str, target: CommentTarget | None) -> Comm
         run_id=target.run_id if target else None,
         run_attempt=target.run_attempt if target else None,
         time=report.created or dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        verdicts=verdict_digest(report),
     )
     return CommentInfo(
         key=key,
         stamp=stamp,
         commit_url=target.commit_url if target else None,
         run_url=target.run_url if target else None,
+    )
+
+
+def outcome(report: Report) -> Outcome:
+    """What ``--comment-when`` looks at in a report (see :func:`.sticky.when_skip`)."""
+    return Outcome(
+        failing=report.verdict == "fail",
+        all_pass=report.verdict == "pass"
+        and all(h.verdict == Verdict.PASS for h in report.handlers),
     )
 
 
@@ -103,9 +115,12 @@ def post_comment(
     key: str,
     policy: RetryPolicy,
     log: Callable[[str], None],
+    when: CommentWhen = "always",
 ) -> list[str]:
     """Create or update the sticky comment for ``report`` on ``target``'s PR; return warnings.
 
+    ``when`` (``always``, ``changes``, ``regressions``): whether this result is worth writing,
+    given the comment already there (:func:`~perfgate.github.sticky.when_skip`).
     Never raises for GitHub trouble (HTTP errors, timeouts, rate limits): those are retried where
     safe, within ``policy``, and end as one warning.
     """
@@ -126,6 +141,8 @@ def post_comment(
             in_actions=target.in_actions,
             author_override=target.author_override,
             require_current_head=target.require_current_head,
+            when=when,
+            outcome=outcome(report),
             log=log,
         )
         result = call_with_retry(sync, policy, on_retry=lambda m: log(f"GitHub: {m}"))
@@ -202,6 +219,7 @@ def publish(
     comment: bool | None = None,
     dry_run: bool = False,
     comment_key: str | None = None,
+    comment_when: CommentWhen = "always",
     env: Mapping[str, str] = os.environ,
     out: TextIO | None = None,
     err: TextIO | None = None,
@@ -217,7 +235,11 @@ def publish(
 
     The sticky PR comment: ``comment=None`` posts it on ``pull_request``/``pull_request_target``
     events when ``GITHUB_TOKEN`` is set; ``True`` insists (a warning if the context is missing);
-    ``False`` never posts. ``dry_run`` prints the body to ``out`` instead and calls no API.
+    ``False`` never posts. ``comment_when`` narrows when it is written: ``always`` (every run),
+    ``changes`` (something is not a pass, or the verdicts differ from the comment already
+    posted), ``regressions`` (something fails, or the posted comment's verdicts changed, so a
+    fixed PR does not keep a stale red comment), ``never`` (as ``False``).
+    ``dry_run`` prints the body to ``out`` instead and calls no API.
     ``comment_key`` names the comment (default: derived from the target names), so jobs gating
     different targets keep separate comments.
 
@@ -227,6 +249,8 @@ def publish(
     (comment URL, retries) go to ``err``. Retry/backoff: ``policy`` or
     :meth:`RetryPolicy.from_env`.
     """
+    if comment_when not in COMMENT_WHEN:
+        raise ValueError(f"comment_when must be one of {COMMENT_WHEN}, not {comment_when!r}")
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
     policy = policy or RetryPolicy.from_env(env)
@@ -251,12 +275,14 @@ def publish(
     target = _target_from_context(ctx, env)
     if dry_run:
         out.write(build_comment(report, comment_info(report, key, target)))
-    elif comment is not False:
+    elif comment is not False and comment_when != "never":
         wanted = comment is True or (ctx.in_actions and ctx.is_pr_event)
         if wanted and target is None:
             warnings.append(f"not posting the PR comment: missing {_missing(ctx)}")
         elif wanted and target is not None:
-            warnings += post_comment(report, target, key=key, policy=policy, log=log)
+            warnings += post_comment(
+                report, target, key=key, policy=policy, log=log, when=comment_when
+            )
 
     if ctx.in_actions:
         for w in warnings:

@@ -15,6 +15,9 @@ from perfgate.github.body import Stamp, has_marker, parse_stamp
 
 GITHUB_ACTIONS_BOT = "github-actions[bot]"
 
+CommentWhen = Literal["always", "changes", "regressions", "never"]
+COMMENT_WHEN: tuple[CommentWhen, ...] = ("always", "changes", "regressions", "never")
+
 
 @dataclass(frozen=True)
 class Existing:
@@ -88,17 +91,59 @@ class Plan:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """What the report being posted says, as far as ``--comment-when`` asks: whether something
+    fails the gate, and whether every handler passed (nothing regressed, improved, new, missing,
+    insufficient or inconclusive)."""
+
+    failing: bool = False
+    all_pass: bool = False
+
+
+def when_skip(
+    when: CommentWhen, outcome: Outcome, mine: Stamp, posted: Existing | None
+) -> str | None:
+    """Why ``when`` leaves the comment unwritten, or None to write (create or update) it.
+
+    ``always``: every run. ``changes``: when something is not a pass, or the verdicts differ
+    from those of the comment already posted (``posted``, compared by the stamp's digest); a PR
+    whose handlers all pass gets no comment. ``regressions``: when something fails, or, once a
+    comment is there, when its verdicts changed, so a fixed PR does not keep a stale failing
+    comment. ``never``: never (publish does not even look).
+    """
+    if when == "always":
+        return None
+    if when == "never":
+        return "comment: never"
+    theirs = parse_stamp(posted.body) if posted is not None else None
+    changed = posted is not None and (theirs is None or theirs.verdicts != mine.verdicts)
+    if changed:
+        return None
+    if when == "changes" and not outcome.all_pass:
+        return None
+    if when == "regressions" and outcome.failing:
+        return None
+    if posted is not None:
+        return f"its verdicts are unchanged (comment: {when})"
+    why = "every handler passes" if when == "changes" else "nothing regressed"
+    return f"no comment needed, {why} (comment: {when})"
+
+
 def plan_sync(
     found: list[Existing],
     mine: Stamp,
     pr_head: str | None,
     *,
     require_current_head: bool = False,
+    when: CommentWhen = "always",
+    outcome: Outcome = Outcome(),
 ) -> Plan:
     """Decide what to do given our existing comments (oldest first) and our stamp.
 
     ``require_current_head`` (used by ``perfgate comment`` in a ``workflow_run``) skips unless
     the report is for the PR's current head, so a report cannot land on a PR it was not made for.
+    ``when`` and ``outcome``: whether this result is worth a comment at all (:func:`when_skip`).
     """
     if require_current_head and pr_head and mine.sha and mine.sha.lower() != pr_head.lower():
         return Plan(
@@ -114,6 +159,9 @@ def plan_sync(
                 reason=f"comment {c.id} already shows a newer result ({what}); "
                 f"this run is for {mine.sha[:12] if mine.sha else 'an unknown commit'}",
             )
+    skip = when_skip(when, outcome, mine, found[-1] if found else None)
+    if skip is not None:
+        return Plan("skip", reason=skip)
     if not found:
         return Plan("create")
     newest = found[-1]

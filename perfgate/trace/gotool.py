@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 
@@ -23,16 +22,6 @@ from perfgate.trace.model import TraceData
 from perfgate.trace.states import GoroutineStates
 
 _GOVERSION = re.compile(r"go1\.(\d+)")
-
-
-def find_go(go: str | os.PathLike[str] | None = None) -> str | None:
-    """The Go binary to use: ``go`` if given, else $PERFGATE_GO, else ``go`` on PATH."""
-    if go:
-        return os.fspath(go)
-    env = os.environ.get("PERFGATE_GO")
-    if env:
-        return env
-    return shutil.which("go")
 
 
 def _env() -> dict[str, str]:
@@ -59,20 +48,20 @@ def go_minor(go: str) -> int:
     return int(m.group(1))
 
 
-def read_with_go(
-    path: str, go: str | os.PathLike[str] | None = None, states: bool = False
-) -> TraceData:
-    """Read ``path`` through ``go tool trace``. Raises TraceError. ``states``: also track
-    goroutine states from the dump's state transitions (``TraceData.states``)."""
+def read_with_go(path: str, go: str | os.PathLike[str] | None, states: bool = False) -> TraceData:
+    """Read ``path`` through ``go tool trace``, ``go`` being the Go binary (the caller finds
+    it: perfgate's rule is :func:`perfgate.toolchain.locate_go`). Raises TraceError.
+    ``states``: also track goroutine states from the dump's state transitions
+    (``TraceData.states``)."""
     f, size = open_trace(path)
     with f:
         version = read_version(f, path, size)
-    binary = find_go(go)
-    if binary is None:
+    if go is None:
         raise TraceError(
             "no Go toolchain found for the go-tool trace reader",
-            hint="Pass go=..., set PERFGATE_GO, or put `go` on PATH.",
+            hint="Set PERFGATE_GO or put `go` on PATH (or pass go=...).",
         )
+    binary = os.fspath(go)
     minor = go_minor(binary)
     if minor < version:
         raise TraceError(

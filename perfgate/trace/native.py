@@ -63,6 +63,7 @@ from perfgate.trace.states import (
     GoroutineStates,
     Index,
     StateChunk,
+    c_actions,
     index_of,
 )
 from perfgate.trace.timing import kept_times, last_time, sync_time
@@ -158,7 +159,7 @@ class CReader:
     """The C reader (``_scan.Reader``) behind the :class:`_Reader` interface."""
 
     def __init__(self, version: int, states: bool) -> None:
-        self._r = c_reader(version, states, Corrupt)
+        self._r = c_reader(version, states, c_actions(), Corrupt)
 
     def generation(
         self, gen: Generation, freq: float, samples: list[int], sync: int

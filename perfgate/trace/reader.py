@@ -6,7 +6,7 @@ import os
 from typing import Literal
 
 from perfgate.trace.errors import TraceError
-from perfgate.trace.gotool import find_go, go_minor, read_with_go
+from perfgate.trace.gotool import go_minor, read_with_go
 from perfgate.trace.model import TraceData
 from perfgate.trace.native import UnsupportedVersion, read_native
 
@@ -21,10 +21,10 @@ def read_trace(
 ) -> TraceData:
     """Read the user tasks, regions and logs of a Go execution trace (Go 1.22+).
 
-    ``reader="native"`` parses the file in Python; ``"go"`` goes through ``go tool trace``
-    (``go``: the Go binary, else $PERFGATE_GO, else ``go`` on PATH); ``"auto"`` is native, and
-    falls back to ``go tool trace`` for a trace version newer than the native reader knows when
-    a toolchain that can read it is available. Raises :class:`TraceError` for anything wrong
+    ``reader="native"`` parses the file in Python; ``"go"`` goes through ``go tool trace`` of the
+    Go binary ``go`` (the caller finds it: :func:`perfgate.toolchain.locate_go`); ``"auto"`` is
+    native, and falls back to ``go tool trace`` for a trace version newer than the native
+    reader knows when ``go`` is given and can read it. Raises :class:`TraceError` for anything wrong
     with the file; a trace that is merely cut off comes back with ``truncated=True``.
     ``states=True`` also tracks every goroutine's scheduler state (``TraceData.states``, see
     :mod:`perfgate.trace.states`), at some cost in speed.
@@ -39,7 +39,7 @@ def read_trace(
     try:
         return read_native(p, states)
     except UnsupportedVersion as e:
-        binary = find_go(go)
+        binary = go
         try:
             usable = binary is not None and go_minor(binary) >= e.version
         except TraceError:

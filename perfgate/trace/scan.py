@@ -29,7 +29,6 @@ from operator import itemgetter, not_, sub
 
 from perfgate.trace import limits, wire
 from perfgate.trace.batches import Batch, Corrupt, uvarint
-from perfgate.trace.states import c_actions
 
 # The C accelerator, built by setup.py where there is a compiler.
 try:
@@ -254,9 +253,12 @@ def whole_unit(freq: float) -> int:
     return int(freq) if freq.is_integer() and 0 < freq < (1 << 20) else 0
 
 
-def reader_tables(version: int, states: bool) -> tuple[bytes, bytes, bytes, bytes, bytes]:
+def reader_tables(
+    version: int, states: bool, actions: bytes
+) -> tuple[bytes, bytes, bytes, bytes, bytes]:
     """The 256-entry tables the C reader works from: argument counts, event kinds, which
-    types are kept, pairing roles and goroutine-state actions (see ``_scan.c``)."""
+    types are kept, pairing roles and goroutine-state actions (``actions``: what
+    ``states.c_actions`` gives; see ``_scan.c``)."""
     tables = _TABLES.get((version, states))
     if tables is None:
         args = wire.event_args(version)
@@ -286,7 +288,7 @@ def reader_tables(version: int, states: bool) -> tuple[bytes, bytes, bytes, byte
             bytes(kinds),
             bytes(keep),
             bytes(roles),
-            c_actions(),
+            actions,
         )
     return tables
 
@@ -298,11 +300,12 @@ TIME_LIMIT = 1 << 61  # event times (ns) from here on are garbage; keeps C's int
 _OVERFLOW = re.compile(rb"[\x80-\xff]{9}[\x02-\x7f]")  # a 10-byte varint past 64 bits
 
 
-def c_reader(version: int, states: bool, corrupt: type[Exception]) -> _scan.Reader:
-    """A C reader for a trace of header version ``version`` (see ``_scan.c``)."""
+def c_reader(version: int, states: bool, actions: bytes, corrupt: type[Exception]) -> _scan.Reader:
+    """A C reader for a trace of header version ``version`` (see ``_scan.c``); ``actions``
+    is ``states.c_actions()`` (passed in: states imports this module)."""
     assert _scan is not None
     return _scan.Reader(
-        reader_tables(version, states),
+        reader_tables(version, states, actions),
         states,
         wire.GO_STATUS_RUNNING,
         wire.GO_STATUS_SYSCALL,

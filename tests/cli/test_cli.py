@@ -106,6 +106,24 @@ def test_report_table_pools_several_traces():
     assert [h["count"] * 2 for h in single["handlers"]] == [h["count"] for h in double["handlers"]]
 
 
+def test_report_names_the_scanner_and_notes_the_python_fallback_once(monkeypatch):
+    from perfgate.trace import scan, scanner_name
+
+    trace = str(FIXTURES / "go1.26.trace")
+    monkeypatch.delenv(scan.PURE_PYTHON_ENV, raising=False)
+    r = perfgate("report", "--json", trace, trace)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["scanner"] == scanner_name()
+    if scan._scan is not None:  # built here (tests/trace insists on it where it can be)
+        assert scanner_name() == "c" and "pure-Python" not in r.stderr
+    monkeypatch.setenv(scan.PURE_PYTHON_ENV, "1")
+    r = perfgate("report", "--json", trace, trace)
+    assert json.loads(r.stdout)["scanner"] == "python"
+    assert r.stderr.count("pure-Python scanner") == 1, r.stderr
+    r = perfgate("report", trace)
+    assert r.returncode == 0 and r.stderr.count("pure-Python scanner") == 1, r.stderr
+
+
 @pytest.mark.parametrize(
     ("name", "needle"),
     [
@@ -132,6 +150,7 @@ def test_report_truncated_trace_keeps_complete_generations():
     assert "truncated" in doc["traces"][0]["truncation_note"]
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(shutil.which("go") is None, reason="needs a Go toolchain on PATH")
 def test_init_scaffolds_a_go_module_and_never_overwrites(tmp_path):
     (tmp_path / "go.mod").write_text("module example.com/ledger\n\ngo 1.22\n")
@@ -163,3 +182,26 @@ def test_init_scaffolds_a_go_module_and_never_overwrites(tmp_path):
 def test_init_outside_a_go_module(tmp_path):
     r = perfgate("init", cwd=tmp_path)
     assert r.returncode == 2 and "no go.mod" in r.stderr
+
+
+@pytest.mark.skipif(shutil.which("go") is None, reason="needs a Go toolchain on PATH")
+def test_init_with_a_perf_test_skeleton_names_it_in_the_config(tmp_path):
+    (tmp_path / "go.mod").write_text("module example.com/shop\n\ngo 1.22\n")
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "routes.go").write_text(
+        "package api\n\n"
+        'import "net/http"\n\n'
+        "func Routes(mux *http.ServeMux, h http.HandlerFunc) {\n"
+        '\tmux.HandleFunc("GET /items/{id}", h)\n'
+        '\tmux.HandleFunc("POST /orders", h)\n'
+        "}\n"
+    )
+    r = perfgate("init", "--perf-test", "./api", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[0].startswith("created api/perf_test.go (TestPerfApi; 2 route(s)")
+    skeleton = (tmp_path / "api" / "perf_test.go").read_text()
+    assert '"GET"' in skeleton and '"/items/1"' in skeleton and '"/orders"' in skeleton
+    config = (tmp_path / "perfgate.toml").read_text()
+    assert 'package = "./api"' in config and 'run = "^TestPerfApi$"' in config
+    r = perfgate("init", "--perf-test", "./api", cwd=tmp_path)
+    assert r.returncode == 0 and "kept api/perf_test.go" in r.stdout, r.stdout

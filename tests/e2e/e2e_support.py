@@ -38,11 +38,13 @@ def perfgate(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Result
 
 
 def copy_module(dest: Path) -> Path:
-    """This repository's Go module (example_service, baselines, perfgate.toml) under dest."""
+    """This repository's Go module (example_service, the perftest package it uses, baselines,
+    perfgate.toml) under dest."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO / "go.mod", dest / "go.mod")
     shutil.copy2(REPO / "perfgate.toml", dest / "perfgate.toml")
     shutil.copytree(REPO / "example_service", dest / "example_service")
+    shutil.copytree(REPO / "perftest", dest / "perftest")
     shutil.copytree(REPO / "baselines", dest / "baselines", ignore=shutil.ignore_patterns("*.md"))
     return dest
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from e2e_support import copy_module, perfgate, slow_down
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("go_available")]
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.usefixtures("go_available")]
 
 
 def git(repo: Path, *args: str) -> str:

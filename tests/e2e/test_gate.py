@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from e2e_support import copy_module, handler_p95_us, perfgate, slow_down
 
-pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("go_available")]
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.usefixtures("go_available")]
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from perfgate.baseline import BaselineHandler
-from perfgate.charts import (
+from perfgate.render.charts import (
     BASE_COLOR,
     CURRENT_COLOR,
     MERMAID_MAX_BARS,
@@ -23,11 +22,18 @@ from perfgate.charts import (
     quantile_svg,
     tail_position,
 )
-from perfgate.explain import Breakdown
-from perfgate.gate import HandlerSides
-from perfgate.html_report import render_html
-from perfgate.render import render_markdown
-from perfgate.report import HandlerResult, HandlerStats, Report, Verdict, load_report
+from perfgate.render.html import render_html
+from perfgate.render.markdown import render_markdown
+from perfgate.report import (
+    Breakdown,
+    HandlerResult,
+    HandlerSides,
+    HandlerStats,
+    HandlerSummary,
+    Report,
+    Verdict,
+    load_report,
+)
 from perfgate.stats import sketch
 
 GOLDEN = Path(__file__).parents[1] / "render" / "golden"
@@ -108,11 +114,11 @@ def test_quantile_plot_is_log_scaled_only_for_a_wide_spread():
 def sides_for(report: Report) -> list[HandlerSides]:
     """Sketches that look like latency distributions: a body and a tail, current slower."""
 
-    def side(p95: int, overall: dict[str, int]) -> BaselineHandler:
+    def side(p95: int, overall: dict[str, int]) -> HandlerSummary:
         values = sorted(
             int(p95 * (0.3 + 0.7 * (i / 1000) ** 3 + (9 if i > 995 else 0))) for i in range(1000)
         )
-        return BaselineHandler(
+        return HandlerSummary(
             count=1000,
             p50_ns=0,
             p95_ns=p95,

@@ -7,9 +7,16 @@ from array import array
 
 import pytest
 
-from perfgate.baseline import Baseline, BaselineHandler, load_baseline, write_atomically
-from perfgate.explain import OUTSIDE, Breakdown, RunComponents, annotate, explain_change, summarize
-from perfgate.report import HandlerResult, HandlerStats, Verdict
+from perfgate.baseline import Baseline, load_baseline, write_atomically
+from perfgate.explain import (
+    OUTSIDE,
+    RunComponents,
+    explain,
+    explain_change,
+    explain_note,
+    summarize,
+)
+from perfgate.report import Breakdown, HandlerSummary, Verdict
 from perfgate.stats import nearest_rank
 
 
@@ -117,42 +124,35 @@ def test_a_small_but_real_change_has_shares():
     assert items[0].share_pct == 100.0 and items[1].share_pct == 0.0
 
 
-# --- annotate: the note ------------------------------------------------------------------------
+# --- the explanation and its note ---------------------------------------------------------------
 
-
-def result(verdict: Verdict = Verdict.REGRESSED) -> HandlerResult:
-    s = HandlerStats(count=600, p50_ns=1, p95_ns=2, p99_ns=3)
-    return HandlerResult(name="POST /checkout", target="svc", verdict=verdict, baseline=s,
-                         current=s, note="run p95 median 1µs → 2µs")  # fmt: skip
+NOTE = "run p95 median 1µs → 2µs"  # what the judge wrote
 
 
 def test_a_regressed_handler_names_its_top_contributor():
-    r = result()
-    annotate(r, bd(region_price=100_000, region_decode=5000), bd(region_price=195_000,
-             region_decode=5000))  # fmt: skip
-    assert r.explain[0].what == "region price"
-    assert r.note.endswith("; top contributor: region price +95.0µs (100%)")
+    e = explain(bd(region_price=100_000, region_decode=5000), bd(region_price=195_000,
+                region_decode=5000))  # fmt: skip
+    assert e.regions[0].what == "region price"
+    note = NOTE + explain_note(Verdict.REGRESSED, e)
+    assert note.endswith("; top contributor: region price +95.0µs (100%)")
 
 
 def test_a_passing_handler_gets_the_list_but_no_note():
-    r = result(Verdict.PASS)
-    annotate(r, bd(region_a=10), bd(region_a=11))
-    assert r.explain and r.note == "run p95 median 1µs → 2µs"
+    e = explain(bd(region_a=10), bd(region_a=11))
+    assert e.regions and NOTE + explain_note(Verdict.PASS, e) == "run p95 median 1µs → 2µs"
 
 
 def test_without_a_baseline_breakdown_the_note_says_so():
-    r = result()
-    annotate(r, None, bd(region_a=10))
-    assert r.explain == []
-    assert "not explained: the baseline has no region breakdown" in r.note
-    assert "perfgate baseline update" in r.note
+    e = explain(None, bd(region_a=10))
+    assert e.regions == []
+    note = NOTE + explain_note(Verdict.REGRESSED, e)
+    assert "not explained: the baseline has no region breakdown" in note
+    assert "perfgate baseline update" in note
 
 
 def test_handlers_not_measured_on_both_sides_are_left_alone():
-    r = result()
-    r.baseline = None
-    annotate(r, bd(region_a=1), bd(region_a=2))
-    assert r.explain == [] and r.note == "run p95 median 1µs → 2µs"
+    # A handler on one side only has no explanation (None) and its note stays the judge's.
+    assert NOTE + explain_note(Verdict.REGRESSED, None) == "run p95 median 1µs → 2µs"
 
 
 # --- the baseline file ---------------------------------------------------------------------------
@@ -160,7 +160,7 @@ def test_handlers_not_measured_on_both_sides_are_left_alone():
 
 def test_baseline_stores_the_breakdown_and_old_files_still_load(tmp_path):
     breakdown = summarize([run_of([(100, {"region b": 60, OUTSIDE: 40})] * 10)])
-    h = BaselineHandler(count=10, p50_ns=100, p95_ns=100, p99_ns=100, breakdown=breakdown)
+    h = HandlerSummary(count=10, p50_ns=100, p95_ns=100, p99_ns=100, breakdown=breakdown)
     path = tmp_path / "svc.json"
     baseline = Baseline(schema_version=1, target="svc", handlers={"GET /": h})
     write_atomically(path, baseline.to_json())

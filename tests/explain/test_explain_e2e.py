@@ -24,6 +24,7 @@ from e2e_support import copy_module, handler_p95_us, perfgate, slow_down
 
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.e2e,
     pytest.mark.skipif(shutil.which("go") is None, reason="needs a Go toolchain on PATH"),
 ]
 

@@ -6,7 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
-from perfgate.report import HandlerResult, HandlerStats, Report, TargetInfo, Verdict
+from perfgate.report import (
+    HandlerResult,
+    HandlerStats,
+    Report,
+    TargetInfo,
+    Verdict,
+    overall_verdict,
+)
 
 HEAD = "1f0e7c2b" + "a" * 32
 NEWER_HEAD = "2c9d4e1a" + "b" * 32
@@ -67,10 +74,10 @@ def make_report(*handlers: HandlerResult, targets: list[str] | None = None) -> R
     names = targets or sorted({h.target for h in hs})
     report = Report(
         perfgate_version="0.1.0",
+        verdict=overall_verdict(hs),
         commit=HEAD,
         created="2026-01-05T09:30:00Z",
         targets=[TargetInfo(name=n, package=f"./{n}", runs=5) for n in names],
         handlers=hs,
     )
-    report.recompute_verdict()
     return report

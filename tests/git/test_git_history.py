@@ -7,12 +7,8 @@ import re
 import pytest
 
 from perfgate.errors import PerfgateError
-from perfgate.history import (
-    baseline_history,
-    parse_baseline_p95,
-    render_history_markdown,
-    render_history_text,
-)
+from perfgate.history import baseline_history
+from perfgate.render.history import render_history_markdown, render_history_text
 
 BASELINE = "baselines/svc.json"
 
@@ -113,23 +109,3 @@ def test_markdown_escapes_pipes_in_handler_names(repo):
     repo.commit_all("odd handler")
     md = render_history_markdown(baseline_history(repo.path, repo.path / BASELINE))
     assert "GET /a\\|b" in md
-
-
-@pytest.mark.parametrize(
-    ("raw", "reason"),
-    [
-        (b"[]", "not a JSON object"),
-        (b'{"schema_version": 2, "handlers": {}}', "schema_version 2"),
-        (b'{"schema_version": 1}', "no handlers"),
-        (b'{"schema_version": 1, "handlers": {"GET /": {"p95_ns": "fast"}}}', "'GET /'"),
-        (b"\xff\xfe", "not JSON"),
-    ],
-)
-def test_parse_rejects_what_is_not_a_baseline(raw, reason):
-    with pytest.raises(ValueError, match=re.escape(reason)):
-        parse_baseline_p95(raw)
-
-
-def test_parse_ignores_other_fields():
-    raw = b'{"schema_version": 1, "target": "t", "meta": {"x": 1}, "handlers": {"GET /": {"p95_ns": 7, "count": 3}}}'  # noqa: E501
-    assert parse_baseline_p95(raw) == {"GET /": 7}

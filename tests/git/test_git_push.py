@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from perfgate.errors import PerfgateError
-from perfgate.gitops import check_refresh_allowed, commit_baselines, push_baseline_commit
+from perfgate.git import check_refresh_allowed, commit_baselines, push_baseline_commit
 
 BASELINE = "baselines/svc.json"
 GLOBS = ["release/*"]

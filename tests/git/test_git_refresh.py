@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from perfgate.errors import PerfgateError
-from perfgate.gitops import (
+from perfgate.git import (
     BOT_EMAIL,
     BOT_NAME,
     DEFAULT_RELEASE_GLOBS,

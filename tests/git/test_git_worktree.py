@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from perfgate.errors import PerfgateError
-from perfgate.gitops import (
+from perfgate.git import (
     base_branch_name,
     default_against_ref,
     remove_stale_worktrees,
@@ -83,7 +83,7 @@ def _hold_worktree(repo) -> tuple[subprocess.Popen, Path]:
     """Another perfgate process inside worktree_at, waiting; returns it and its worktree."""
     code = (
         "import sys, time\n"
-        "from perfgate.gitops import worktree_at\n"
+        "from perfgate.git import worktree_at\n"
         "with worktree_at(sys.argv[1], 'HEAD') as wt:\n"
         "    print(wt.path, flush=True)\n"
         "    time.sleep(60)\n"

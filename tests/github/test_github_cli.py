@@ -11,17 +11,20 @@ from click.testing import CliRunner
 from ghserver import Fault
 from ghserver.fixtures import HEAD, NEWER_HEAD, PR, handler, make_report
 
+from perfgate.cli import main
+from perfgate.commands.comment import comment as comment_command
+from perfgate.commands.merge import merge as merge_command
 from perfgate.github.body import marker
-from perfgate.github.cli import comment_command, merge_command
-from perfgate.report import Report, Verdict, load_report
+from perfgate.report import Mode, Report, Verdict, load_report
 
 
 def invoke(command, args: list[str], env: dict[str, str] | None = None):
-    """Run a command with exactly ``env`` as its GitHub environment (nothing leaks in)."""
+    """Run ``perfgate <command> ARGS`` (through the main group and its error handler) with
+    exactly ``env`` as its GitHub environment (nothing leaks in)."""
     clean: dict[str, str | None] = {
         k: None for k in os.environ if k.startswith(("GITHUB_", "PERFGATE_", "GH_"))
     }
-    return CliRunner().invoke(command, args, env={**clean, **(env or {})})
+    return CliRunner().invoke(main, [command.name, *args], env={**clean, **(env or {})})
 
 
 def save(report: Report, path: Path) -> str:
@@ -74,7 +77,7 @@ def test_merge_rejects_bad_input(tmp_path):
     result = invoke(merge_command, [save(a, tmp_path / "a.json"), save(b, tmp_path / "b.json")])
     assert result.exit_code == 2 and "disagree on the commit" in result.output
 
-    b.commit, b.mode = a.commit, "against"
+    b.commit, b.mode = a.commit, Mode.AGAINST
     result = invoke(merge_command, [save(a, tmp_path / "a.json"), save(b, tmp_path / "b.json")])
     assert result.exit_code == 2 and "disagree on the mode" in result.output
 
@@ -184,7 +187,9 @@ def test_comment_api_trouble_exits_0_with_a_warning(tmp_path, standin, report):
     assert "::warning title=perfgate::" in result.output
 
 
-def test_comment_takes_the_pr_from_the_reports_github_block(tmp_path, standin, report):
+def test_comment_takes_the_pr_from_the_event_or_pr_not_from_the_report(tmp_path, standin, report):
+    """perfgate writes no "github" object into reports, so none is read from one: the PR comes
+    from the event or --pr (a fork PR's artifact passes it along, see perfgate-comment.yml)."""
     data = json.loads(report.to_json())
     data["github"] = {"pull_request": PR, "head_sha": HEAD, "repository": "acme/shop"}
     path = tmp_path / "r.json"
@@ -192,9 +197,12 @@ def test_comment_takes_the_pr_from_the_reports_github_block(tmp_path, standin, r
     env = {
         "GITHUB_API_URL": standin.url,
         "GITHUB_TOKEN": "user-token",
+        "GITHUB_REPOSITORY": "acme/shop",
         "PERFGATE_GITHUB_BACKOFF": "0",
     }
     result = invoke(comment_command, [str(path)], env)
+    assert result.exit_code == 2 and "no pull-request number" in result.output
+    result = invoke(comment_command, [str(path), "--pr", str(PR)], env)
     assert result.exit_code == 0, result.output
     (comment,) = standin.comment_list(PR)
     assert comment["user"]["login"] == "perfgate-dev"
@@ -210,7 +218,5 @@ def test_comment_dry_run_prints_the_body(tmp_path, standin, report):
 
 
 def test_the_main_cli_registers_both_commands():
-    from perfgate.cli import main
-
     assert main.commands.get("comment") is comment_command
     assert main.commands.get("merge") is merge_command

@@ -48,7 +48,8 @@ def test_actionlint():
     if exe is None:
         pytest.skip(f"actionlint is not installed ({INSTALL_HINT})")
     shellcheck = find_tool("shellcheck")
-    args = [exe, "-color=false", f"-shellcheck={shellcheck or ''}"]
+    # The files named: actionlint then needs no git repository around them (an unpacked sdist).
+    args = [exe, "-color=false", f"-shellcheck={shellcheck or ''}", *map(str, WORKFLOWS)]
     proc = subprocess.run(args, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -123,16 +124,73 @@ def test_action_inputs_outputs_and_install():
     assert any(u.startswith("actions/setup-python@") for u in uses)
     assert any(u.startswith("actions/setup-go@") for u in uses)
     text = ACTION.read_text(encoding="utf-8")
-    assert 'pip install --disable-pip-version-check --quiet "$GITHUB_ACTION_PATH"' in text
     assert "--json-out" in text and "--markdown-out" in text
+    assert len(action["description"]) <= 125, "the Marketplace takes at most 125 characters"
+
+
+def test_the_action_installs_its_own_version_from_a_cached_wheel():
+    action = load_yaml(ACTION)
+    steps = {s.get("name"): s for s in action["runs"]["steps"]}
+    locate = steps["Locate perfgate"]
+    assert locate["id"] == "locate"
+    assert '"$GITHUB_ACTION_PATH/scripts/action_source_key.py"' in locate["run"]
+    cache = steps["Cache perfgate's wheels"]
+    assert cache["uses"].startswith("actions/cache@")
+    key = cache["with"]["key"]
+    for part in (
+        "steps.locate.outputs.version",
+        "steps.locate.outputs.source",
+        "runner.os",
+        "runner.arch",
+        "steps.python.outputs.python-version",
+    ):
+        assert part in key, part
+    assert cache["with"]["path"] == "${{ steps.locate.outputs.wheelhouse }}"
+    build = steps["Build perfgate's wheel"]
+    assert build["if"] == "steps.wheels.outputs.cache-hit != 'true'"
+    assert "pip wheel" in build["run"] and '"$GITHUB_ACTION_PATH"' in build["run"]
+    install = steps["Install perfgate"]["run"]
+    assert "--no-index" in install and '"perfgate==$PERFGATE_VERSION"' in install
+    assert "GITHUB_ACTION_PATH" not in install  # only the wheel built from it
+    go = steps["Set up Go"]["with"]
+    assert go["cache"] is True
+    assert go["cache-dependency-path"].splitlines() == [
+        "${{ inputs.working-directory }}/go.sum",
+        "${{ inputs.working-directory }}/go.mod",
+    ]
 
 
 def test_ci_runs_the_matrix_with_read_only_permissions():
     ci = load_yaml(REPO / ".github" / "workflows" / "ci.yml")
     assert ci["permissions"] == {"contents": "read"}
-    matrix = ci["jobs"]["test"]["strategy"]["matrix"]
-    assert matrix["python"] == ["3.10", "3.11", "3.12"]
-    assert matrix["go"] == ["1.22", "1.26"]
+    jobs = ci["jobs"]
+    # The whole suite on every Python perfgate supports.
+    assert jobs["test"]["strategy"]["matrix"]["python"] == ["3.10", "3.11", "3.12", "3.13", "3.14"]
+    test_go = next(s for s in jobs["test"]["steps"] if "setup-go" in s.get("uses", ""))
+    assert jobs["test"]["steps"][-1]["run"] == "scripts/test.sh -ra"
+    # The end-to-end tests on every Go perfgate supports (the test job has the newest).
+    e2e_go = jobs["e2e"]["strategy"]["matrix"]["go"]
+    assert sorted([*e2e_go, test_go["with"]["go-version"]]) == [f"1.{m}" for m in range(22, 28)]
+    assert jobs["e2e"]["steps"][-1]["run"] == "python -m pytest -m e2e -ra"
+    # macOS and Windows: unit and reader tests, the C scanner built by their compilers.
+    platforms = jobs["platforms"]
+    assert platforms["strategy"]["matrix"]["os"] == ["macos-latest", "windows-latest"]
+    install = next(s for s in platforms["steps"] if s.get("name", "").startswith("Install"))
+    assert install["env"] == {"PERFGATE_REQUIRE_EXTENSION": "1"}
+    assert (
+        platforms["steps"][-1]["run"] == 'python -m pytest tests/unit tests/trace -m "not e2e" -ra'
+    )
+    assert not any("setup-go" in s.get("uses", "") for s in platforms["steps"])
+    for name, job in jobs.items():
+        assert isinstance(job.get("timeout-minutes"), int), name
+        for step in job["steps"]:
+            uses = step.get("uses", "")
+            if uses.startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False, name
+            if uses.startswith("actions/setup-go@"):
+                assert step["with"]["cache"] is True, name
+            if uses.startswith("actions/setup-python@"):
+                assert step["with"]["cache"] == "pip", name
 
 
 def test_the_gate_comments_only_on_same_repository_prs():
@@ -238,3 +296,99 @@ def test_the_action_defaults_and_bad_comment_input(tmp_path: Path):
 
     proc = run_action_script(tmp_path, comment="maybe")
     assert proc.returncode == 2 and "::error title=perfgate::" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("comment", "flags"),
+    [
+        ("always", []),
+        ("auto", []),
+        ("true", ["--comment"]),
+        ("changes", ["--comment-when", "changes"]),
+        ("regressions", ["--comment-when", "regressions"]),
+        ("never", ["--no-comment"]),
+        ("false", ["--no-comment"]),
+    ],
+)
+def test_the_action_comment_input(tmp_path: Path, comment: str, flags: list[str]):
+    proc = run_action_script(tmp_path, comment=comment)
+    assert proc.returncode == 0, proc.stderr
+    related = {"--comment", "--no-comment", "--comment-when", "changes", "regressions"}
+    assert [a for a in proc.stdout.splitlines() if a in related] == flags
+
+
+def test_the_release_workflow_has_least_privilege_per_job():
+    text = (REPO / ".github" / "workflows" / "release.yml").read_text(encoding="utf-8")
+    wf = load_yaml(REPO / ".github" / "workflows" / "release.yml")
+    assert wf["on"]["push"] == {"tags": ["v*.*.*"]}
+    assert wf["permissions"] == {}
+    assert "secrets." not in text, "trusted publishing: no stored token"
+    jobs = wf["jobs"]
+    for name, job in jobs.items():
+        assert isinstance(job.get("timeout-minutes"), int), name
+        expected = {
+            "publish": {"id-token": "write"},
+            "github-release": {"contents": "write"},
+        }.get(name, {"contents": "read"})
+        assert job["permissions"] == expected, name
+        for step in job["steps"]:
+            if step.get("uses", "").startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False, name
+    only_id_token = [n for n, j in jobs.items() if "id-token" in j["permissions"]]
+    assert only_id_token == ["publish"]
+
+
+def test_the_release_workflow_builds_tests_publishes_and_moves_the_major_tag():
+    wf = load_yaml(REPO / ".github" / "workflows" / "release.yml")
+    jobs = wf["jobs"]
+    assert "scripts/release_version.py" in jobs["version"]["steps"][-1]["run"]
+    assert set(jobs["version"]["outputs"]) == {"version", "major", "prerelease"}
+
+    wheels = jobs["wheels"]
+    assert set(wheels["strategy"]["matrix"]["os"]) == {
+        "ubuntu-latest",  # manylinux + musllinux x86_64
+        "ubuntu-24.04-arm",  # manylinux + musllinux aarch64
+        "macos-15",  # arm64
+        "macos-15-intel",  # x86_64
+        "windows-latest",  # AMD64
+    }
+    assert any(s.get("uses", "").startswith("pypa/cibuildwheel@") for s in wheels["steps"])
+    tomllib = pytest.importorskip("tomllib") if sys.version_info >= (3, 11) else None
+    if tomllib is None:
+        import tomli as tomllib
+    cibw = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"][
+        "cibuildwheel"
+    ]
+    assert cibw["build"].split() == [f"cp3{m}-*" for m in range(10, 15)]
+    assert "smoke_test_install.py" in cibw["test-command"]
+    assert "--scanner c" in cibw["test-command"]
+    assert cibw["environment"] == {"PERFGATE_REQUIRE_EXTENSION": "1"}
+    assert cibw["windows"]["archs"] == ["AMD64"]
+    sdist_runs = " ".join(s.get("run", "") for s in jobs["sdist"]["steps"])
+    assert "--sdist" in sdist_runs and "smoke_test_install.py" in sdist_runs
+
+    publish = jobs["publish"]
+    assert set(publish["needs"]) == {"version", "sdist", "wheels"}
+    assert publish["if"] == "github.event_name == 'push' && github.ref_type == 'tag'"
+    assert publish["environment"]["name"] == "pypi"
+    step = next(s for s in publish["steps"] if "gh-action-pypi-publish" in s.get("uses", ""))
+    assert not {"password", "user"} & set(step.get("with") or {})
+
+    release = jobs["github-release"]
+    assert release["needs"] == ["version", "publish"]
+    runs = [s.get("run", "") for s in release["steps"]]
+    assert any("gh release create" in r and "--verify-tag" in r for r in runs)
+    move = next(s for s in release["steps"] if s.get("name") == "Move the major tag")
+    assert move["if"] == "needs.version.outputs.prerelease == 'false'"
+    assert "refs/tags/$MAJOR" in move["run"] and "$GITHUB_SHA" in move["run"]
+
+
+def test_every_action_input_and_output_is_documented_in_the_readme():
+    action = load_yaml(ACTION)
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### The Action") : readme.index("### Pull requests from forks")]
+    rows = {m.group(1) for m in re.finditer(r"^\| `([a-z-]+)` \|", section, re.MULTILINE)}
+    assert set(action["inputs"]) <= rows, set(action["inputs"]) - rows
+    assert set(action["outputs"]) <= rows, set(action["outputs"]) - rows
+    for mode in ("always", "changes", "regressions", "never"):
+        assert f"`{mode}`" in section

@@ -27,6 +27,7 @@ PICK = [p for p in full_traces() if "startstop" in p.name] + [
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 @pytest.mark.parametrize("trace", PICK, ids=[p.name for p in PICK])
 def test_go_reader_matches_dump(trace: Path, system_go: str) -> None:
     exp = expected(trace)
@@ -42,6 +43,7 @@ def test_go_reader_matches_dump(trace: Path, system_go: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.e2e
 def test_go_reader_on_cut_trace(system_go: str) -> None:
     data = read_trace(TRACES / "go1.26-cut70.trace", reader="go", go=system_go)
     assert data.truncated

@@ -1,15 +1,23 @@
 """Baseline files: stable JSON, atomic writes, clear errors that name the file and field."""
 
 import json
+import re
 
 import pytest
 
-from perfgate.baseline import Baseline, BaselineHandler, Machine, load_baseline, write_atomically
+from perfgate.baseline import (
+    Baseline,
+    Machine,
+    load_baseline,
+    parse_baseline_p95,
+    write_atomically,
+)
 from perfgate.errors import PerfgateError
+from perfgate.report import HandlerSummary
 
 
 def sample() -> Baseline:
-    h = BaselineHandler(count=600, p50_ns=10, p95_ns=20, p99_ns=30, run_p95_ns=[19, 21])
+    h = HandlerSummary(count=600, p50_ns=10, p95_ns=20, p99_ns=30, run_p95_ns=[19, 21])
     return Baseline(schema_version=1, target="svc", handlers={"GET /b": h, "GET /a": h})
 
 
@@ -57,3 +65,26 @@ def test_machine_differences():
     b = Machine(cpu="Xeon", gomaxprocs=4, goos="linux", goarch="amd64", go_version="go1.22.10")
     assert a.differences(b) == ["GOMAXPROCS 2 → 4", "Go go1.26.8 → go1.22.10"]
     assert a.differences(Machine()) == []
+
+
+# --- old versions, for perfgate history: the p95s alone ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"[]", "not a JSON object"),
+        (b'{"schema_version": 2, "handlers": {}}', "schema_version 2"),
+        (b'{"schema_version": 1}', "no handlers"),
+        (b'{"schema_version": 1, "handlers": {"GET /": {"p95_ns": "fast"}}}', "'GET /'"),
+        (b"\xff\xfe", "not JSON"),
+    ],
+)
+def test_parse_rejects_what_is_not_a_baseline(raw, reason):
+    with pytest.raises(ValueError, match=re.escape(reason)):
+        parse_baseline_p95(raw)
+
+
+def test_parse_ignores_other_fields():
+    raw = b'{"schema_version": 1, "target": "t", "meta": {"x": 1}, "handlers": {"GET /": {"p95_ns": 7, "count": 3}}}'  # noqa: E501
+    assert parse_baseline_p95(raw) == {"GET /": 7}

@@ -1,18 +1,36 @@
 """The busy-machine check: CPU share and scheduler-wait evidence make moved handlers
-inconclusive."""
+inconclusive; the bystander rule narrows the blame to the culprit."""
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
+from perfgate.assess import Provenance, assess
 from perfgate.busy import (
-    check_machine,
+    Handler,
+    busy_machine,
+    bystanders,
     cpu_evidence,
-    mark_collateral,
     median_share,
     sched_wait_evidence,
 )
-from perfgate.report import ExplainItem, HandlerResult, HandlerStats, Report, TargetInfo, Verdict
+from perfgate.config import Config, Target
+from perfgate.explain import Explanation
+from perfgate.report import (
+    Breakdown,
+    ExplainItem,
+    HandlerResult,
+    HandlerSummary,
+    Mode,
+    ReportVerdict,
+    TargetInfo,
+    Verdict,
+    overall_verdict,
+)
+from perfgate.sides import Side, TargetSides
+from perfgate.stats import handler_stats
 from perfgate.trace.states import RUNNABLE_NAME, RUNNING_NAME
 
 
@@ -24,16 +42,11 @@ def result(name: str, verdict: Verdict, wait: tuple[int, int] | None, latency: i
             ExplainItem(what=RUNNABLE_NAME, baseline_ns=b, current_ns=c, delta_ns=c - b),
             ExplainItem(what=RUNNING_NAME, baseline_ns=latency, current_ns=latency, delta_ns=0),
         ]
-    return HandlerResult(
-        name=name,
-        target="svc",
-        verdict=verdict,
-        p_value=0.5,
-        threshold_pct=12,
-        explain=[
-            ExplainItem(what="outside regions", baseline_ns=latency, current_ns=latency, delta_ns=0)
-        ],
-        runtime=runtime,
+    regions = [
+        ExplainItem(what="outside regions", baseline_ns=latency, current_ns=latency, delta_ns=0)
+    ]
+    return Handler(
+        name, verdict, judged=True, threshold_pct=12, explanation=Explanation(regions, runtime)
     )
 
 
@@ -87,56 +100,86 @@ def test_busy_machine_makes_moved_handlers_inconclusive_and_the_report_not_green
         result("fast", Verdict.IMPROVED, (1_000, 1_000)),
         result("same", Verdict.PASS, (1_000, 1_000)),
     ]
-    report = Report(targets=[info(0.45, 1.1)], handlers=rs)
-    warning = check_machine(rs, report.targets[0], "inconclusive", 0.75)
-    assert warning is not None and "busy" in warning and "2 handler(s)" in warning
-    assert [r.verdict for r in rs] == [Verdict.INCONCLUSIVE, Verdict.INCONCLUSIVE, Verdict.PASS]
-    assert rs[0].note.startswith("regressed on a busy machine, not judged: ")
-    report.recompute_verdict()
+    found = busy_machine(info(0.45, 1.1), rs, "inconclusive", 0.75)
+    assert found is not None and "busy" in found.warning and "2 handler(s)" in found.warning
+    assert found.not_judged == {"slow", "fast"}  # "same" did not move: its pass stands
+    assert found.note(Verdict.REGRESSED, "").startswith("regressed on a busy machine, not judged: ")
+
+
+def test_on_a_busy_machine_the_report_is_inconclusive_never_green() -> None:
+    """The judging path: moved handlers not judged, the report ``inconclusive``, exit 3."""
+    base = {"slow": runs(50, seed=1), "fast": runs(80, seed=2), "same": runs(60, seed=3)}
+    cur = {"slow": runs(80, seed=4), "fast": runs(40, seed=5), "same": runs(60, seed=6)}
+    report = judge_sides(base, cur, TargetInfo(name="svc", cpu_share=0.45, baseline_cpu_share=1.1))
+    verdicts = {h.name: h.verdict for h in report.handlers}
+    assert verdicts == {
+        "slow": Verdict.INCONCLUSIVE, "fast": Verdict.INCONCLUSIVE, "same": Verdict.PASS
+    }  # fmt: skip
+    slow = next(h for h in report.handlers if h.name == "slow")
+    assert slow.busy_machine and slow.note.startswith("regressed on a busy machine, not judged: ")
     assert report.verdict == "inconclusive" and report.exit_code == 3
+    assert any("the machine was busy" in w for w in report.warnings)
 
 
 def test_warn_and_ignore_modes() -> None:
     rs = [result("slow", Verdict.REGRESSED, None)]
-    warning = check_machine(rs, info(0.45, 1.1), "warn", 0.75)
-    assert warning is not None and "verdicts kept" in warning
-    assert rs[0].verdict == Verdict.REGRESSED
-    assert check_machine(rs, info(0.45, 1.1), "ignore", 0.75) is None
-    report = Report(handlers=rs)
-    report.recompute_verdict()
-    assert report.verdict == "fail" and report.exit_code == 1
+    found = busy_machine(info(0.45, 1.1), rs, "warn", 0.75)
+    assert found is not None and "verdicts kept" in found.warning
+    assert not found.not_judged  # the regression stands
+    assert busy_machine(info(0.45, 1.1), rs, "ignore", 0.75) is None
+    verdict = overall_verdict([HandlerResult(name="slow", target="svc", verdict=Verdict.REGRESSED)])
+    assert verdict == "fail" and verdict.exit_code == 1
 
 
 def test_quiet_machine_changes_nothing() -> None:
     rs = [result("slow", Verdict.REGRESSED, (1_000, 1_200))]
-    assert check_machine(rs, info(1.08, 1.1), "inconclusive", 0.75) is None
-    assert rs[0].verdict == Verdict.REGRESSED
+    assert busy_machine(info(1.08, 1.1), rs, "inconclusive", 0.75) is None
 
 
-def slowed(name: str, latency_delta: int, wait_delta: int, p95=(100_000, 200_000)) -> HandlerResult:
+def slowed(name: str, latency_delta: int, wait_delta: int, p95=(100_000, 200_000)) -> Handler:
     r = result(name, Verdict.REGRESSED, (1_000, 1_000 + wait_delta))
-    r.explain = [
+    assert r.explanation is not None
+    regions = [
         ExplainItem(
             what="region work", baseline_ns=100_000, current_ns=100_000 + latency_delta,
             delta_ns=latency_delta,
         )
     ]  # fmt: skip
-    r.baseline = HandlerStats(count=900, p50_ns=p95[0] // 2, p95_ns=p95[0], p99_ns=p95[0] * 2)
-    r.current = HandlerStats(count=900, p50_ns=p95[1] // 2, p95_ns=p95[1], p99_ns=p95[1] * 2)
-    r.delta_pct = (p95[1] / p95[0] - 1) * 100
-    return r
+    return Handler(
+        name,
+        Verdict.REGRESSED,
+        judged=True,
+        threshold_pct=12,
+        rise_ns=p95[1] - p95[0],
+        explanation=Explanation(regions, r.explanation.runtime),
+    )
 
 
 def test_a_handler_slowed_only_by_waiting_for_a_regressed_neighbours_cpu_is_not_blamed() -> None:
     culprit = slowed("POST /checkout", 90_000, 2_000, (280_000, 370_000))  # its own work
     victim = slowed("GET /products", 12_000, 9_000, (90_000, 102_000))  # mostly waiting
     other = slowed("GET /orders", 40_000, 3_000, (90_000, 130_000))  # its own: stays
-    mark_collateral([culprit, victim, other], "inconclusive")
-    assert culprit.verdict == Verdict.REGRESSED and other.verdict == Verdict.REGRESSED
+    found = bystanders([culprit, victim, other], "inconclusive")
+    assert culprit.name not in found and other.name not in found  # both still regressed
+    assert set(found) == {victim.name}  # inconclusive
+    assert found[victim.name].startswith("slower from waiting for a CPU (scheduler wait +9.0µs")
+    assert "while POST /checkout regressed" in found[victim.name]
+
+
+def test_a_bystander_is_inconclusive_but_the_culprit_still_fails_the_gate() -> None:
+    """The judging path: the bystander's note names the culprit; it is not a busy machine."""
+    base = {"culprit": runs(280, seed=1), "victim": runs(90, seed=2)}
+    cur = {"culprit": runs(370, seed=3), "victim": runs(115, seed=4)}
+    wait = {"culprit": (2_000, 4_000), "victim": (1_000, 25_000)}
+    report = judge_sides(base, cur, TargetInfo(name="svc"), wait)
+    by_name = {h.name: h for h in report.handlers}
+    assert by_name["culprit"].verdict == Verdict.REGRESSED
+    victim = by_name["victim"]
     assert victim.verdict == Verdict.INCONCLUSIVE
-    assert victim.note.startswith("slower from waiting for a CPU (scheduler wait +9.0µs")
-    assert "while POST /checkout regressed" in victim.note
+    assert victim.note.startswith("slower from waiting for a CPU (scheduler wait +24.0µs")
+    assert "while culprit regressed" in victim.note
     assert not victim.busy_machine  # the gate still fails, on the culprit
+    assert report.verdict == ReportVerdict.FAIL
 
 
 def test_a_small_rise_next_to_a_much_larger_one_is_a_bystanders() -> None:
@@ -144,21 +187,52 @@ def test_a_small_rise_next_to_a_much_larger_one_is_a_bystanders() -> None:
     rose by 18 µs (+20%) in the same test process."""
     culprit = slowed("GET /products", 18_000, 0, (90_000, 108_000))
     orders = slowed("GET /orders/{id}", 3_500, 0, (14_000, 17_500))
-    mark_collateral([culprit, orders], "inconclusive")
-    assert culprit.verdict == Verdict.REGRESSED
-    assert orders.verdict == Verdict.INCONCLUSIVE
-    assert orders.note.startswith("p95 +3.5µs, under a quarter of GET /products's +18.0µs")
+    found = bystanders([culprit, orders], "inconclusive")
+    assert culprit.name not in found  # regressed
+    assert orders.name in found  # inconclusive
+    assert found[orders.name].startswith("p95 +3.5µs, under a quarter of GET /products's +18.0µs")
     # A rise of a third of the culprit's is the handler's own.
     culprit = slowed("GET /products", 18_000, 0, (90_000, 108_000))
     orders = slowed("GET /orders/{id}", 6_000, 0, (14_000, 20_000))
-    mark_collateral([culprit, orders], "inconclusive")
-    assert orders.verdict == Verdict.REGRESSED
+    assert orders.name not in bystanders([culprit, orders], "inconclusive")  # regressed
 
 
 def test_scheduler_wait_alone_without_a_culprit_stays_regressed() -> None:
     lone = [slowed("a", 12_000, 9_000)]
-    mark_collateral(lone, "inconclusive")
-    assert lone[0].verdict == Verdict.REGRESSED
+    assert bystanders(lone, "inconclusive") == {}
     pair = [slowed("c", 90_000, 0, (100_000, 300_000)), slowed("d", 12_000, 9_000)]
-    mark_collateral(pair, "ignore")
-    assert all(v.verdict == Verdict.REGRESSED for v in pair)
+    assert bystanders(pair, "ignore") == {}  # all regressed
+
+
+# --- through the judging path ------------------------------------------------------------------
+
+
+def runs(median_p95_us: float, n_runs: int = 10, per_run: int = 200, seed: int = 0):
+    """Synthetic runs whose p95 sits near ``median_p95_us`` (as in test_judge.py)."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n_runs):
+        scale = median_p95_us * 1000 * (1 + rng.uniform(-0.05, 0.05))
+        out.append([int(scale * rng.uniform(0.3, 1.05)) for _ in range(per_run)])
+    return handler_stats(out)
+
+
+def judge_sides(base, cur, info: TargetInfo, wait=None):
+    """Committed-baseline mode on two sides of statistics; with ``wait`` (name → scheduler
+    wait per side, ns), breakdowns whose p95 window is that wait plus running time."""
+
+    def side(stats, i):
+        out = {}
+        for name, s in stats.items():
+            breakdown = None
+            if wait is not None:
+                w = wait[name][i]
+                window = {RUNNABLE_NAME: w, RUNNING_NAME: s.p95_ns - w, "outside regions": s.p95_ns}
+                breakdown = Breakdown(p95_window=window)
+            out[name] = HandlerSummary(**s.model_dump(), breakdown=breakdown)
+        return Side(out)
+
+    target = Target(name="svc", package=".", run="x", threshold="15%")
+    config = Config(targets=[target], alpha=0.05)
+    sides = TargetSides(target, info, side(base, 0), side(cur, 1))
+    return assess([sides], Mode.BASELINE, config, Provenance(created="")).report

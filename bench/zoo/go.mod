@@ -1,0 +1,3 @@
+module github.com/perfgate/perfgate/bench/zoo
+
+go 1.22

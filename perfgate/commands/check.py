@@ -1,0 +1,97 @@
+"""``perfgate check``: measure each target, judge its handlers, deliver the report."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from perfgate.commands.deliver import deliver
+from perfgate.commands.options import (
+    comment_options,
+    config_option,
+    json_out_option,
+    junit_out_option,
+    load,
+    markdown_out_option,
+    progress,
+    runs_option,
+    select_targets,
+    target_option,
+    threshold_option,
+)
+from perfgate.github.sticky import CommentWhen
+
+
+@click.command()
+@config_option
+@target_option
+@runs_option
+@threshold_option
+@json_out_option
+@markdown_out_option
+@junit_out_option
+@click.option(
+    "--html-out",
+    type=click.Path(dir_okay=False),
+    help="Write a self-contained HTML report here (distributions, contributors).",
+)
+@comment_options
+@click.option(
+    "--against",
+    "against",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[REF]",
+    help="Measure REF too (in a git worktree), alternating runs, and decide on these "
+    "same-machine numbers. Without a value: the merge-base with the PR's base branch.",
+)
+@click.pass_context
+def check(
+    ctx: click.Context,
+    config_path: str | None,
+    target_names: tuple[str, ...],
+    runs: int | None,
+    threshold: float | None,
+    json_out: str | None,
+    markdown_out: str | None,
+    junit_out: str | None,
+    html_out: str | None,
+    comment: bool | None,
+    dry_run: bool,
+    comment_key: str | None,
+    comment_when: CommentWhen,
+    against: str | None,
+) -> None:
+    """Measure each target and compare its handlers' p95 with the baseline.
+
+    A handler regresses only when its p95 rose by more than the threshold AND its per-run p95s
+    are higher than the baseline's beyond run-to-run noise (one-sided Mann-Whitney on per-run
+    p95s, Holm-adjusted across handlers; with --against, a signed-rank test on pairs of runs
+    made back to back). Each handler's change is explained by its regions and by what its
+    goroutines did (running, waiting for a CPU, blocked, syscall). When the trace shows the
+    machine was busy, handlers that moved are not judged.
+
+    Exit 0 pass, 1 regression, 2 could not decide, 3 inconclusive (busy machine).
+    """
+    from perfgate.gate import run_check
+    from perfgate.toolchain import find_go
+
+    config, root = load(config_path)
+    targets = select_targets(config, target_names, runs, threshold)
+    go = find_go()
+    checked = run_check(config, root, targets, go, dict(os.environ), progress, against)
+    deliver(
+        checked.report,
+        json_out=json_out,
+        markdown_out=markdown_out,
+        junit_out=junit_out,
+        html_out=html_out,
+        sides=checked.sides,
+        comment=comment,
+        dry_run=dry_run,
+        comment_key=comment_key,
+        comment_when=comment_when,
+    )
+    ctx.exit(checked.report.exit_code)

@@ -1,0 +1,139 @@
+"""A :class:`~perfgate.report.Report` as GitHub Markdown: the PR comment's and the job summary's
+text, with the explanation of each regressed handler and a chart of p95s.
+
+Pure functions from report to text; delivery (stdout, files, GitHub) lives elsewhere.
+"""
+
+from __future__ import annotations
+
+from perfgate.explain import WINDOW_TEXT
+from perfgate.render.charts import MERMAID_MAX_BARS, Bar, mermaid_p95_chart
+from perfgate.render.text import (
+    all_warnings,
+    base_word,
+    headers,
+    label,
+    multi_target,
+    rows,
+    verdict_heading,
+)
+from perfgate.report import ExplainItem, HandlerResult, Mode, Report, Verdict
+from perfgate.units import format_delta, format_ns
+
+EXPLAIN_TOP = 5  # contributors listed per regressed handler in Markdown (the JSON has them all)
+
+
+def md_escape(text: str) -> str:
+    """Text for one Markdown table cell or quote line: no column breaks, no line breaks."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(header: list[str], cells: list[list[str]]) -> str:
+    """A GitHub table without padding: the same bytes whatever width emoji are counted as."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in cells]
+    return "\n".join(lines)
+
+
+def _md_code(text: str) -> str:
+    """``text`` as a code span (for a table cell): literal, so no HTML and no @mentions."""
+    clean = " ".join(text.replace("`", "'").split())
+    return f"`{clean}`"
+
+
+def _html_text(text: str) -> str:
+    """Text for inside an HTML element such as <summary>: no tags, no @mentions, one line."""
+    safe = text.replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
+    return " ".join(safe.replace("@", "@\u200b").split())
+
+
+def _explain_block(h: HandlerResult, multi: bool, base: str) -> list[str]:
+    """A collapsed <details> block: the top contributors to a regressed handler's p95 change."""
+    top = h.explain[:EXPLAIN_TOP]
+    share = "" if top[0].share_pct is None else f" ({top[0].share_pct:.0f}% of the change)"
+    lead = f"{top[0].what} {format_delta(top[0].delta_ns)}{share}"
+    lines = [
+        f"<details><summary>Why is {_html_text(label(h, multi))} slower? "
+        f"Top contributor: {_html_text(lead)}</summary>",
+        "",
+        f"Mean time per request among the requests around the p95 ({WINDOW_TEXT}), "
+        f"{base} vs current, by where it was spent; largest change first.",
+        "",
+    ]
+    items = [_item_row(i) for i in top]
+    lines.append(markdown_table(["where", base, "current", "Δ", "share of Δ"], items))
+    if len(h.explain) > len(top):
+        lines += ["", f"… and {len(h.explain) - len(top)} more in the JSON report (`explain`)."]
+    if h.runtime:
+        lines += [
+            "",
+            "What the handler's goroutines were doing meanwhile (runtime states from the trace; "
+            "GC and stop-the-world overlap the states, so they have no share):",
+            "",
+            markdown_table(
+                ["state", base, "current", "Δ", "share of Δ"],
+                [_item_row(i) for i in h.runtime[:EXPLAIN_TOP]],
+            ),
+        ]
+    lines += ["", "</details>", ""]
+    return lines
+
+
+def _item_row(i: ExplainItem) -> list[str]:
+    return [
+        _md_code(i.what),
+        format_ns(i.baseline_ns),
+        format_ns(i.current_ns),
+        format_delta(i.delta_ns),
+        "—" if i.share_pct is None else f"{i.share_pct:.0f}%",
+    ]
+
+
+def _p95_chart(report: Report, base: str) -> str | None:
+    """The Mermaid chart of p95s: every handler measured on both sides, or when there are more
+    than a chart can show, only those not passing (the ones the reader looks for)."""
+    multi = multi_target(report)
+    both = [h for h in report.handlers if h.baseline and h.baseline.count and h.current]
+    note = ""
+    if len(both) > MERMAID_MAX_BARS:
+        flagged = [h for h in both if h.verdict != Verdict.PASS]
+        note = f"the {min(len(flagged), MERMAID_MAX_BARS)} of {len(both)} handlers not passing"
+        both = flagged[:MERMAID_MAX_BARS]
+    bars = [
+        Bar(label(h, multi), h.baseline.p95_ns, h.current.p95_ns)
+        for h in both
+        if h.baseline and h.current
+    ]
+    return mermaid_p95_chart(bars, base_label=base, note=note)
+
+
+def render_markdown(report: Report, title: str = "perfgate") -> str:
+    """GitHub-flavoured Markdown: heading with the verdict, the table, warnings, for each
+    regressed handler a collapsed list of what made it slower, and a chart of p95s."""
+    icon, word = verdict_heading(report)
+    head = f"### {icon} {title}: {word}"
+    table = markdown_table(headers(report), rows(report, icons=True))
+    parts = [head, "", table, ""]
+    warnings = all_warnings(report)
+    if warnings:
+        parts += [f"> ⚠️ {md_escape(w)}" for w in warnings] + [""]
+    multi = multi_target(report)
+    base = base_word(report)
+    for h in report.handlers:
+        if h.verdict == Verdict.REGRESSED and h.explain:
+            parts += _explain_block(h, multi, base)
+    chart = _p95_chart(report, base)
+    if chart:
+        parts += [chart, ""]
+    test = (
+        "Wilcoxon signed-rank on pairs of runs made back to back"
+        if report.mode == Mode.AGAINST
+        else "Mann-Whitney"
+    )
+    parts.append(
+        "<sub>p95 = nearest-rank 95th percentile of each request's runtime/trace task "
+        "duration, all runs pooled. A handler regresses only when its pooled p95 and its median "
+        "run's p95 both rose by more than the threshold, and its per-run p95s differ beyond "
+        f"run-to-run noise ({test}, Holm-adjusted).</sub>"
+    )
+    return "\n".join(parts) + "\n"

@@ -1,0 +1,106 @@
+"""The terminal table, and the pieces every rendering of a report shares: the columns, one row
+per handler, the warnings, the heading and the one-line summary.
+
+Pure functions from a :class:`~perfgate.report.Report` to text.
+"""
+
+from __future__ import annotations
+
+from tabulate import tabulate
+
+from perfgate.report import HandlerResult, Mode, Report, ReportVerdict, Verdict
+from perfgate.units import format_ns, format_pct
+
+VERDICT_ICON = {
+    Verdict.PASS: "✅",
+    Verdict.REGRESSED: "❌",
+    Verdict.IMPROVED: "🚀",
+    Verdict.NEW: "🆕",
+    Verdict.MISSING: "❌",
+    Verdict.INSUFFICIENT: "⚠️",
+    Verdict.INCONCLUSIVE: "❔",
+}
+
+
+def base_word(report: Report) -> str:
+    """What the other side is called: the committed ``baseline``, or the ``base`` REF in A/B."""
+    return "base" if report.mode == Mode.AGAINST else "baseline"
+
+
+def headers(report: Report) -> list[str]:
+    """Column names; in A/B mode the "baseline" side is the REF measured in the same run."""
+    base = f"{base_word(report)} p95"
+    return ["handler", "samples", base, "current p95", "Δ p95", "verdict", "note"]
+
+
+def label(h: HandlerResult, multi_target: bool) -> str:
+    """A handler's name, prefixed with its target when the report has several."""
+    return f"{h.target}: {h.name}" if multi_target else h.name
+
+
+def multi_target(report: Report) -> bool:
+    return len({h.target for h in report.handlers}) > 1
+
+
+def _row(h: HandlerResult, multi: bool, icons: bool) -> list[str]:
+    verdict = f"{VERDICT_ICON[h.verdict]} {h.verdict.value}" if icons else h.verdict.value
+    note = h.note
+    if h.reference is not None and h.reference.count:
+        note = f"{note}; committed baseline p95 {format_ns(h.reference.p95_ns)}".lstrip("; ")
+    return [
+        label(h, multi),
+        str(h.current.count) if h.current else "0",
+        format_ns(h.baseline.p95_ns if h.baseline else None),
+        format_ns(h.current.p95_ns if h.current else None),
+        format_pct(h.delta_pct),
+        verdict,
+        note,
+    ]
+
+
+def rows(report: Report, icons: bool) -> list[list[str]]:
+    """One row of cells per handler, in report order (``icons``: an emoji before the verdict)."""
+    multi = multi_target(report)
+    return [_row(h, multi, icons) for h in report.handlers]
+
+
+def verdict_heading(report: Report) -> tuple[str, str]:
+    """The icon and words of a report's heading."""
+    if report.verdict == ReportVerdict.FAIL:
+        return "❌", "regression found"
+    if report.verdict == ReportVerdict.INCONCLUSIVE:
+        return "⚠️", "inconclusive (the machine was busy; run it again)"
+    return "✅", "no regression"
+
+
+def summary_line(report: Report) -> str:
+    """One line: the verdict and what drove it."""
+    counts: dict[Verdict, int] = {}
+    for h in report.handlers:
+        counts[h.verdict] = counts.get(h.verdict, 0) + 1
+    parts = [f"{n} {v.value}" for v, n in counts.items()]
+    word = report.verdict.value.upper()
+    mode = f" (A/B against {report.against_ref})" if report.mode == Mode.AGAINST else ""
+    return f"perfgate: {word}{mode} — {len(report.handlers)} handlers: " + ", ".join(parts)
+
+
+def all_warnings(report: Report) -> list[str]:
+    """The report's warnings, then each target's, then any machine mismatch with the baseline."""
+    out = list(report.warnings)
+    for t in report.targets:
+        out.extend(f"{t.name}: {w}" for w in t.warnings)
+        if t.machine_mismatch:
+            out.append(
+                f"{t.name}: baseline was measured on a different machine "
+                f"({'; '.join(t.machine_mismatch)}): compare with care"
+            )
+    return out
+
+
+def render_text(report: Report) -> str:
+    """The terminal table, followed by warnings and the one-line summary."""
+    lines = [tabulate(rows(report, icons=False), headers=headers(report), disable_numparse=True)]
+    for w in all_warnings(report):
+        lines.append(f"warning: {w}")
+    lines.append(summary_line(report))
+    return "\n".join(lines) + "\n"
