@@ -49,13 +49,8 @@ class RunSamples:
 
 def samples_from_trace(data: TraceData, with_components: bool = False) -> RunSamples:
     """Group the complete tasks of one trace by type name (and split them into components)."""
-    durations: dict[str, list[int]] = defaultdict(list)
-    for task in data.tasks:
-        d = task.duration_ns
-        if d is not None and task.name:
-            durations[task.name].append(d)
     return RunSamples(
-        durations=dict(durations),
+        durations=data.durations_by_name(),  # from the columns, no Task objects
         incomplete=data.incomplete_tasks,
         seconds=0.0,
         components=run_components(data) if with_components else {},
