@@ -20,13 +20,21 @@
  * refuse absurd generations with the limit exception the caller passes in. Every read is
  * bounds-checked: garbage raises the caller's Corrupt class, never crashes.
  */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE 1 /* mremap; as pyconfig.h defines it, in case a header came first */
+#endif
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _WIN32
+#define PERFGATE_MMAP 0 /* no mmap: big blocks come from malloc and go back with free */
+#else
+#define PERFGATE_MMAP 1
 #include <sys/mman.h>
+#endif
 
 /* Event kinds (the kinds table, scan.py's _K_*). */
 enum { K_BORING = 0, K_USER = 1, K_SETTER = 2, K_SWITCH = 3, K_STATUS = 4, K_STATE = 5 };
@@ -62,8 +70,12 @@ enum { S_NOT_EXIST = 0, S_RUNNING = 1, S_RUNNABLE = 2, S_SYSCALL = 3, S_WAITING 
 static void *xmalloc(size_t n) {
     size_t *h;
     if (n + 16 >= BIG) {
+#if PERFGATE_MMAP
         void *p = mmap(NULL, n + 16, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         h = p == MAP_FAILED ? NULL : p;
+#else
+        h = malloc(n + 16);
+#endif
     } else {
         h = PyMem_Malloc(n + 16);
     }
@@ -75,13 +87,21 @@ static void *xmalloc(size_t n) {
 static void xfree(void *p) {
     if (p == NULL) return;
     size_t *h = (size_t *)((char *)p - 16);
-    if (h[0] + 16 >= BIG) munmap(h, h[0] + 16);
-    else PyMem_Free(h);
+    if (h[0] + 16 >= BIG) {
+#if PERFGATE_MMAP
+        munmap(h, h[0] + 16);
+#else
+        free(h);
+#endif
+    } else {
+        PyMem_Free(h);
+    }
 }
 
 static void *xcalloc(size_t n, size_t elem) {
     void *p = xmalloc(n * elem);
-    if (p != NULL && n * elem + 16 < BIG) memset(p, 0, n * elem); /* mapped pages are zero */
+    if (p != NULL && (!PERFGATE_MMAP || n * elem + 16 < BIG))
+        memset(p, 0, n * elem); /* mapped pages are zero */
     return p;
 }
 
@@ -94,7 +114,7 @@ static void *xrealloc(void *p, size_t n) {
         h[0] = n;
         return (char *)h + 16;
     }
-#ifdef __linux__
+#if defined(__linux__) && defined(MREMAP_MAYMOVE) /* else: copy, as elsewhere */
     if (old + 16 >= BIG && n + 16 >= BIG) {
         void *q = mremap(h, old + 16, n + 16, MREMAP_MAYMOVE);
         if (q == MAP_FAILED) return NULL;

@@ -9,6 +9,11 @@
 #ifndef PERFGATE_SCAN_COMPAT_H
 #define PERFGATE_SCAN_COMPAT_H
 
+/* Included before everything: features.h must see what _scan.c (and pyconfig.h) ask for. */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE 1
+#endif
+
 #if (defined(_MSC_VER) && !defined(__clang__)) || defined(PERFGATE_EMULATE_OVERFLOW_BUILTINS)
 #include <stdint.h>
 
