@@ -1,5 +1,7 @@
 """Latency statistics: nearest-rank percentiles, per-run p95s, and the rank test on runs.
 
+``nearest_rank`` lives in :mod:`perfgate.interval` and is re-exported here.
+
 Pure functions on lists of integers (nanoseconds); no I/O.
 """
 
@@ -9,43 +11,39 @@ import math
 from collections.abc import Sequence
 from functools import lru_cache
 
+__all__ = ["handler_stats", "median", "nearest_rank", "sketch"]
+
+from perfgate.interval import at_or_below, log_density, nearest_rank
 from perfgate.report import HandlerStats
 
 SKETCH_POINTS = 101  # quantiles at 0%, 1%, …, 100%: the baseline's sketch of the distribution
 
 
-def nearest_rank(sorted_values: Sequence[int], p: float) -> int:
-    """The nearest-rank p-quantile: the ⌈p·n⌉-th smallest value (1-based), as documented.
-
-    ``p`` is a fraction in (0, 1]; ``sorted_values`` must be sorted and non-empty.
-    """
-    n = len(sorted_values)
-    if n == 0:
-        raise ValueError("no samples")
-    # Round p·n before the ceiling so that e.g. 0.95·100 = 95.00000000000001 gives rank 95.
-    rank = math.ceil(round(p * n, 9))
-    return sorted_values[min(max(rank, 1), n) - 1]
-
-
 def handler_stats(runs: Sequence[Sequence[int]]) -> HandlerStats:
     """Pooled statistics over all runs, plus each run's own p95 and request count.
 
-    Runs with no samples are left out of ``run_p95_ns`` (the handler was not hit in that run).
+    Runs with no samples are left out of the per-run lists (the handler was not hit in that run).
+    ``run_le_p95`` and ``p95_log_density`` are what the p95's confidence interval is made of
+    (:mod:`perfgate.interval`).
     """
     pooled = sorted(x for run in runs for x in run)
     if not pooled:
         raise ValueError("no samples")
-    run_p95 = [nearest_rank(sorted(r), 0.95) for r in runs if r]
+    hit = [sorted(r) for r in runs if r]
+    p95 = nearest_rank(pooled, 0.95)
+    density = log_density(pooled)
     return HandlerStats(
         count=len(pooled),
         p50_ns=nearest_rank(pooled, 0.50),
         p90_ns=nearest_rank(pooled, 0.90),
-        p95_ns=nearest_rank(pooled, 0.95),
+        p95_ns=p95,
         p99_ns=nearest_rank(pooled, 0.99),
         max_ns=pooled[-1],
         mean_ns=round(sum(pooled) / len(pooled)),
-        run_p95_ns=run_p95,
-        run_counts=[len(r) for r in runs if r],
+        run_p95_ns=[nearest_rank(r, 0.95) for r in hit],
+        run_counts=[len(r) for r in hit],
+        run_le_p95=at_or_below(hit, p95),
+        p95_log_density=None if density is None else round(density, 6),
     )
 
 
