@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import math
 import multiprocessing
 import random
 import statistics
@@ -67,7 +66,21 @@ def read_records(paths: list[str]) -> Iterator[tuple[str, dict]]:
 
 
 def _run(rec: dict) -> RunSamples:
-    return RunSamples(durations=rec["durations"], incomplete=0, seconds=rec.get("seconds", 0.0))
+    return RunSamples(
+        durations=rec["durations"],
+        incomplete=0,
+        seconds=rec.get("seconds", 0.0),
+        foreign_cpu_seconds=rec.get("foreign_cpu_seconds"),
+        cpus=rec.get("ncpu") or 0,
+    )
+
+
+MAX_LOAD = [1.0]  # --max-neighbour-load: runs perfgate would have measured again are left out
+
+
+def _quiet(rec: dict) -> bool:
+    run = _run(rec)
+    return run.neighbour_load is None or run.neighbour_load <= MAX_LOAD[0]
 
 
 @dataclass
@@ -84,6 +97,8 @@ class Service:
     meta: dict[str, tuple[str, str]] = field(default_factory=dict)  # variant -> (handler, kind)
 
     def add(self, session: str, rec: dict) -> None:
+        if not _quiet(rec):
+            return
         key = (session, rec["round"])
         if rec["variant"] == "unchanged":
             self.unchanged[key][rec.get("rep", 0)] = _run(rec)
@@ -159,11 +174,11 @@ def simulate(target, config, mode, base_runs, head_runs):
 def _draw_against(svc: Service, rng: random.Random, n: int, variant: str | None):
     if variant is None:
         keys = [k for k, reps in svc.unchanged.items() if 0 in reps and 1 in reps]
-        pick = rng.sample(keys, n)
+        pick = rng.sample(keys, min(n, len(keys)))
         pairs = [(svc.unchanged[k][0], svc.unchanged[k][1]) for k in pick]
     else:
         keys = [k for k in svc.variants[variant] if svc.unchanged.get(k)]
-        pick = rng.sample(keys, n)
+        pick = rng.sample(keys, min(n, len(keys)))
         pairs = [
             (svc.unchanged[k][rng.choice(sorted(svc.unchanged[k]))], svc.variants[variant][k])
             for k in pick
@@ -195,10 +210,13 @@ def _draw_baseline(
     base = rng.sample(pool, min(nb, len(pool)))
     if variant is None:
         keys = late(list(svc.unchanged))
-        head = [svc.unchanged[k][rng.choice(sorted(svc.unchanged[k]))] for k in rng.sample(keys, n)]
+        head = [
+            svc.unchanged[k][rng.choice(sorted(svc.unchanged[k]))]
+            for k in rng.sample(keys, min(n, len(keys)))
+        ]
     else:
         keys = late(list(svc.variants[variant]))
-        head = [svc.variants[variant][k] for k in rng.sample(keys, n)]
+        head = [svc.variants[variant][k] for k in rng.sample(keys, min(n, len(keys)))]
     return base, head
 
 
@@ -277,8 +295,16 @@ def main() -> None:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--tablefmt", default="simple")
     ap.add_argument("--json-out", help="write every simulated check here (JSON lines)")
+    ap.add_argument(
+        "--max-neighbour-load",
+        type=float,
+        default=0.15,
+        help="leave out runs during which other processes used more of the CPU (perfgate "
+        "measures those again); 1: keep every run",
+    )
     args = ap.parse_args()
 
+    MAX_LOAD[0] = args.max_neighbour_load
     split = json.loads((REPO / "bench" / "zoo" / "split.json").read_text())
     services = load(args.data)
     wanted = (
