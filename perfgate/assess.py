@@ -219,6 +219,20 @@ def assess(
     shift = common_shift_warning(decisions, paired)
     if shift:
         warnings.append(shift)
+    wide = [
+        name
+        for name, d in zip(
+            [p.name for ps in pairings for p in ps if p.question is not None],
+            decisions,
+            strict=True,
+        )
+        if d.decided and d.too_wide
+    ]
+    if wide:
+        warnings.append(
+            f"too noisy to tell a threshold-sized rise from none: {', '.join(wide)} "
+            "(passed without the evidence to rule one out; the note says how many runs would)"
+        )
     results: list[HandlerResult] = []
     for sides, js in zip(targets, judged, strict=True):
         handlers = [j.handler() for j in js]

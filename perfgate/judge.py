@@ -10,20 +10,22 @@ explanation and the machine checks (:mod:`perfgate.busy`), which may only make a
 The number judged is the one shown: the change of the pooled p95 (every request of every run),
 with its confidence interval from :mod:`perfgate.interval` (the run is the unit of replication;
 in A/B mode the runs are paired). With ``k`` handlers judged and a check that may look at its
-runs ``L`` times (measuring in stages, see :attr:`Rule.looks`), each handler's one-sided bounds
-are taken at ``alpha / (k·L)`` (Bonferroni over handlers and looks), so the chance that a check
-on unchanged code flags any handler at any look stays below ``alpha``. For handler h, with
-threshold T and interval [lo, hi] at that level:
+runs ``L`` times (measuring in stages, see :attr:`Rule.looks`), the family-wise ``alpha`` is
+spent over the looks — a tenth over the early looks together, the rest at the last (Bonferroni
+over looks: whichever look a check stops at, the chance that a check of unchanged code flags any
+handler stays below ``alpha``) — and split evenly over the handlers. For handler h, with
+threshold T and one-sided bounds [lo, hi] at that look's level:
 
 * **regressed** — the p95 rose by more than T, and lo > 0 (beyond noise);
 * **improved** — the mirror image;
 * **pass** — its upper bound at level ``1 − pass_beta`` is below T: whatever the truth, it is
   very likely less than a threshold-sized rise. Before the last look, a handler that is neither
-  of these is *undecided* and the check measures more runs; at the last look it passes if its
-  change is within T and its interval is narrow enough to have seen a T-sized rise (half-width
-  at ``1 − pass_beta`` at most T);
-* **inconclusive** — at the last look, a rise beyond T that is not beyond noise, or an interval
-  too wide to tell a T-sized change from none. Never a pass: the check ends with exit code 3.
+  of these is *undecided* and the check measures more runs. At the last look a handler whose
+  change is within T passes; when its interval is too wide to have seen a T-sized rise (upper
+  bound at ``1 − pass_beta`` above T although the change is small) the note says so, with the
+  spread and how many runs would tell (:attr:`Decision.too_wide`, and a warning on the report);
+* **inconclusive** — at the last look, a rise beyond T that is not beyond noise. Never a pass:
+  the check ends with exit code 3.
 
 Against a committed baseline (:attr:`Rule.shift`), the baseline was measured in another session,
 perhaps on another machine: a shift shared by at least three quarters of a target's handlers (3
@@ -41,13 +43,14 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from perfgate.interval import Change, SideQuantile, change, side_quantile
+from perfgate.interval import Change, SideQuantile, change, side_quantile, t_ppf
 from perfgate.report import HandlerStats, Verdict
 from perfgate.stats import median
 from perfgate.units import format_ns
 
 SHIFT_QUORUM = 0.75  # share of a target's handlers that must move together to be the machine
 MIN_SHIFT_HANDLERS = 3
+EARLY_SHARE = 0.1  # share of alpha spent over a check's early looks together
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,16 @@ class Rule:
     final: bool = True
     pass_beta: float = 0.05
 
+    @property
+    def look_alpha(self) -> float:
+        """The family-wise level spent at this look: a tenth of ``alpha`` over the early looks
+        together, nine tenths at the last (all of it when there is one look)."""
+        if self.looks <= 1:
+            return self.alpha
+        if self.final:
+            return self.alpha * (1 - EARLY_SHARE)
+        return self.alpha * EARLY_SHARE / (self.looks - 1)
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -116,6 +129,7 @@ class Decision:
     ci_pct: tuple[float, float] = (0.0, 0.0)
     decided: bool = True
     shift_pct: float | None = None  # the shift shared by the target's handlers, removed
+    too_wide: bool = False  # passed, but the interval could not have told a T-sized rise
 
 
 def p95_change_pct(base: HandlerStats, head: HandlerStats) -> float | None:
@@ -175,21 +189,20 @@ def judge(questions: Sequence[Question], rule: Rule) -> list[Decision]:
                 [changes[i] for i in members], [questions[i].threshold_pct for i in members]
             )
     drift_var = math.log1p(rule.drift_pct / 100) ** 2
-    tests = len(questions) * rule.looks
     return [
-        _decide(q, c, shifts.get(q.group), drift_var, tests, rule)
+        _decide(q, c, shifts.get(q.group), drift_var, len(questions), rule)
         for q, c in zip(questions, changes, strict=True)
     ]
 
 
 def _decide(
-    q: Question, raw: Change, shift: _Shift | None, drift_var: float, tests: int, rule: Rule
+    q: Question, raw: Change, shift: _Shift | None, drift_var: float, handlers: int, rule: Rule
 ) -> Decision:
     """The verdict and note of one handler."""
-    c = raw.shifted(
-        shift.log_shift if shift else 0.0, (shift.variance if shift else 0.0) + drift_var
-    )
-    alpha = rule.alpha / tests
+    fixed_var = (shift.variance if shift else 0.0) + drift_var
+    c = raw.shifted(shift.log_shift if shift else 0.0, fixed_var)
+    alpha = rule.look_alpha / handlers
+    tests = rule.alpha / alpha  # the p-value's Bonferroni factor (alpha·tests = alpha)
     delta = c.ratio - 1
     thr = q.threshold_pct / 100
     lo, hi = c.lower(alpha), c.upper(alpha)
@@ -200,7 +213,7 @@ def _decide(
     beyond = f" beyond the {math.expm1(shift.log_shift):+.0%} all handlers share" if shift else ""
     runs = _runs_note(q.base.stats, q.head.stats)
     evidence = f"p={p_value:.2g}; {runs}"
-    decided = True
+    decided, too_wide = True, False
     if delta > thr and lo > 0:
         verdict, note = Verdict.REGRESSED, f"slower{beyond}, beyond noise ({evidence})"
     elif delta < -thr and hi < 0:
@@ -213,15 +226,15 @@ def _decide(
             f"slower by more than {q.threshold_pct:g}%{beyond}, but within run-to-run noise "
             f"({evidence}): not judged; more runs or a quieter machine would tell"
         )
-    elif sure_hi >= thr and sure_hi - delta > thr:
-        verdict = Verdict.INCONCLUSIVE
-        spread = (sure_hi - delta) * 100
-        note = (
-            f"too noisy to tell a {q.threshold_pct:g}% rise from none (±{spread:.0f}%{beyond}; "
-            f"{runs}): more runs, more requests per run or a quieter machine would tell"
-        )
     elif delta < -thr:
         verdict, note = Verdict.PASS, f"faster{beyond}, but within run-to-run noise ({evidence})"
+    elif sure_hi >= thr and sure_hi - delta > thr:
+        verdict, too_wide = Verdict.PASS, True
+        spread = (sure_hi - delta) * 100
+        note = (
+            f"within ±{q.threshold_pct:g}%{beyond}, but too noisy to tell a {q.threshold_pct:g}% "
+            f"rise from none (±{spread:.0f}%; {runs}): {_runs_to_tell(raw, fixed_var, q, rule)}"
+        )
     else:
         verdict, note = Verdict.PASS, f"within ±{q.threshold_pct:g}%{beyond}"
     return Decision(
@@ -233,7 +246,19 @@ def _decide(
         ci_pct=(lo * 100, hi * 100),
         decided=decided,
         shift_pct=math.expm1(shift.log_shift) * 100 if shift else None,
+        too_wide=too_wide,
     )
+
+
+def _runs_to_tell(raw: Change, fixed_var: float, q: Question, rule: Rule) -> str:
+    """How many runs a side would tell a T-sized rise from none: the runs' part of the variance
+    shrinks as one over the runs; drift between sessions (``fixed_var``) does not."""
+    room = (math.log1p(q.threshold_pct / 100) / t_ppf(1 - rule.pass_beta, raw.dof)) ** 2
+    room -= fixed_var
+    if room <= 0:
+        return "more runs would not tell (drift between sessions alone is wider): try --against"
+    need = math.ceil(len(q.head.stats.run_counts) * raw.se**2 / room)
+    return f"about {need} runs a side would (--runs), or more requests per run"
 
 
 def common_shift_warning(decisions: Sequence[Decision], paired: bool = False) -> str | None:
