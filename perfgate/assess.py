@@ -134,7 +134,13 @@ class _Judged:
         p = self.pairing
         rise = p.head.p95_ns - p.base.p95_ns if p.base is not None and p.head is not None else None
         return Handler(
-            p.name, self.verdict, self.decision is not None, p.threshold_pct, rise, self.explanation
+            p.name,
+            self.verdict,
+            self.decision is not None,
+            p.threshold_pct,
+            rise,
+            self.explanation,
+            too_wide=self.decision is not None and self.decision.too_wide,
         )
 
 

@@ -21,7 +21,9 @@ exactly like a regression in its latency numbers; the trace tells the two apart:
 (Scheduler wait that grew in every handler is *not* evidence: a handler that does more CPU work
 makes every handler of the process wait for a CPU, on a quiet machine as on a busy one.)
 
-With either, every regressed or improved handler of that target becomes ``inconclusive`` (the
+With either, every regressed or improved handler of that target becomes ``inconclusive``, and
+so does one that passed only because its interval was too wide to see a threshold-sized rise
+(on a busy machine that width is the neighbours', and a regression could hide in it) (the
 check measures again when nothing failed, see ``retries``), and the report says why
 (:func:`busy_machine`). Config
 ``machine_check``: ``"inconclusive"`` (default), ``"warn"`` (say it, keep the verdicts) or
@@ -72,6 +74,7 @@ class Handler:
     threshold_pct: float
     rise_ns: int | None = None
     explanation: Explanation | None = None
+    too_wide: bool = False  # passed, but could not have seen a threshold-sized rise
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,7 @@ def busy_machine(
     moved = frozenset(
         h.name
         for h in handlers
-        if h.verdict in (Verdict.REGRESSED, Verdict.IMPROVED, Verdict.INCONCLUSIVE)
+        if h.verdict in (Verdict.REGRESSED, Verdict.IMPROVED, Verdict.INCONCLUSIVE) or h.too_wide
     )
     not_judged = moved if mode == "inconclusive" else frozenset()
     verdicts = (

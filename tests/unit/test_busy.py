@@ -126,6 +126,26 @@ def test_on_a_busy_machine_the_report_is_inconclusive_never_green() -> None:
     assert any("the machine was busy" in w for w in report.warnings)
 
 
+def test_on_a_busy_machine_a_pass_too_wide_to_see_a_rise_is_not_judged_either() -> None:
+    """Neighbours widen the interval; a regression can hide in that width, so a handler that
+    passed only because its interval was too wide is inconclusive too (never a green check)."""
+
+    def spread(median_p95_us, seed, n_runs=6):
+        rng = random.Random(seed)
+        out = []
+        for _ in range(n_runs):
+            scale = median_p95_us * 1000 * rng.uniform(0.4, 1.6)
+            out.append([int(scale * rng.uniform(0.3, 1.05)) for _ in range(200)])
+        return handler_stats(out)
+
+    base, cur = {"wide": spread(50, 1)}, {"wide": spread(50, 2)}
+    quiet = judge_sides(base, cur, TargetInfo(name="svc"))
+    assert quiet.handlers[0].verdict == Verdict.PASS and "too noisy" in quiet.handlers[0].note
+    busy = judge_sides(base, cur, TargetInfo(name="svc", runs=6, disturbed_runs=4, reruns=3))
+    assert busy.handlers[0].verdict == Verdict.INCONCLUSIVE and busy.handlers[0].busy_machine
+    assert busy.verdict == "inconclusive" and busy.exit_code == 3
+
+
 def test_warn_and_ignore_modes() -> None:
     rs = [result("slow", Verdict.REGRESSED, None)]
     found = busy_machine(info(0.45, 1.1), rs, "warn", 0.75)
