@@ -8,7 +8,6 @@ Pure functions on lists of integers (nanoseconds); no I/O.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
 
 __all__ = ["handler_stats", "median", "nearest_rank", "sketch"]
 
@@ -53,7 +52,6 @@ def sketch(sorted_values: Sequence[int]) -> list[int]:
     ]
 
 
-@lru_cache(maxsize=256)
 def median(values: Sequence[float]) -> float:
     s = sorted(values)
     n = len(s)
