@@ -28,9 +28,9 @@ BASELINE_RUNS_FACTOR = 2  # a baseline is measured once and compared with many t
 DEFAULT_THRESHOLD_PCT = 12.0  # committed-baseline mode: must exceed drift between sessions
 DEFAULT_AB_THRESHOLD_PCT = 10.0  # --against mode: both sides measured together, drift cancels
 DEFAULT_MIN_SAMPLES = 59  # below this a distribution-free 95% interval for p95 does not exist
-DEFAULT_ALPHA = 0.01  # chance that a check of unchanged code flags any handler (both modes)
-DEFAULT_AB_ALPHA = 0.01
-DEFAULT_DRIFT_PCT = 3.0  # committed mode: a handler's own drift between sessions (sd)
+DEFAULT_ALPHA = 0.05  # committed mode: the threshold and drift allowance keep real alarms rarer
+DEFAULT_AB_ALPHA = 0.01  # --against: chance that a check of unchanged code flags any handler
+DEFAULT_DRIFT_PCT = 2.0  # committed mode: a handler's own drift between sessions (sd)
 DEFAULT_MAX_NEIGHBOUR_LOAD = 0.15  # other processes' share of the CPU that disturbs a run
 DEFAULT_LOOKS = 3  # a check judges its runs after a third, two thirds and all of them
 
