@@ -272,6 +272,11 @@ def run_job(job: Job) -> list[dict]:
                         for h, v in verdicts.items()
                     ),
                     "inconclusive": report.verdict.value == "inconclusive",
+                    "regressed": sorted(h for h, v in verdicts.items() if v == Verdict.REGRESSED),
+                    "changes": {
+                        h.name: [round(h.delta_pct or 0, 1), h.delta_ci_pct, h.verdict.value]
+                        for h in report.handlers
+                    },
                     "slowed_verdict": verdicts.get(handler).value if handler else None,
                     "runs": runs,
                 }
