@@ -29,7 +29,7 @@ var files embed.FS
 
 // SchemaVersion is the baseline schema this package understands. Load rejects files with
 // a missing (0) or newer schema_version.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // ErrNotFound is returned (wrapped) by Load when the target has no baseline file.
 var ErrNotFound = errors.New("no baseline")
@@ -71,6 +71,9 @@ type Handler struct {
 	Mean      Nanos   `json:"mean_ns"`
 	RunP95NS  []Nanos `json:"run_p95_ns"`
 	RunCounts []int   `json:"run_counts"`
+	// RunLeP95 holds, per run, how many of its requests took at most the pooled p95
+	// (schema 2): what perfgate judges a p95 change's uncertainty by.
+	RunLeP95 []int `json:"run_le_p95"`
 }
 
 // Measured reports whether the handler has been measured (a placeholder entry has count 0).

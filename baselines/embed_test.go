@@ -94,7 +94,7 @@ func TestDecodeRejects(t *testing.T) {
 	cases := map[string]string{
 		"not json":        `{`,
 		"no schema":       `{"target": "svc", "handlers": {}}`,
-		"newer schema":    `{"schema_version": 2, "target": "svc", "handlers": {}}`,
+		"newer schema":    `{"schema_version": 3, "target": "svc", "handlers": {}}`,
 		"string p95":      `{"schema_version": 1, "target": "svc", "handlers": {"GET /": {"p95_ns": "fast"}}}`,
 		"huge p95":        `{"schema_version": 1, "target": "svc", "handlers": {"GET /": {"p95_ns": 1e300}}}`,
 		"handlers a list": `{"schema_version": 1, "target": "svc", "handlers": [{"name": "GET /"}]}`,

@@ -17,7 +17,7 @@ measuring, no git, no files (:mod:`perfgate.gate` does those and calls :func:`as
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from perfgate import __version__
 from perfgate.busy import BusyMachine, Handler, busy_machine, bystanders
@@ -48,10 +48,20 @@ class Provenance:
 
 @dataclass(frozen=True)
 class Checked:
-    """A check's outcome: the report, and every handler's summaries behind it (for HTML)."""
+    """A check's outcome: the report, every handler's summaries behind it (for HTML), and the
+    handlers the judge could not decide yet ("target: handler"; only before the last look)."""
 
     report: Report
     sides: list[HandlerSides]
+    undecided: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Look:
+    """Which look at its runs a check is taking: the ``index``-th (1-based) of ``total``."""
+
+    index: int = 1
+    total: int = 1
 
 
 @dataclass(frozen=True)
@@ -103,7 +113,9 @@ def _classify(p: Pairing, sides: TargetSides, min_samples: int) -> Pairing:
         return replace(p, delta_pct=delta, verdict=Verdict.INSUFFICIENT, note=note)
     if delta is None:  # the baseline's p95 is 0: there is no change to judge
         return p
-    question = Question(sides.base.sample(p.name), sides.head.sample(p.name), p.threshold_pct)
+    question = Question(
+        sides.base.sample(p.name), sides.head.sample(p.name), p.threshold_pct, p.target
+    )
     return replace(p, delta_pct=delta, question=question)
 
 
@@ -122,7 +134,13 @@ class _Judged:
         p = self.pairing
         rise = p.head.p95_ns - p.base.p95_ns if p.base is not None and p.head is not None else None
         return Handler(
-            p.name, self.verdict, self.decision is not None, p.threshold_pct, rise, self.explanation
+            p.name,
+            self.verdict,
+            self.decision is not None,
+            p.threshold_pct,
+            rise,
+            self.explanation,
+            too_wide=self.decision is not None and self.decision.too_wide,
         )
 
 
@@ -157,6 +175,8 @@ def _result(
         run_delta_pct=j.decision.run_delta_pct if j.decision else None,
         threshold_pct=p.threshold_pct,
         p_value=j.decision.p_value if j.decision else None,
+        delta_ci_pct=[round(x, 2) for x in j.decision.ci_pct] if j.decision else None,
+        shift_pct=j.decision.shift_pct if j.decision else None,
         note=note,
         reference=sides.reference.get(p.name),
         explain=e.regions if e else [],
@@ -166,25 +186,59 @@ def _result(
 
 
 def assess(
-    targets: Sequence[TargetSides], mode: Mode, config: Config, provenance: Provenance
+    targets: Sequence[TargetSides],
+    mode: Mode,
+    config: Config,
+    provenance: Provenance,
+    look: Look = Look(),
 ) -> Checked:
-    """Judge every target's handlers (see the module docstring) and build the report."""
+    """Judge every target's handlers (see the module docstring) and build the report.
+
+    ``look`` says which of the check's looks at its runs this is: before the last, handlers
+    the judge cannot decide yet are listed in :attr:`Checked.undecided` (measure more)."""
     paired = mode == Mode.AGAINST
     pairings = [pair_handlers(t, paired) for t in targets]
     questions = [p.question for ps in pairings for p in ps if p.question is not None]
     rule = Rule(
         alpha=config.alpha_for(paired),
         paired=paired,
-        discount_shift=not paired and config.machine_shift == "inconclusive",
+        shift=not paired and config.machine_shift != "ignore",
+        drift_pct=0.0 if paired else config.drift_pct,
+        looks=look.total,
+        final=look.index >= look.total,
     )
     decisions = judge(questions, rule)
+    undecided = [
+        f"{q.group}: {name}"
+        for q, d, name in zip(
+            questions,
+            decisions,
+            [p.name for ps in pairings for p in ps if p.question is not None],
+            strict=True,
+        )
+        if not d.decided
+    ]
     decided = iter(decisions)
     judged = [[_judged(p, next(decided) if p.question else None) for p in ps] for ps in pairings]
 
     warnings = []
-    shift = common_shift_warning(list(zip(questions, decisions, strict=True)), paired)
+    shift = common_shift_warning(decisions, paired)
     if shift:
         warnings.append(shift)
+    wide = [
+        name
+        for name, d in zip(
+            [p.name for ps in pairings for p in ps if p.question is not None],
+            decisions,
+            strict=True,
+        )
+        if d.decided and d.too_wide
+    ]
+    if wide:
+        warnings.append(
+            f"too noisy to tell a threshold-sized rise from none: {', '.join(wide)} "
+            "(passed without the evidence to rule one out; the note says how many runs would)"
+        )
     results: list[HandlerResult] = []
     for sides, js in zip(targets, judged, strict=True):
         handlers = [j.handler() for j in js]
@@ -215,4 +269,4 @@ def assess(
         for js in judged
         for j in js
     ]
-    return Checked(report, handler_sides)
+    return Checked(report, handler_sides, undecided)

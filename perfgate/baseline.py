@@ -19,7 +19,10 @@ from perfgate.errors import PerfgateError
 from perfgate.report import HandlerSummary
 from perfgate.samples import Measurement
 
-BASELINE_SCHEMA_VERSION = 1
+BASELINE_SCHEMA_VERSION = 2
+# Version 1 lacked what the p95's confidence interval is made of (run_le_p95, p95_log_density):
+# it cannot be judged against, but its p95s still read for `perfgate history`.
+READABLE_SCHEMA_VERSIONS = (1, 2)
 
 
 class Machine(BaseModel):
@@ -60,6 +63,10 @@ class BaselineMeta(Machine):
     # Each run's CPU share (CPU time received per second of goroutine running time; see
     # perfgate.measure.RunSamples.cpu_share): how much of the machine the runs had.
     cpu_shares: list[float] = Field(default_factory=list)
+    # Each run's neighbour load: the share of the machine's CPU other processes used meanwhile.
+    neighbour_loads: list[float] = Field(default_factory=list)
+    reruns: int = 0  # runs disturbed by other processes and measured again
+    disturbed_runs: int = 0  # disturbed runs kept: the re-run budget ran out (a busy machine)
 
 
 class Baseline(BaseModel):
@@ -97,6 +104,9 @@ def build_baseline(
         runs=len(m.runs),
         perfgate_version=perfgate_version,
         cpu_shares=m.cpu_shares(),
+        neighbour_loads=m.neighbour_loads(),
+        reruns=m.reruns,
+        disturbed_runs=m.disturbed_kept,
     )
     return Baseline(
         schema_version=BASELINE_SCHEMA_VERSION,
@@ -124,9 +134,16 @@ def load_baseline(path: Path, target: str) -> Baseline:
             f"baseline {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
             hint="restore it from git, or run 'perfgate baseline update' to measure it again",
         ) from None
-    if isinstance(data, dict) and data.get("schema_version") not in (None, BASELINE_SCHEMA_VERSION):
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if version == 1:
         raise PerfgateError(
-            f"baseline {path} has schema_version {data.get('schema_version')!r}; "
+            f"baseline {path} was written by an older perfgate (schema_version 1): it lacks the "
+            "per-run counts this perfgate judges a p95 change by",
+            hint="run 'perfgate baseline update' to measure it again, then commit it",
+        )
+    if isinstance(data, dict) and version not in (None, BASELINE_SCHEMA_VERSION):
+        raise PerfgateError(
+            f"baseline {path} has schema_version {version!r}; "
             f"this perfgate reads version {BASELINE_SCHEMA_VERSION}",
             hint="upgrade perfgate, or run 'perfgate baseline update' to rewrite it",
         )
@@ -160,7 +177,7 @@ def parse_baseline_p95(raw: bytes) -> dict[str, int]:
     if not isinstance(data, dict):
         raise ValueError("is not a baseline (not a JSON object)")
     version = data.get("schema_version")
-    if version != BASELINE_SCHEMA_VERSION:
+    if version not in READABLE_SCHEMA_VERSIONS:
         raise ValueError(f"has schema_version {version!r}, not {BASELINE_SCHEMA_VERSION}")
     handlers = data.get("handlers")
     if not isinstance(handlers, dict):

@@ -11,12 +11,19 @@ exactly like a regression in its latency numbers; the trace tells the two apart:
    the share alone. A side whose median share is below ``min_cpu_share`` times the other side's
    (the baseline's, recorded in its file) ran on a busy machine. Without a recorded share on the
    other side (a baseline from an older perfgate) the bar is absolute: below 0.6.
-2. **Scheduler wait everywhere.** When at least three quarters of the handlers (two or more)
-   show their goroutines runnable — waiting for a CPU — at least twice as long per request as
-   before, and by more than half the threshold of their latency, the Go scheduler itself was
-   short of CPUs for everyone.
+2. **Other processes' CPU time.** Where the OS tells (Linux's ``/proc/stat``), perfgate
+   measures how much of the machine's CPU time other processes used during each run: its
+   *neighbour load*, about 0 on a quiet machine. A run during which it exceeded
+   ``max_neighbour_load`` (15%) is disturbed and measured again (:class:`perfgate.measure.Runner`);
+   only when that re-run budget runs out are disturbed runs kept, and then the machine was busy.
+   A committed baseline measured that way is evidence too.
 
-With either, every regressed or improved handler of that target becomes ``inconclusive`` (the
+(Scheduler wait that grew in every handler is *not* evidence: a handler that does more CPU work
+makes every handler of the process wait for a CPU, on a quiet machine as on a busy one.)
+
+With either, every regressed or improved handler of that target becomes ``inconclusive``, and
+so does one that passed only because its interval was too wide to see a threshold-sized rise
+(on a busy machine that width is the neighbours', and a regression could hide in it) (the
 check measures again when nothing failed, see ``retries``), and the report says why
 (:func:`busy_machine`). Config
 ``machine_check``: ``"inconclusive"`` (default), ``"warn"`` (say it, keep the verdicts) or
@@ -44,7 +51,6 @@ they found as values — :class:`BusyMachine`, the bystanders' reasons — from 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import median
@@ -53,8 +59,6 @@ from perfgate.explain import Explanation
 from perfgate.report import TargetInfo, Verdict
 
 ABSOLUTE_MIN_SHARE = 0.6  # without the other side's share: below this, the machine was busy
-SCHED_WAIT_GROWTH = 2.0  # "scheduler wait grew": at least this many times the other side's
-SCHED_WAIT_HANDLERS = 0.75  # …in at least this share of the handlers
 BYSTANDER_FRACTION = 0.25  # a rise under this fraction of the culprit's (ns) is a bystander's
 
 
@@ -70,6 +74,7 @@ class Handler:
     threshold_pct: float
     rise_ns: int | None = None
     explanation: Explanation | None = None
+    too_wide: bool = False  # passed, but could not have seen a threshold-sized rise
 
 
 @dataclass(frozen=True)
@@ -119,31 +124,21 @@ def cpu_evidence(info: TargetInfo, min_cpu_share: float, same_machine: bool) -> 
     return None
 
 
-def sched_wait_evidence(handlers: Sequence[Handler]) -> str | None:
-    """Why the handlers' scheduler wait says the machine was short of CPUs, or None."""
-    judged = [
-        (h, h.explanation)
-        for h in handlers
-        if h.judged and h.explanation and h.explanation.runtime and h.explanation.regions
-    ]
-    if len(judged) < 2:
-        return None
-    grew = []
-    for h, e in judged:
-        wait = e.scheduler_wait
-        if wait is None:
-            continue
-        latency = e.window_latency_ns
-        material = (wait.current_ns - wait.baseline_ns) > latency * h.threshold_pct / 200
-        if material and wait.current_ns >= SCHED_WAIT_GROWTH * max(wait.baseline_ns, 1):
-            grew.append(wait.current_ns / max(wait.baseline_ns, 1))
-    if len(grew) < max(2, math.ceil(SCHED_WAIT_HANDLERS * len(judged))):
-        return None
-    return (
-        f"{len(grew)} of {len(judged)} handlers waited for a CPU at least "
-        f"{SCHED_WAIT_GROWTH:g}× as long per request (median {median(grew):.1f}×): "
-        "the Go scheduler was short of CPUs for everyone"
-    )
+def disturbed_evidence(info: TargetInfo, same_machine: bool) -> str | None:
+    """Why the neighbour loads say a side was measured on a busy machine, or None."""
+    out = []
+    if info.disturbed_runs:
+        out.append(
+            f"{info.disturbed_runs} of {info.runs} runs were made while other processes used "
+            f"the machine (median {info.neighbour_load or 0:.0%} of its CPU time), "
+            f"after {info.reruns} re-run(s)"
+        )
+    if info.baseline_disturbed_runs and not same_machine:
+        out.append(
+            f"the baseline was measured on a busy machine ({info.baseline_disturbed_runs} "
+            "disturbed runs): refresh it on a quiet one"
+        )
+    return "; ".join(out) or None
 
 
 def busy_machine(
@@ -159,14 +154,19 @@ def busy_machine(
         return None
     evidence = [
         e
-        for e in (cpu_evidence(info, min_cpu_share, same_machine), sched_wait_evidence(handlers))
+        for e in (
+            cpu_evidence(info, min_cpu_share, same_machine),
+            disturbed_evidence(info, same_machine),
+        )
         if e
     ]
     if not evidence:
         return None
     why = "; ".join(evidence)
     moved = frozenset(
-        h.name for h in handlers if h.verdict in (Verdict.REGRESSED, Verdict.IMPROVED)
+        h.name
+        for h in handlers
+        if h.verdict in (Verdict.REGRESSED, Verdict.IMPROVED, Verdict.INCONCLUSIVE) or h.too_wide
     )
     not_judged = moved if mode == "inconclusive" else frozenset()
     verdicts = (

@@ -28,8 +28,11 @@ BASELINE_RUNS_FACTOR = 2  # a baseline is measured once and compared with many t
 DEFAULT_THRESHOLD_PCT = 12.0  # committed-baseline mode: must exceed drift between sessions
 DEFAULT_AB_THRESHOLD_PCT = 10.0  # --against mode: both sides measured together, drift cancels
 DEFAULT_MIN_SAMPLES = 59  # below this a distribution-free 95% interval for p95 does not exist
-DEFAULT_ALPHA = 0.001  # committed-baseline mode: the two sides are different sessions
-DEFAULT_AB_ALPHA = 0.005  # --against mode: paired runs on one machine, drift cancels
+DEFAULT_ALPHA = 0.05  # committed mode: the threshold and drift allowance keep real alarms rarer
+DEFAULT_AB_ALPHA = 0.01  # --against: chance that a check of unchanged code flags any handler
+DEFAULT_DRIFT_PCT = 2.0  # committed mode: a handler's own drift between sessions (sd)
+DEFAULT_MAX_NEIGHBOUR_LOAD = 0.15  # other processes' share of the CPU that disturbs a run
+DEFAULT_LOOKS = 3  # a check judges its runs after a third, two thirds and all of them
 
 
 def parse_percent(value: Any, what: str = "threshold") -> float:
@@ -180,14 +183,35 @@ class Config(BaseModel):
     targets: list[Target]
     release_branches: list[str] = Field(default_factory=lambda: ["release/*", "release-*"])
     alpha: float | None = Field(default=None, gt=0, lt=0.5)  # None: the mode's (alpha_for)
-    machine_shift: Literal["inconclusive", "ignore"] = "inconclusive"
-    retries: int = Field(default=1, ge=0, le=5)  # re-measure when handlers were inconclusive
+    # Committed mode: judge each handler beyond a shift most handlers share ("adjust"), or not.
+    # "inconclusive" is the old name of "adjust".
+    machine_shift: Literal["adjust", "inconclusive", "ignore"] = "adjust"
+    # Committed mode: how much a handler drifts on its own between sessions (a standard
+    # deviation, in percent), which no run of either side can show.
+    drift: float = DEFAULT_DRIFT_PCT
+    # How many times a check judges its runs: it stops as soon as every handler is decided.
+    looks: int = Field(default=DEFAULT_LOOKS, ge=1, le=10)
+    retries: int = Field(default=1, ge=0, le=5)  # re-measure when the machine was busy
     # The busy-machine check (perfgate.busy): trace evidence that the machine was overloaded.
     machine_check: Literal["inconclusive", "warn", "ignore"] = "inconclusive"
     min_cpu_share: float = Field(default=0.75, gt=0, le=1)
+    # A run during which other processes used more than this share of the machine's CPU time
+    # is disturbed and measured again (Linux; 1 turns it off).
+    max_neighbour_load: float = Field(default=DEFAULT_MAX_NEIGHBOUR_LOAD, gt=0, le=1)
+
+    @field_validator("drift", mode="before")
+    @classmethod
+    def _drift(cls, v: Any) -> float:
+        if v in (0, "0", "0%"):
+            return 0.0
+        return parse_percent(v, "drift")
+
+    @property
+    def drift_pct(self) -> float:
+        return self.drift
 
     def alpha_for(self, same_machine: bool = False) -> float:
-        """Significance level: the configured one, else 0.001 (0.005 with ``--against``)."""
+        """Significance level: the configured one, else the mode's default."""
         if self.alpha is not None:
             return self.alpha
         return DEFAULT_AB_ALPHA if same_machine else DEFAULT_ALPHA

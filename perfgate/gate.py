@@ -20,13 +20,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from perfgate import sides
-from perfgate.assess import Checked, Provenance, assess
+from perfgate.assess import Checked, Look, Provenance, assess
 from perfgate.baseline import Baseline, build_baseline, load_baseline, write_atomically
 from perfgate.config import Config, Target
 from perfgate.errors import PerfgateError
 from perfgate.git import Worktree, default_against_ref, head_provenance, worktree_at
-from perfgate.measure import Progress, Subject, measure, scratch_dir
-from perfgate.report import Mode, ReportVerdict, Verdict
+from perfgate.measure import Progress, Runner, Subject, measure, scratch_dir, stages
+from perfgate.report import Mode, ReportVerdict
 from perfgate.samples import Measurement
 from perfgate.toolchain import Go, machine
 
@@ -43,12 +43,13 @@ def measure_target(
     env: Mapping[str, str],
     progress: Progress | None,
     runs: int | None = None,
+    max_neighbour_load: float | None = None,
 ) -> Measurement:
     """Build and run one target's perf test ``runs`` times (default: the target's runs per
-    check) on the tree at ``root``."""
+    check) on the tree at ``root``, measuring runs disturbed by other processes again."""
     with scratch_dir() as tmp:
         subject = Subject(go, root, target, Path(tmp), "current", env)
-        return measure([subject], runs or target.runs_for(), progress)[0]
+        return measure([subject], runs or target.runs_for(), progress, max_neighbour_load)[0]
 
 
 class CommittedBaseline:
@@ -63,7 +64,7 @@ class CommittedBaseline:
         targets: Sequence[Target],
         go: Go,
         env: Mapping[str, str],
-        progress: Progress | None,
+        scratch: Path,
     ) -> None:
         self.baselines = {t.name: load_baseline(root / t.baseline_path, t.name) for t in targets}
         for name, b in self.baselines.items():
@@ -72,20 +73,22 @@ class CommittedBaseline:
                     f"the baseline of target {name!r} has no handlers yet",
                     hint="run 'perfgate baseline update' to measure it, then commit it",
                 )
-        self.root, self.targets, self.go, self.env, self.progress = root, targets, go, env, progress
+        self.root, self.targets, self.go, self.env, self.scratch = root, targets, go, env, scratch
         self.here = machine(go, env)
+        self._subjects: dict[str, list[Subject]] = {}
 
-    def measure(self) -> list[sides.TargetSides]:
-        """Measure every target once."""
-        return [
-            sides.committed(
-                t,
-                self.baselines[t.name],
-                measure_target(self.go, self.root, t, self.env, self.progress),
-                self.here,
-            )
-            for t in self.targets
-        ]
+    def subjects(self, target: Target) -> list[Subject]:
+        """The target's working tree, built once per check."""
+        if target.name not in self._subjects:
+            self._subjects[target.name] = [
+                Subject(self.go, self.root, target, self.scratch, "current", self.env)
+            ]
+        return self._subjects[target.name]
+
+    def sides(self, target: Target, runner: Runner) -> sides.TargetSides:
+        return sides.committed(
+            target, self.baselines[target.name], runner.measurements[0], self.here
+        )
 
 
 class AgainstRef:
@@ -100,38 +103,33 @@ class AgainstRef:
         targets: Sequence[Target],
         go: Go,
         env: Mapping[str, str],
-        progress: Progress | None,
+        scratch: Path,
         worktree: Worktree,
         label: str,
     ) -> None:
-        self.root, self.targets, self.go, self.env, self.progress = root, targets, go, env, progress
+        self.root, self.targets, self.go, self.env, self.scratch = root, targets, go, env, scratch
         self.worktree, self.label = worktree, label
         self.here = machine(go, env)
         self.committed = {t.name: _committed_baseline(root, t) for t in targets}
+        self._subjects: dict[str, list[Subject]] = {}
 
     @property
     def against_ref(self) -> str:
         return f"{self.label} ({self.worktree.short_sha})"
 
-    def measure(self) -> list[sides.TargetSides]:
-        """Measure every target once, both sides interleaved."""
-        base_root = self.worktree.translate(self.root)
-        out = []
-        with scratch_dir() as tmp:
-            for target in self.targets:
-                if self.progress:
-                    self.progress(
-                        f"{target.name}: building {self.against_ref} and the working tree"
-                    )
-                subjects = [
-                    Subject(self.go, base_root, target, Path(tmp), "base", self.env),
-                    Subject(self.go, self.root, target, Path(tmp), "head", self.env),
-                ]
-                base, head = measure(subjects, target.runs_for(True), self.progress)
-                out.append(
-                    sides.against(target, base, head, self.committed[target.name], self.here)
-                )
-        return out
+    def subjects(self, target: Target) -> list[Subject]:
+        """REF's tree and the working tree, built once per check."""
+        if target.name not in self._subjects:
+            base_root = self.worktree.translate(self.root)
+            self._subjects[target.name] = [
+                Subject(self.go, base_root, target, self.scratch, "base", self.env),
+                Subject(self.go, self.root, target, self.scratch, "head", self.env),
+            ]
+        return self._subjects[target.name]
+
+    def sides(self, target: Target, runner: Runner) -> sides.TargetSides:
+        base, head = runner.measurements
+        return sides.against(target, base, head, self.committed[target.name], self.here)
 
 
 def _committed_baseline(root: Path, target: Target) -> Baseline | None:
@@ -139,6 +137,46 @@ def _committed_baseline(root: Path, target: Target) -> Baseline | None:
         return load_baseline(root / target.baseline_path, target.name)
     except PerfgateError:
         return None
+
+
+Source = CommittedBaseline | AgainstRef
+
+
+def measure_and_judge(
+    source: Source,
+    config: Config,
+    provenance: Provenance,
+    progress: Progress | None = None,
+) -> Checked:
+    """Measure every target in stages and judge after each (:func:`perfgate.measure.stages`),
+    until every handler is decided or every target has made its most runs."""
+    paired = source.mode == Mode.AGAINST
+    plans = {t.name: stages(t.runs_for(paired), config.looks) for t in source.targets}
+    looks = max(len(p) for p in plans.values())
+    runners = {
+        t.name: Runner(source.subjects(t), config.max_neighbour_load, plans[t.name][-1])
+        for t in source.targets
+    }
+    for look in range(1, looks + 1):
+        for t in source.targets:
+            plan = plans[t.name]
+            runners[t.name].extend(plan[min(look, len(plan)) - 1], plan[-1], progress)
+        checked = assess(
+            [source.sides(t, runners[t.name]) for t in source.targets],
+            source.mode,
+            config,
+            provenance,
+            Look(look, looks),
+        )
+        if not checked.undecided:
+            return checked
+        if progress:
+            names = ", ".join(checked.undecided[:3]) + (" …" if len(checked.undecided) > 3 else "")
+            progress(
+                f"look {look}/{looks}: {len(checked.undecided)} handler(s) not decided yet "
+                f"({names}): measuring more runs"
+            )
+    raise AssertionError("the last look decides every handler")
 
 
 def run_check(
@@ -151,38 +189,39 @@ def run_check(
     against: str | None = None,
 ) -> Checked:
     """Measure and judge every target — against the committed baselines, or with ``against``
-    (a ref; ``""``: the merge-base with the PR's base branch) A/B — and measure again (up to
-    ``retries`` more times) while handlers came out ``inconclusive`` and nothing failed: a
+    (a ref; ``""``: the merge-base with the PR's base branch) A/B — in stages until every
+    handler is decided; and measure again from scratch (up to ``retries`` more times) while
+    handlers came out ``inconclusive`` because the machine was busy and nothing failed: a
     decided failure stands."""
     commit = head_provenance(root)[0] or None
     with contextlib.ExitStack() as stack:
-        source: CommittedBaseline | AgainstRef
+        scratch = Path(stack.enter_context(scratch_dir()))
+        source: Source
         if against is None:
-            source = CommittedBaseline(root, targets, go, env, progress)
+            source = CommittedBaseline(root, targets, go, env, scratch)
         else:
             sha_or_ref = against or default_against_ref(root, env)
             worktree = stack.enter_context(worktree_at(root, sha_or_ref))
             label = against or "merge-base"
-            source = AgainstRef(root, targets, go, env, progress, worktree, label)
+            source = AgainstRef(root, targets, go, env, scratch, worktree, label)
         attempts = 1 + config.retries
         for attempt in range(1, attempts + 1):
             provenance = Provenance(
                 created=now_iso(), commit=commit, against_ref=source.against_ref
             )
-            checked = assess(source.measure(), source.mode, config, provenance)
+            checked = measure_and_judge(source, config, provenance, progress)
             report = checked.report
-            inconclusive = [h.name for h in report.handlers if h.verdict == Verdict.INCONCLUSIVE]
-            if not inconclusive or report.verdict == ReportVerdict.FAIL or attempt == attempts:
+            busy = [h.name for h in report.handlers if h.busy_machine]
+            if not busy or report.verdict == ReportVerdict.FAIL or attempt == attempts:
                 break
             if progress:
                 progress(
-                    f"{len(inconclusive)} handlers are inconclusive (moved only with all the "
-                    f"others, or on a busy machine): measuring again ({attempt + 1}/{attempts})"
+                    f"{len(busy)} handler(s) moved while the machine was busy: measuring again "
+                    f"({attempt + 1}/{attempts})"
                 )
     if attempt > 1:
         warning = (
-            f"measured {attempt} times: the earlier measurement(s) were inconclusive (every "
-            "handler moved alike, or the machine was busy)"
+            f"measured {attempt} times: the earlier measurement(s) were made on a busy machine"
         )
         report = report.model_copy(update={"warnings": [*report.warnings, warning]})
         checked = Checked(report, checked.sides)
@@ -196,6 +235,7 @@ def refresh_baselines(
     env: Mapping[str, str],
     progress: Progress | None = None,
     dry_run: bool = False,
+    max_neighbour_load: float | None = None,
 ) -> list[tuple[Path, Baseline]]:
     """Measure all targets, then (unless dry_run) write all their baseline files.
 
@@ -206,7 +246,9 @@ def refresh_baselines(
     commit, branch = head_provenance(root)
     results = []
     for target in targets:
-        m = measure_target(go, root, target, env, progress, target.baseline_runs_for())
+        m = measure_target(
+            go, root, target, env, progress, target.baseline_runs_for(), max_neighbour_load
+        )
         baseline = build_baseline(target, m, here, commit, branch, now_iso())
         results.append((root / target.baseline_path, baseline))
     if not dry_run:

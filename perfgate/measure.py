@@ -11,6 +11,8 @@ pairs: perfgate.judge).
 
 from __future__ import annotations
 
+import math
+import os
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -68,43 +70,132 @@ class Subject:
         samples = samples_from_trace(data, with_components=True)
         samples.seconds = result.seconds
         samples.cpu_seconds = result.cpu_seconds
+        samples.foreign_cpu_seconds = result.foreign_cpu_seconds
+        samples.cpus = os.cpu_count() or 0
         if data.states is not None:
             samples.running_seconds = data.states.running_ns() / 1e9
         trace_path.unlink(missing_ok=True)
         return samples
 
 
-def measure(
-    subjects: Sequence[Subject], runs: int, progress: Progress | None = None
-) -> list[Measurement]:
-    """Run every subject ``runs`` times, alternating between subjects; one Measurement each.
+class Runner:
+    """The runs of one target so far: its subjects built, their runs made in rounds.
 
-    Run i of every subject is made back to back (a *pair* in A/B mode), the order reversed on
-    every other i (A B, B A, A B, …) so that neither side is always first."""
-    measurements = [Measurement(label=s.label) for s in subjects]
-    for i in range(runs):
-        order = list(zip(subjects, measurements, strict=True))
+    Round i runs every subject once, back to back (a *pair* in A/B mode), the order reversed on
+    every other round (A B, B A, A B, …) so that neither side is always first. :meth:`extend`
+    adds rounds, so a check can judge after a few and measure more only when it must.
+
+    A round during which other processes used more than ``max_neighbour_load`` of the machine's
+    CPU (:attr:`perfgate.samples.RunSamples.neighbour_load`) is *disturbed*: its runs are
+    dropped and the round is made again, up to ``rerun_budget`` times per target. Past that the
+    disturbed rounds are kept and :attr:`disturbed_kept` counts them (the machine was busy).
+    """
+
+    def __init__(
+        self,
+        subjects: Sequence[Subject],
+        max_neighbour_load: float | None = None,
+        rerun_budget: int = 0,
+    ) -> None:
+        self.subjects = list(subjects)
+        self.measurements = [Measurement(label=s.label) for s in self.subjects]
+        self.max_neighbour_load = max_neighbour_load
+        self.rerun_budget = rerun_budget
+        self.reruns = 0  # disturbed rounds dropped and made again
+        self.disturbed_kept = 0  # disturbed rounds kept: the budget had run out
+
+    @property
+    def rounds(self) -> int:
+        return len(self.measurements[0].runs)
+
+    def extend(
+        self, rounds: int, most: int | None = None, progress: Progress | None = None
+    ) -> None:
+        """Make rounds until there are ``rounds`` (``most``: the most this check may make, for
+        the progress lines)."""
+        while self.rounds < rounds:
+            i = self.rounds
+            made = self._round(i, rounds, most, progress)
+            load = self._disturbance(made)
+            if load is not None and self.reruns < self.rerun_budget:
+                self.reruns += 1
+                for m in self.measurements:
+                    m.reruns += 1
+                if progress:
+                    progress(
+                        f"{self.subjects[0].target.name}: run {i + 1} was disturbed (other "
+                        f"processes used {load:.0%} of the CPU): measuring it again"
+                    )
+                continue
+            self.disturbed_kept += load is not None
+            for m, samples in zip(self.measurements, made, strict=True):
+                m.runs.append(samples)
+                m.disturbed_kept += load is not None
+            if i == 0:
+                self._check_tasks()
+
+    def _round(
+        self, i: int, rounds: int, most: int | None, progress: Progress | None
+    ) -> list[RunSamples]:
+        """Run every subject once (in alternating order); the runs in subject order."""
+        made: dict[int, RunSamples] = {}
+        order = list(enumerate(self.subjects))
         if i % 2:
             order.reverse()
-        for subject, m in order:
-            samples = subject.run_once(i)
-            m.runs.append(samples)
+        for k, subject in order:
+            samples = made[k] = subject.run_once(i)
             if progress:
-                side = f" [{subject.label}]" if len(subjects) > 1 else ""
+                side = f" [{subject.label}]" if len(self.subjects) > 1 else ""
                 n = sum(len(v) for v in samples.durations.values())
+                of = f"{rounds}" if most in (None, rounds) else f"at most {most}"
                 progress(
-                    f"{subject.target.name}{side}: run {i + 1}/{runs} "
+                    f"{subject.target.name}{side}: run {i + 1} of {of}, "
                     f"{samples.seconds:.1f}s, {n} tasks"
                 )
-    for subject, m in zip(subjects, measurements, strict=True):
-        if not any(run.durations for run in m.runs):
-            raise PerfgateError(
-                f"target {subject.target.name!r}{'' if len(subjects) == 1 else f' ({m.label})'}: "
-                f"the trace holds no completed runtime/trace tasks "
-                f"(test {subject.target.run!r} in {subject.target.package})",
-                hint=NO_TASKS_HINT,
-            )
-    return measurements
+        return [made[k] for k in range(len(self.subjects))]
+
+    def _disturbance(self, made: Sequence[RunSamples]) -> float | None:
+        """The highest neighbour load of a disturbed round, or None when it was not."""
+        if self.max_neighbour_load is None:
+            return None
+        loads = [s.neighbour_load for s in made if s.neighbour_load is not None]
+        worst = max(loads, default=None)
+        return worst if worst is not None and worst > self.max_neighbour_load else None
+
+    def _check_tasks(self) -> None:
+        for subject, m in zip(self.subjects, self.measurements, strict=True):
+            if not any(run.durations for run in m.runs):
+                label = "" if len(self.subjects) == 1 else f" ({m.label})"
+                raise PerfgateError(
+                    f"target {subject.target.name!r}{label}: "
+                    f"the trace holds no completed runtime/trace tasks "
+                    f"(test {subject.target.run!r} in {subject.target.package})",
+                    hint=NO_TASKS_HINT,
+                )
+
+
+def measure(
+    subjects: Sequence[Subject],
+    runs: int,
+    progress: Progress | None = None,
+    max_neighbour_load: float | None = None,
+) -> list[Measurement]:
+    """Run every subject ``runs`` times in rounds (see :class:`Runner`), measuring disturbed
+    rounds again (up to ``runs`` times); one Measurement per subject."""
+    runner = Runner(subjects, max_neighbour_load, rerun_budget=runs)
+    runner.extend(runs, progress=progress)
+    return runner.measurements
+
+
+def stages(most: int, looks: int) -> list[int]:
+    """After how many rounds a check looks at its runs: ``looks`` evenly spaced stages up to
+    ``most`` (at least two runs at the first: a p95's spread needs two)."""
+    out: list[int] = []
+    for i in range(1, looks + 1):
+        n = min(max(2, math.ceil(most * i / looks)), most)
+        if not out or n > out[-1]:
+            out.append(n)
+    return out
 
 
 def scratch_dir() -> tempfile.TemporaryDirectory[str]:

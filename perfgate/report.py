@@ -39,7 +39,7 @@ class Verdict(_Word):
     NEW = "new"
     MISSING = "missing"
     INSUFFICIENT = "insufficient"
-    INCONCLUSIVE = "inconclusive"  # moved with every other handler: the machine, not the code?
+    INCONCLUSIVE = "inconclusive"  # could not be judged: too noisy, or a busy machine
 
     @property
     def fails(self) -> bool:
@@ -48,8 +48,8 @@ class Verdict(_Word):
 
 class ReportVerdict(_Word):
     """The whole check's outcome: ``fail`` if any handler fails; else ``inconclusive`` if a
-    handler that moved could not be judged because the machine was busy (a measurement that
-    could not be made is never a pass); else ``pass``."""
+    handler could not be judged (too noisy to tell, or moved on a busy machine: a measurement
+    that could not be made is never a pass); else ``pass``."""
 
     PASS = "pass"
     FAIL = "fail"
@@ -90,6 +90,10 @@ class HandlerStats(BaseModel):
     mean_ns: int = 0
     run_p95_ns: list[int] = Field(default_factory=list)
     run_counts: list[int] = Field(default_factory=list)
+    # Each run's requests at or below the pooled p95, and the pooled share of requests per unit
+    # of log latency at the p95: what the p95's confidence interval is made of (interval.py).
+    run_le_p95: list[int] = Field(default_factory=list)
+    p95_log_density: float | None = None
 
 
 class Breakdown(BaseModel):
@@ -149,7 +153,12 @@ class HandlerResult(BaseModel):
     delta_pct: float | None = None  # change of pooled p95, current vs baseline, in percent
     run_delta_pct: float | None = None  # change of the median per-run p95, in percent
     threshold_pct: float | None = None  # the threshold this handler was judged against
-    p_value: float | None = None  # one-sided rank test on per-run p95s, Holm-adjusted
+    # one-sided, in the direction of the change, adjusted over the handlers and looks judged
+    p_value: float | None = None
+    # The confidence interval of the change judged, in percent, at the gate's own level (see
+    # perfgate.judge); with shift_pct, the change beyond the shift all handlers share.
+    delta_ci_pct: list[float] | None = None
+    shift_pct: float | None = None
     note: str = ""
     reference: HandlerStats | None = None  # A/B mode: the committed baseline, for reference
     explain: list[ExplainItem] = Field(default_factory=list)  # contributors, largest first
@@ -173,6 +182,15 @@ class TargetInfo(BaseModel):
     # measurement's, and the baseline's (or the base side's with --against).
     cpu_share: float | None = None
     baseline_cpu_share: float | None = None
+    # Median neighbour load of the runs (the share of the machine's CPU other processes used):
+    # this measurement's, and the baseline's (or the base side's with --against).
+    neighbour_load: float | None = None
+    baseline_neighbour_load: float | None = None
+    # Runs disturbed by other processes: measured again, and kept because the re-run budget ran
+    # out (this measurement's; and the baseline's, measured on a busy machine).
+    reruns: int = 0
+    disturbed_runs: int = 0
+    baseline_disturbed_runs: int = 0
 
 
 class Report(BaseModel):
@@ -206,7 +224,7 @@ def overall_verdict(handlers: Sequence[HandlerResult]) -> ReportVerdict:
     """The report's verdict from its handlers' (see :class:`ReportVerdict`)."""
     if any(h.verdict.fails for h in handlers):
         return ReportVerdict.FAIL
-    if any(h.busy_machine for h in handlers):
+    if any(h.verdict == Verdict.INCONCLUSIVE for h in handlers):
         return ReportVerdict.INCONCLUSIVE
     return ReportVerdict.PASS
 

@@ -32,6 +32,17 @@ class RunSamples:
     components: dict[str, RunComponents] = field(default_factory=dict)
     cpu_seconds: float = 0.0  # CPU time the OS gave the test process
     running_seconds: float = 0.0  # time its goroutines were running, by the trace
+    foreign_cpu_seconds: float | None = None  # CPU time other processes used meanwhile
+    cpus: int = 0  # CPUs of the machine
+
+    @property
+    def neighbour_load(self) -> float | None:
+        """The share of the machine's CPU capacity other processes used during the run (None:
+        not measured): about 0 on a quiet machine; 0.375 with another process busy 150 ms of
+        every 200 ms on 2 CPUs."""
+        if self.foreign_cpu_seconds is None or self.seconds <= 0 or self.cpus <= 0:
+            return None
+        return self.foreign_cpu_seconds / (self.seconds * self.cpus)
 
     @property
     def cpu_share(self) -> float | None:
@@ -63,6 +74,8 @@ class Measurement:
 
     label: str
     runs: list[RunSamples] = field(default_factory=list)
+    reruns: int = 0  # disturbed rounds dropped and measured again (see measure.Runner)
+    disturbed_kept: int = 0  # disturbed runs kept because the re-run budget ran out
 
     def handler_stats(self) -> dict[str, HandlerStats]:
         """Pooled and per-run statistics for every handler seen in any run."""
@@ -75,6 +88,10 @@ class Measurement:
     @property
     def incomplete_tasks(self) -> int:
         return sum(r.incomplete for r in self.runs)
+
+    def neighbour_loads(self) -> list[float]:
+        """Each run's neighbour load (see :attr:`RunSamples.neighbour_load`), where measured."""
+        return [round(x, 3) for x in (r.neighbour_load for r in self.runs) if x is not None]
 
     def cpu_shares(self) -> list[float]:
         """Each run's CPU share (see :attr:`RunSamples.cpu_share`), where measured."""

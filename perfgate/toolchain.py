@@ -185,6 +185,8 @@ class RunResult:
     seconds: float
     output: str
     cpu_seconds: float = 0.0  # user + system CPU time of the process (0: unknown)
+    # CPU time every other process on the machine used meanwhile (None: unknown, not Linux)
+    foreign_cpu_seconds: float | None = None
 
 
 def children_cpu_seconds() -> float:
@@ -198,6 +200,27 @@ def children_cpu_seconds() -> float:
         return usage.ru_utime + usage.ru_stime
     times = os.times()
     return times.children_user + times.children_system
+
+
+def machine_busy_seconds() -> float | None:
+    """CPU seconds the whole machine has spent busy since boot — every CPU, every process, and
+    time the hypervisor gave to other guests (steal) — from ``/proc/stat``; None where there is
+    none (not Linux)."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    if len(fields) < 8:
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_seconds() -> float:
+    """User + system CPU time of this process so far."""
+    t = os.times()
+    return t.user + t.system
 
 
 def package_dir(go: Go, module_dir: Path, package: str, env: Mapping[str, str]) -> Path:
@@ -244,6 +267,7 @@ def run_test_binary(
     start = time.perf_counter()
     # Runs are sequential and waited for, so the children's rusage grows by this run's alone.
     before = children_cpu_seconds()
+    busy_before, own_before = machine_busy_seconds(), own_cpu_seconds()
     try:
         proc = subprocess.run(
             cmd,
@@ -260,6 +284,11 @@ def run_test_binary(
         ) from None
     seconds = time.perf_counter() - start
     cpu = children_cpu_seconds() - before
+    busy_after, own_after = machine_busy_seconds(), own_cpu_seconds()
+    foreign = None
+    if busy_before is not None and busy_after is not None:
+        # What the machine did beyond this run and perfgate itself: other processes' work.
+        foreign = max(0.0, busy_after - busy_before - cpu - (own_after - own_before))
     output = proc.stdout + proc.stderr
     if proc.returncode != 0:
         raise PerfgateError(
@@ -271,4 +300,6 @@ def run_test_binary(
             f"no test matched run = {run_regex!r}",
             hint="check the target's 'run' regex against your TestPerf… function names",
         )
-    return RunResult(trace=trace, seconds=seconds, output=output, cpu_seconds=cpu)
+    return RunResult(
+        trace=trace, seconds=seconds, output=output, cpu_seconds=cpu, foreign_cpu_seconds=foreign
+    )

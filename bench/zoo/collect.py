@@ -163,6 +163,18 @@ def load_variants(path: Path, targets: set[float] | None = None) -> list[Variant
 # ---------------------------------------------------------------- running
 
 
+def machine_busy_seconds() -> float | None:
+    """CPU seconds the whole machine spent busy (every CPU, every process, steal included), from
+    /proc/stat; None where there is none."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
 class Runner:
     """Builds the services' test binaries once and runs them, one process per run."""
 
@@ -181,6 +193,8 @@ class Runner:
         svc = variant.service
         trace = self.workdir / f"{svc}-{round_no}-{rep}.trace"
         load1 = os.getloadavg()[0]
+        busy0 = machine_busy_seconds()
+        self_cpu0 = sum(os.times()[:2])
         start = time.time()
         result = run_test_binary(
             self.binaries[svc],
@@ -190,6 +204,11 @@ class Runner:
             {ENV_VAR: variant.slow, "GOTOOLCHAIN": "local"},
             RUN_TIMEOUT_S,
         )
+        busy1 = machine_busy_seconds()
+        self_cpu1 = sum(os.times()[:2])
+        foreign = None
+        if busy0 is not None and busy1 is not None:
+            foreign = busy1 - busy0 - result.cpu_seconds - (self_cpu1 - self_cpu0)
         data = read_trace(trace)
         trace.unlink()
         durations: dict[str, list[int]] = defaultdict(list)
@@ -209,6 +228,8 @@ class Runner:
             "seconds": round(result.seconds, 4),
             "cpu_seconds": round(result.cpu_seconds, 4),
             "load1": load1,
+            "foreign_cpu_seconds": None if foreign is None else round(foreign, 3),
+            "ncpu": os.cpu_count(),
             "go": self.go.version,
             "incomplete": data.incomplete_tasks,
             "durations": dict(durations),

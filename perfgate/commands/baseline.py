@@ -68,9 +68,17 @@ def update(
         for w in refresh.warnings:
             warn(w)
     go = find_go()
-    results = refresh_baselines(root, targets, go, dict(os.environ), progress, dry_run)
+    results = refresh_baselines(
+        root, targets, go, dict(os.environ), progress, dry_run, config.max_neighbour_load
+    )
     for path, b in results:
         click.echo(f"{'would write' if dry_run else 'wrote'} {path}")
+        if b.meta.disturbed_runs:
+            warn(
+                f"{b.target}: {b.meta.disturbed_runs} of {b.meta.runs} runs were made while other "
+                "processes used the machine (the re-run budget ran out): a baseline measured on a "
+                "busy machine makes later checks inconclusive; measure it again on a quiet one"
+            )
         for name, h in b.handlers.items():
             click.echo(f"  {name}: {h.count} samples, p95 {format_ns(h.p95_ns)}")
     if refresh is not None and not dry_run:

@@ -66,14 +66,22 @@ def check(
 ) -> None:
     """Measure each target and compare its handlers' p95 with the baseline.
 
-    A handler regresses only when its p95 rose by more than the threshold AND its per-run p95s
-    are higher than the baseline's beyond run-to-run noise (one-sided Mann-Whitney on per-run
-    p95s, Holm-adjusted across handlers; with --against, a signed-rank test on pairs of runs
-    made back to back). Each handler's change is explained by its regions and by what its
-    goroutines did (running, waiting for a CPU, blocked, syscall). When the trace shows the
-    machine was busy, handlers that moved are not judged.
+    \b
+    The number judged is the one shown: each handler's p95 over every request of every run,
+    and its change with a confidence interval ("+28% [+19, +37]") from the spread between
+    runs (runs are the unit: with --against, pairs of runs made back to back). A handler
+    regresses when its p95 rose by more than the threshold and the interval lies above zero.
+    It passes when a threshold-sized rise is unlikely. A rise beyond the threshold within noise,
+    or an interval too wide to tell, is inconclusive (exit 3): never a pass. Against a committed
+    baseline, a shift all handlers share (another machine) is taken out first.
 
-    Exit 0 pass, 1 regression, 2 could not decide, 3 inconclusive (busy machine).
+    \b
+    --runs is the most runs per side: the check judges after a third, two thirds and all of
+    them, and stops as soon as every handler is decided. Each change is explained by the
+    handler's regions and what its goroutines did. When other processes had the machine, the
+    handlers that moved are not judged (exit 3).
+
+    Exit 0 pass, 1 regression, 2 could not decide, 3 inconclusive.
     """
     from perfgate.gate import run_check
     from perfgate.toolchain import find_go

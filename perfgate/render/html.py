@@ -20,7 +20,15 @@ from perfgate.render.charts import (
     p95_bars_svg,
     quantile_svg,
 )
-from perfgate.render.text import all_warnings, base_word, headers, label, multi_target, summary_line
+from perfgate.render.text import (
+    all_warnings,
+    base_word,
+    change_cell,
+    headers,
+    label,
+    multi_target,
+    summary_line,
+)
 from perfgate.report import (
     ExplainItem,
     HandlerResult,
@@ -77,7 +85,7 @@ def _table(report: Report, multi: bool) -> str:
         rows.append(
             f'<tr><td><a href="#h{i}">{escape(label(h, multi))}</a></td>'
             f'<td class="num">{samples}</td><td class="num">{base}</td>'
-            f'<td class="num">{cur}</td><td class="num">{format_pct(h.delta_pct)}</td>'
+            f'<td class="num">{cur}</td><td class="num">{escape(change_cell(h))}</td>'
             f"<td>{_badge(h.verdict)}</td><td>{escape(h.note)}</td></tr>"
         )
     head = "".join(f"<th>{escape(c)}</th>" for c in cols)

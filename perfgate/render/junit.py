@@ -108,6 +108,11 @@ def _details(report: Report, h: HandlerResult) -> str:
         lines.append(f"current p95: {h.current.p95_ns} ns ({h.current.count} samples)")
     if h.delta_pct is not None:
         change = f"p95 change: {h.delta_pct:+.1f}%"
+        if h.delta_ci_pct is not None:
+            lo, hi = h.delta_ci_pct
+            change += f", interval [{lo:+.1f}%, {hi:+.1f}%]"
+            if h.shift_pct is not None:
+                change += f" beyond the {h.shift_pct:+.1f}% shift all handlers share"
         if h.threshold_pct is not None:
             change += f" (threshold {h.threshold_pct:g}%)"
         lines.append(change)

@@ -125,15 +125,11 @@ def render_markdown(report: Report, title: str = "perfgate") -> str:
     chart = _p95_chart(report, base)
     if chart:
         parts += [chart, ""]
-    test = (
-        "Wilcoxon signed-rank on pairs of runs made back to back"
-        if report.mode == Mode.AGAINST
-        else "Mann-Whitney"
-    )
+    pairs = " (runs made in pairs, back to back)" if report.mode == Mode.AGAINST else ""
     parts.append(
         "<sub>p95 = nearest-rank 95th percentile of each request's runtime/trace task "
-        "duration, all runs pooled. A handler regresses only when its pooled p95 and its median "
-        "run's p95 both rose by more than the threshold, and its per-run p95s differ beyond "
-        f"run-to-run noise ({test}, Holm-adjusted).</sub>"
+        "duration, all runs pooled. [interval] = confidence interval of its change at the gate's "
+        f"level, from the spread between runs{pairs}. A handler regresses when its p95 rose by "
+        "more than the threshold and the interval lies above zero.</sub>"
     )
     return "\n".join(parts) + "\n"

@@ -30,7 +30,7 @@ def base_word(report: Report) -> str:
 def headers(report: Report) -> list[str]:
     """Column names; in A/B mode the "baseline" side is the REF measured in the same run."""
     base = f"{base_word(report)} p95"
-    return ["handler", "samples", base, "current p95", "Δ p95", "verdict", "note"]
+    return ["handler", "samples", base, "current p95", "Δ p95 [interval]", "verdict", "note"]
 
 
 def label(h: HandlerResult, multi_target: bool) -> str:
@@ -52,10 +52,23 @@ def _row(h: HandlerResult, multi: bool, icons: bool) -> list[str]:
         str(h.current.count) if h.current else "0",
         format_ns(h.baseline.p95_ns if h.baseline else None),
         format_ns(h.current.p95_ns if h.current else None),
-        format_pct(h.delta_pct),
+        change_cell(h),
         verdict,
         note,
     ]
+
+
+def change_cell(h: HandlerResult) -> str:
+    """The pooled p95's change and the interval the gate judged it by: ``+28.0% [+19, +37]``;
+    when a shift all handlers share was taken out, the change beyond it too."""
+    if h.delta_pct is None or h.delta_ci_pct is None:
+        return format_pct(h.delta_pct)
+    lo, hi = h.delta_ci_pct
+    interval = f"[{lo:+.0f}, {hi:+.0f}]"
+    if h.shift_pct is not None:
+        beyond = ((1 + h.delta_pct / 100) / (1 + h.shift_pct / 100) - 1) * 100
+        return f"{format_pct(h.delta_pct)} ({beyond:+.1f}% beyond shift {interval})"
+    return f"{format_pct(h.delta_pct)} {interval}"
 
 
 def rows(report: Report, icons: bool) -> list[list[str]]:
@@ -69,7 +82,7 @@ def verdict_heading(report: Report) -> tuple[str, str]:
     if report.verdict == ReportVerdict.FAIL:
         return "❌", "regression found"
     if report.verdict == ReportVerdict.INCONCLUSIVE:
-        return "⚠️", "inconclusive (the machine was busy; run it again)"
+        return "⚠️", "inconclusive (too noisy to judge, or the machine was busy)"
     return "✅", "no regression"
 
 

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from perfgate.baseline import (
+    BASELINE_SCHEMA_VERSION,
     Baseline,
     Machine,
     load_baseline,
@@ -17,8 +18,19 @@ from perfgate.report import HandlerSummary
 
 
 def sample() -> Baseline:
-    h = HandlerSummary(count=600, p50_ns=10, p95_ns=20, p99_ns=30, run_p95_ns=[19, 21])
-    return Baseline(schema_version=1, target="svc", handlers={"GET /b": h, "GET /a": h})
+    h = HandlerSummary(
+        count=600,
+        p50_ns=10,
+        p95_ns=20,
+        p99_ns=30,
+        run_p95_ns=[19, 21],
+        run_counts=[300, 300],
+        run_le_p95=[287, 283],
+        p95_log_density=0.21,
+    )
+    return Baseline(
+        schema_version=BASELINE_SCHEMA_VERSION, target="svc", handlers={"GET /b": h, "GET /a": h}
+    )
 
 
 def test_round_trip_with_sorted_handlers(tmp_path):
@@ -53,6 +65,16 @@ def test_corrupt_and_invalid_baselines_name_file_and_field(tmp_path):
         load_baseline(p, "svc")
 
 
+def test_a_baseline_from_an_older_perfgate_says_refresh_it(tmp_path):
+    p = tmp_path / "svc.json"
+    data = json.loads(sample().to_json())
+    data["schema_version"] = 1
+    p.write_text(json.dumps(data))
+    with pytest.raises(PerfgateError, match="older perfgate") as err:
+        load_baseline(p, "svc")
+    assert "perfgate baseline update" in (err.value.hint or "")
+
+
 def test_baseline_of_another_target(tmp_path):
     p = tmp_path / "svc.json"
     p.write_text(sample().to_json())
@@ -74,7 +96,7 @@ def test_machine_differences():
     ("raw", "reason"),
     [
         (b"[]", "not a JSON object"),
-        (b'{"schema_version": 2, "handlers": {}}', "schema_version 2"),
+        (b'{"schema_version": 3, "handlers": {}}', "schema_version 3"),
         (b'{"schema_version": 1}', "no handlers"),
         (b'{"schema_version": 1, "handlers": {"GET /": {"p95_ns": "fast"}}}', "'GET /'"),
         (b"\xff\xfe", "not JSON"),

@@ -1,5 +1,6 @@
-"""The busy-machine check: CPU share and scheduler-wait evidence make moved handlers
-inconclusive; the bystander rule narrows the blame to the culprit."""
+"""The busy-machine check: CPU share and runs disturbed by other processes make moved handlers
+inconclusive; disturbed runs are measured again; the bystander rule narrows the blame to the
+culprit."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from perfgate.busy import (
     busy_machine,
     bystanders,
     cpu_evidence,
+    disturbed_evidence,
     median_share,
-    sched_wait_evidence,
 )
 from perfgate.config import Config, Target
 from perfgate.explain import Explanation
@@ -80,18 +81,22 @@ def test_cpu_evidence_in_ab_mode_looks_at_both_sides() -> None:
     assert cpu_evidence(info(1.1, 0.4), 0.75, same_machine=False) is None  # a baseline: fine
 
 
-def test_scheduler_wait_grown_in_most_handlers_is_evidence() -> None:
-    grown = [result(f"h{i}", Verdict.PASS, (1_000, 30_000)) for i in range(3)]
-    why = sched_wait_evidence([*grown, result("h3", Verdict.PASS, (1_000, 1_100))])
-    assert why is not None and "3 of 4 handlers" in why and "30.0×" in why
-    # Half of them is a change in those handlers, not the machine.
-    quiet = [result(f"q{i}", Verdict.PASS, (0, 0)) for i in range(2)]
-    assert sched_wait_evidence([*grown[:2], *quiet]) is None
-    # Twice as long but immaterial (under half the threshold of the latency): no evidence.
-    tiny = [result(f"t{i}", Verdict.PASS, (100, 500)) for i in range(4)]
-    assert sched_wait_evidence(tiny) is None
-    # Without runtime states (a baseline from an older perfgate): no evidence.
-    assert sched_wait_evidence([result(f"n{i}", Verdict.PASS, None) for i in range(4)]) is None
+def test_runs_disturbed_by_other_processes_are_evidence() -> None:
+    quiet = TargetInfo(name="svc", runs=15, reruns=2, neighbour_load=0.01)
+    assert disturbed_evidence(quiet, same_machine=False) is None  # re-run, then quiet: fine
+    busy = TargetInfo(name="svc", runs=15, reruns=15, disturbed_runs=6, neighbour_load=0.38)
+    why = disturbed_evidence(busy, same_machine=False)
+    assert why is not None and "6 of 15 runs" in why and "38%" in why
+    old = TargetInfo(name="svc", runs=15, baseline_disturbed_runs=4)
+    why = disturbed_evidence(old, same_machine=False)
+    assert why is not None and "baseline was measured on a busy machine" in why
+
+
+def test_scheduler_wait_grown_everywhere_is_not_a_busy_machine() -> None:
+    """A handler that does more CPU work makes every handler of the process wait for a CPU:
+    that is the code's doing, not another tenant's."""
+    grown = [result(f"h{i}", Verdict.REGRESSED, (1_000, 30_000)) for i in range(4)]
+    assert busy_machine(info(1.05, 1.08), grown, "inconclusive", 0.75) is None
 
 
 def test_busy_machine_makes_moved_handlers_inconclusive_and_the_report_not_green() -> None:
@@ -102,7 +107,7 @@ def test_busy_machine_makes_moved_handlers_inconclusive_and_the_report_not_green
     ]
     found = busy_machine(info(0.45, 1.1), rs, "inconclusive", 0.75)
     assert found is not None and "busy" in found.warning and "2 handler(s)" in found.warning
-    assert found.not_judged == {"slow", "fast"}  # "same" did not move: its pass stands
+    assert found.not_judged == {"slow", "fast"}  # "same" stayed within its threshold
     assert found.note(Verdict.REGRESSED, "").startswith("regressed on a busy machine, not judged: ")
 
 
@@ -119,6 +124,26 @@ def test_on_a_busy_machine_the_report_is_inconclusive_never_green() -> None:
     assert slow.busy_machine and slow.note.startswith("regressed on a busy machine, not judged: ")
     assert report.verdict == "inconclusive" and report.exit_code == 3
     assert any("the machine was busy" in w for w in report.warnings)
+
+
+def test_on_a_busy_machine_a_pass_too_wide_to_see_a_rise_is_not_judged_either() -> None:
+    """Neighbours widen the interval; a regression can hide in that width, so a handler that
+    passed only because its interval was too wide is inconclusive too (never a green check)."""
+
+    def spread(median_p95_us, seed, n_runs=6):
+        rng = random.Random(seed)
+        out = []
+        for _ in range(n_runs):
+            scale = median_p95_us * 1000 * rng.uniform(0.4, 1.6)
+            out.append([int(scale * rng.uniform(0.3, 1.05)) for _ in range(200)])
+        return handler_stats(out)
+
+    base, cur = {"wide": spread(50, 1)}, {"wide": spread(50, 2)}
+    quiet = judge_sides(base, cur, TargetInfo(name="svc"))
+    assert quiet.handlers[0].verdict == Verdict.PASS and "too noisy" in quiet.handlers[0].note
+    busy = judge_sides(base, cur, TargetInfo(name="svc", runs=6, disturbed_runs=4, reruns=3))
+    assert busy.handlers[0].verdict == Verdict.INCONCLUSIVE and busy.handlers[0].busy_machine
+    assert busy.verdict == "inconclusive" and busy.exit_code == 3
 
 
 def test_warn_and_ignore_modes() -> None:

@@ -30,7 +30,7 @@ def test_smallest_valid_file(tmp_path):
     assert t.runs_for() == 15 and t.runs_for(same_machine=True) == 20  # mode defaults
     assert t.baseline_runs_for() == 30  # twice the runs per check
     assert t.model_copy(update={"runs": 2}).baseline_runs_for() == 4
-    assert config.alpha_for() == 0.001 and config.alpha_for(same_machine=True) == 0.005
+    assert config.alpha_for() == 0.05 and config.alpha_for(same_machine=True) == 0.01
     assert t.threshold_for("GET /x") == 12.0  # committed-baseline default
     assert t.threshold_for("GET /x", same_machine=True) == 10.0  # A/B default
     assert config.release_branches == ["release/*", "release-*"]
