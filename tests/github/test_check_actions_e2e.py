@@ -30,6 +30,7 @@ REPO = Path(__file__).resolve().parents[2]
 # the committed baseline (measured elsewhere), so the tests take it from the report.
 EXIT = {"pass": 0, "fail": 1, "inconclusive": 3}
 
+
 def check(env: dict[str, str], out_dir: Path) -> tuple[int, str, str, dict]:
     """Run `perfgate check` with only ``env``'s GitHub variables (none leak from the host)."""
     if shutil.which("go") is None:
