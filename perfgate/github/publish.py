@@ -29,7 +29,7 @@ from perfgate.github.commands import annotation, outputs_text, report_annotation
 from perfgate.github.context import ActionsContext, load_context
 from perfgate.github.retry import GitHubApiError, Kind, RetryPolicy, call_with_retry
 from perfgate.github.sticky import COMMENT_WHEN, CommentWhen, Outcome
-from perfgate.report import Report, Verdict
+from perfgate.report import Report, ReportVerdict, Verdict, overall_verdict
 
 FORK_HELP = (
     "Pull requests from forks get a read-only GITHUB_TOKEN, so the comment cannot be posted from "
@@ -80,9 +80,10 @@ def comment_info(report: Report, key: str, target: CommentTarget | None) -> Comm
 
 def outcome(report: Report) -> Outcome:
     """What ``--comment-when`` looks at in a report (see :func:`.sticky.when_skip`)."""
+    verdict = overall_verdict(report.handlers)
     return Outcome(
-        failing=report.verdict == "fail",
-        all_pass=report.verdict == "pass"
+        failing=verdict == ReportVerdict.FAIL,
+        all_pass=verdict == ReportVerdict.PASS
         and all(h.verdict == Verdict.PASS for h in report.handlers),
     )
 
