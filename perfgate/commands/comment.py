@@ -18,7 +18,7 @@ import re
 
 import click
 
-from perfgate.commands.options import comment_when_option, warn
+from perfgate.commands.options import comment_when_option, progress, warn
 from perfgate.errors import PerfgateError
 from perfgate.github.sticky import CommentWhen
 
@@ -149,7 +149,7 @@ def comment(
         target,
         key=key,
         policy=policy,
-        log=lambda m: click.echo(f"perfgate: {m}", err=True),
+        log=progress,
         when=comment_when,
     )
     _warn(warnings, ctx.in_actions)

@@ -29,6 +29,8 @@ from perfgate.github.commands import annotation, outputs_text, report_annotation
 from perfgate.github.context import ActionsContext, load_context
 from perfgate.github.retry import GitHubApiError, Kind, RetryPolicy, call_with_retry
 from perfgate.github.sticky import COMMENT_WHEN, CommentWhen, Outcome
+from perfgate.redact import redact, secret_values
+from perfgate.render import escape
 from perfgate.report import Report, ReportVerdict, Verdict, overall_verdict
 
 FORK_HELP = (
@@ -122,6 +124,12 @@ def outcome(report: Report) -> Outcome:
     )
 
 
+def _redacted(text: str) -> str:
+    """``text`` without the values of perfgate's secret environment variables (a report may
+    quote them: its task names and notes come from the code under test)."""
+    return redact(text, secret_values(os.environ))
+
+
 def _problem_warning(err: GitHubApiError, target: CommentTarget) -> str:
     p = err.problem
     what = f"could not post the PR comment on {target.repository}#{target.pr_number}"
@@ -171,8 +179,8 @@ def post_comment(
             pr_number=target.pr_number,
             key=key,
             stamp=info.stamp,
-            body=build_comment(report, info),
-            fallback_body=minimal_comment(report, info),
+            body=_redacted(build_comment(report, info)),
+            fallback_body=_redacted(minimal_comment(report, info)),
             in_actions=target.in_actions,
             author_override=target.author_override,
             require_current_head=target.require_current_head,
@@ -244,7 +252,7 @@ def write_job_summary(report: Report, path: str) -> str | None:
     budget = SUMMARY_LIMIT - used - _SUMMARY_MARGIN
     if budget < 1024:
         return f"the job summary {path} is full (1 MiB per step): perfgate's table left out"
-    return _append(path, summary_markdown(report, budget) + "\n", "job summary")
+    return _append(path, _redacted(summary_markdown(report, budget)) + "\n", "job summary")
 
 
 def publish(
@@ -293,7 +301,7 @@ def publish(
     warnings = list(ctx.warnings)
 
     def log(message: str) -> None:
-        err.write(f"perfgate: {message}\n")
+        err.write(f"perfgate: {escape.text(message)}\n")
 
     if ctx.in_actions:
         if ctx.step_summary:
