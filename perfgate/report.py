@@ -73,7 +73,7 @@ Text = Annotated[str, _at_most(MAX_TEXT)]
 Short = Annotated[str, _at_most(256)]
 Path_ = Annotated[str, _at_most(4096)]
 Sha = Annotated[str, Field(pattern=r"^[0-9a-fA-F]{4,64}$")]
-Version = Annotated[str, Field(pattern=r"^[0-9A-Za-z.+!_-]{0,64}$")]
+Version = Annotated[str, _at_most(256)]  # free text from a file: rendered escaped
 _TIMESTAMP = re.compile(
     r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:?\d{2})?", re.ASCII
 )

@@ -16,7 +16,8 @@ one of these functions at the point where it is written:
   backslashes are escaped (no links or images), ``@`` and ``#``-before-a-digit get a zero-width
   space (no mentions, no issue references), control characters as in :func:`text`.
   :func:`cell` also escapes ``|`` for a table cell; :func:`code` makes a literal code span.
-* :func:`mermaid` — a quoted label in a Mermaid chart inside a Markdown code block.
+* :func:`mermaid` — a quoted label in a Mermaid chart inside a Markdown code block (no ``<``
+  there either: a tool looking for its marker searches the raw body).
 * :func:`gh_html` — text inside an HTML element of a GitHub comment (``<summary>``), where
   Markdown escapes do not apply but mentions still would.
 * :func:`html` — text in the standalone HTML report.
@@ -83,10 +84,10 @@ def _no_mentions(s: str) -> str:
 def md(s: object) -> str:
     """Inline GitHub Markdown: no HTML, links, images, mentions, issue references, control
     characters or workflow commands; renders as the original text."""
-    out = visible_controls(str(s))
+    out = _no_mentions(visible_controls(str(s)))
     out = _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), out)
     out = out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return no_commands(_no_mentions(out))
+    return no_commands(out)
 
 
 def cell(s: object) -> str:
@@ -104,8 +105,11 @@ def code(s: object, table: bool = False) -> str:
 
 def mermaid(s: object, limit: int = 48) -> str:
     """A quoted Mermaid label: no quotes, backticks (they would end the label or the code
-    block), line breaks or mentions inside; shortened to ``limit`` characters."""
+    block), line breaks, mentions or angle brackets (``‹``, ``›``: the body must hold no
+    ``<!-- … -->`` another tool could take for its marker) inside; shortened to ``limit``
+    characters."""
     clean = visible_controls(" ".join(str(s).split())).replace('"', "'").replace("`", "'")
+    clean = clean.replace("<", "‹").replace(">", "›")
     if len(clean) > limit:
         clean = clean[: limit - 1] + "…"
     return f'"{no_commands(_no_mentions(clean))}"'
@@ -114,8 +118,8 @@ def mermaid(s: object, limit: int = 48) -> str:
 def gh_html(s: object) -> str:
     """Text inside an HTML element of a GitHub comment (``<summary>``): escaped HTML, no
     mentions or references, one line."""
-    out = _html.escape(visible_controls(str(s)), quote=True).replace("`", "'")
-    return no_commands(_no_mentions(out))
+    out = _html.escape(_no_mentions(visible_controls(str(s))), quote=True).replace("`", "'")
+    return no_commands(out)
 
 
 def html(s: object) -> str:
