@@ -212,10 +212,6 @@ def build_baseline(
     return baseline
 
 
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a number")
-
-
 def load_baseline(path: Path, target: str) -> Baseline:
     """Read and validate a baseline strictly (types, bounds, :data:`HANDLER_RULES`); every
     problem is exit 2 naming the file and the field."""
@@ -226,7 +222,7 @@ def load_baseline(path: Path, target: str) -> Baseline:
         )
     raw = read_limited(path, "baseline")
     try:
-        data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise PerfgateError(f"cannot read baseline {path}: {exc}") from None
     except json.JSONDecodeError as exc:
@@ -234,7 +230,7 @@ def load_baseline(path: Path, target: str) -> Baseline:
             f"baseline {path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})",
             hint=REFRESH_HINT,
         ) from None
-    except (ValueError, RecursionError) as exc:  # NaN, a 5000-digit number, deep nesting
+    except (ValueError, RecursionError) as exc:  # a 5000-digit number, deep nesting
         raise PerfgateError(
             f"baseline {path} is not valid JSON: {exc}", hint=REFRESH_HINT
         ) from None

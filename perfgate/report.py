@@ -175,7 +175,9 @@ class HandlerStats(_Strict):
     def problems(self) -> list[tuple[str, str]]:
         """Where these statistics disagree with themselves, as ``(field, what is wrong)``."""
         out = []
-        if not self.p50_ns <= self.p95_ns <= self.p99_ns:
+        if self.count and self.p95_ns < 1:
+            out.append(("p95_ns", "is 0: no change can be measured from it"))
+        elif not self.p50_ns <= self.p95_ns <= self.p99_ns:
             out.append(
                 (
                     "p95_ns",
