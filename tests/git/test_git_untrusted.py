@@ -5,8 +5,6 @@ pull request changes, compared with its base."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from click.testing import CliRunner
 
@@ -35,9 +33,7 @@ def test_a_baseline_path_outside_the_repository_is_refused_before_anything_happe
     assert repo.status() == ""
 
 
-def test_push_to_a_remote_branch_that_is_not_a_release_branch_is_refused(
-    remote_pair, monkeypatch
-):
+def test_push_to_a_remote_branch_that_is_not_a_release_branch_is_refused(remote_pair, monkeypatch):
     """release/1.0 tracking origin/main: --commit --push must not push the baseline to main."""
     work, _other, bare = remote_pair
     work.write("perfgate.toml", CONFIG + 'baseline = "baselines/svc.json"\n')
@@ -55,7 +51,7 @@ def test_push_to_a_remote_branch_that_is_not_a_release_branch_is_refused(
 
 
 def test_the_files_a_pull_request_changes_among_the_gates(remote_pair, tmp_path):
-    work, _other, bare = remote_pair
+    work, _other, _bare = remote_pair
     base = work.head()
     work.git("checkout", "-q", "-b", "feature")
     work.write("main.go", "package main\n\nfunc main() { println() }\n")

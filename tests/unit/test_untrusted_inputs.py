@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from perfgate.baseline import build_baseline, load_baseline
 from perfgate.baseline import Machine as MachineInfo
+from perfgate.baseline import build_baseline, load_baseline
 from perfgate.config import check_paths, load_config
 from perfgate.errors import PerfgateError
 from perfgate.report import HandlerSummary
@@ -143,9 +143,7 @@ def config_error(tmp_path: Path, extra: str, top: str = "") -> str:
         ("", "alpha = 1e-12\n", "alpha"),
     ],
 )
-def test_a_config_that_switches_the_gate_off_is_exit_2_naming_the_key(
-    tmp_path, extra, top, needle
-):
+def test_a_config_that_switches_the_gate_off_is_exit_2_naming_the_key(tmp_path, extra, top, needle):
     message = config_error(tmp_path, extra, top)
     assert needle in message and "perfgate.toml" in message
 
@@ -184,7 +182,7 @@ def test_a_package_directory_outside_the_repository_is_refused(tmp_path):
     path = repo / "perfgate.toml"
     path.write_text(MINIMAL.replace('package = "."', 'package = "../other"'))
     config, root = load_config(path, repo)
-    with pytest.raises(PerfgateError, match="package = '../other'"):
+    with pytest.raises(PerfgateError, match=r"package = '\.\./other'"):
         check_paths(config, root, repo)
     path.write_text(MINIMAL.replace('package = "."', 'package = "./svc"'))
     check_paths(*load_config(path, repo), repo)  # inside: fine
