@@ -14,6 +14,7 @@ import importlib.util
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Mapping
@@ -165,6 +166,42 @@ def machine(go: Go, env: Mapping[str, str]) -> Machine:
     )
 
 
+def run_tree(
+    cmd: list[str], *, cwd: Path, env: Mapping[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run(cmd, capture_output=True, text=True)``, with the command in a process
+    group of its own that is killed as a whole when the wait ends early — a timeout, Ctrl-C, a
+    stop signal — so no ``compile``, ``link`` or child of a test outlives perfgate or writes
+    into a scratch directory being removed."""
+    posix = os.name == "posix"
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=posix,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except BaseException:
+        _kill_tree(proc, posix)
+        raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def _kill_tree(proc: subprocess.Popen[str], posix: bool) -> None:
+    try:
+        if posix:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:  # pragma: no cover - Windows
+            proc.kill()
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.communicate()  # reap it and close the pipes
+
+
 def _tail(text: str, lines: int = OUTPUT_TAIL_LINES) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
@@ -180,9 +217,7 @@ def build_test_binary(
     build_env = go_env(env)
     build_env.setdefault("GOTMPDIR", str(out.parent))
     try:
-        proc = subprocess.run(
-            cmd, cwd=module_dir, capture_output=True, text=True, env=build_env, timeout=900
-        )
+        proc = run_tree(cmd, cwd=module_dir, env=build_env, timeout=900)
     except subprocess.TimeoutExpired:
         raise PerfgateError(f"building {package} took over 15 minutes: {' '.join(cmd)}") from None
     if proc.returncode != 0 or not out.exists():
@@ -224,13 +259,8 @@ def package_dir(go: Go, module_dir: Path, package: str, env: Mapping[str, str]) 
             f"package {package!r} names several packages; go test -trace takes exactly one",
             hint="make one target per package",
         )
-    proc = subprocess.run(
-        [go.path, "list", "-f", "{{.Dir}}", package],
-        cwd=module_dir,
-        capture_output=True,
-        text=True,
-        env=go_env(env),
-        timeout=300,
+    proc = run_tree(
+        [go.path, "list", "-f", "{{.Dir}}", package], cwd=module_dir, env=go_env(env), timeout=300
     )
     if proc.returncode != 0 or not proc.stdout.strip():
         raise PerfgateError(
@@ -262,14 +292,7 @@ def run_test_binary(
     # Runs are sequential and waited for, so the children's rusage grows by this run's alone.
     before = children_cpu_seconds()
     try:
-        proc = subprocess.run(
-            cmd,
-            cwd=workdir,
-            capture_output=True,
-            text=True,
-            env=go_env(env),
-            timeout=timeout_s + 30,
-        )
+        proc = run_tree(cmd, cwd=workdir, env=go_env(env), timeout=timeout_s + 30)
     except subprocess.TimeoutExpired:
         raise PerfgateError(
             f"the perf test did not finish within {timeout_s:.0f}s: {' '.join(cmd)}",

@@ -64,7 +64,8 @@ func busy(d time.Duration) {
 
 func TestPerfHostile(t *testing.T) {
 	if path := os.Getenv("HOSTILE_ENV_DUMP"); path != "" {
-		if err := os.WriteFile(path, []byte(strings.Join(os.Environ(), "\\x00")), 0o644); err != nil {
+		environ := []byte(strings.Join(os.Environ(), "\\x00"))
+		if err := os.WriteFile(path, environ, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -361,15 +362,12 @@ def test_a_stop_signal_mid_check_cleans_up(pr_repo, tmp_path, sig, when):
     if when == "run 1/":
         time.sleep(0.5)  # run 2 is sleeping in the test binary
     proc.send_signal(sig)
-    out, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=120)
     err = "".join(seen) + err
     assert proc.returncode == 128 + sig, err
     assert f"interrupted by {signal.Signals(sig).name}" in err
     assert "Traceback" not in err
     assert git(pr_repo, "worktree", "list").count("\n") == 0, "a worktree was left behind"
-    assert not (Path(git(pr_repo, "rev-parse", "--git-dir")) / "worktrees").exists() or not any(
-        (pr_repo / ".git" / "worktrees").iterdir()
-    )
     assert _leftovers(scratch_tmp) == [], "scratch files were left behind"
     ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert str(scratch_tmp) not in ps, "a test binary or go process is still running"

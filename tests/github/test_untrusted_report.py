@@ -346,3 +346,15 @@ def test_a_token_in_an_error_message_is_redacted(tmp_path):
     result = invoke(["merge", str(tmp_path / f"{SECRET}.json")], {"GITHUB_TOKEN": SECRET + "\n"})
     assert result.exit_code == 2 and "report file not found" in result.output
     assert SECRET not in result.output and "***" in result.output
+
+
+def test_merge_keeps_every_reports_bar_moved_files(tmp_path, standin, actions_env):
+    a = crafted(
+        make_report(handler("GET /a", target="svc_a")), gate_files_changed=["perfgate.toml"]
+    )
+    b = crafted(make_report(handler("GET /b", target="svc_b")), gate_files_changed=[])
+    paths = [write(tmp_path, a, "a.json"), write(tmp_path, b, "b.json")]
+    result = invoke(["merge", *paths], actions_env)
+    assert result.exit_code == 0, result.output
+    assert "this pull request changes perfgate.toml: the bar moved" in result.output
+    assert "The bar moved" in only_comment(standin)
