@@ -89,7 +89,7 @@ class BaselineMeta(Machine):
     perfgate_version: Version = ""
     # Each run's CPU share (CPU time received per second of goroutine running time; see
     # perfgate.measure.RunSamples.cpu_share): how much of the machine the runs had.
-    cpu_shares: list[Annotated[float, Field(gt=0, le=1000)]] = Field(
+    cpu_shares: list[Annotated[float, Field(gt=0)]] = Field(
         default_factory=list, max_length=MAX_ITEMS
     )
 

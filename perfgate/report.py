@@ -244,8 +244,8 @@ class ExplainItem(_Strict):
     """One contributor to a handler's p95 change: a region, or a runtime state (ns per request)."""
 
     what: Annotated[str, _at_most(2 * MAX_NAME)]  # "region digest", "outside regions", …
-    baseline_ns: Ns
-    current_ns: Ns
+    baseline_ns: SignedNs
+    current_ns: SignedNs
     delta_ns: SignedNs
     share_pct: Pct | None = None  # delta_ns as a share of the change of the requests' latency
 
@@ -308,8 +308,8 @@ class TargetInfo(_Strict):
     warnings: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS)
     # Median CPU share of the runs (CPU received per second of goroutine running time): this
     # measurement's, and the baseline's (or the base side's with --against).
-    cpu_share: Annotated[float, Field(ge=0, le=1000)] | None = None
-    baseline_cpu_share: Annotated[float, Field(ge=0, le=1000)] | None = None
+    cpu_share: Annotated[float, Field(ge=0)] | None = None
+    baseline_cpu_share: Annotated[float, Field(ge=0)] | None = None
 
 
 class Report(_Strict):

@@ -135,3 +135,61 @@ def test_secret_values_are_redacted_with_or_without_their_whitespace():
     text = "token ghs_0123456789abcdef\nand gho_fedcba9876543210, npm_secret_value"
     assert redact(text, values) == "token ***\nand ***, ***"
     assert secret_values({"GITHUB_TOKEN": "short"}) == []  # too short to redact safely
+
+
+# --- every renderer, on one hostile report ----------------------------------------------------
+
+
+def hostile_report():
+    from perfgate.report import HandlerResult, HandlerStats, Mode, Report, TargetInfo, Verdict
+
+    stats = HandlerStats(count=500, p50_ns=10, p95_ns=20, p99_ns=30, max_ns=40)
+    slower = HandlerStats(count=500, p50_ns=10, p95_ns=40, p99_ns=50, max_ns=60)
+    handlers = [
+        HandlerResult(
+            name=name,
+            target="svc",
+            verdict=Verdict.REGRESSED,
+            baseline=stats,
+            current=slower,
+            delta_pct=100.0,
+            threshold_pct=10.0,
+            note=name,
+        )
+        for name in HOSTILE
+    ]
+    return Report(
+        perfgate_version="1.0\n::error::v @team <img>",
+        mode=Mode.AGAINST,
+        against_ref="main\n::warning::ref",
+        targets=[TargetInfo(name="svc", warnings=["w\n::add-mask::x"])],
+        handlers=handlers,
+        warnings=["<!-- other-bot -->\n::stop-commands::t"],
+        gate_files_changed=["baselines/x.json\n::error::f"],
+    )
+
+
+def test_the_terminal_table_has_no_forged_line():
+    from perfgate.render.text import render_text
+
+    out = render_text(hostile_report())
+    assert not any(COMMAND.search(line) for line in out.splitlines())
+    assert "::" not in out and "\x1b" not in out
+    assert out.count("\n") == 2 + len(HOSTILE) + 4  # header, rule, rows, notice, 2 warnings, sum
+
+
+def test_markdown_html_and_junit_have_no_forged_markup():
+    from perfgate.render.html import render_html
+    from perfgate.render.junit import render_junit
+    from perfgate.render.markdown import render_markdown
+
+    report = hostile_report()
+    md = render_markdown(report)
+    assert "<!--" not in md and "<img" not in md and "<details open" not in md
+    assert not re.search(r"@\w", md) and not re.search(r"&#\d", md)
+    assert md.startswith("### ❌ perfgate: regression found\n")
+    html = render_html(report)
+    assert "<img" not in html and "<!-- other-bot" not in html and "<details open" not in html
+    import xml.etree.ElementTree as ET
+
+    ET.fromstring(render_junit(report).split("\n", 1)[1])  # well-formed XML
