@@ -14,6 +14,7 @@ from pathlib import Path
 
 import git
 
+from perfgate.errors import PerfgateError
 from perfgate.git._cmd import open_repo, repo_root, rev_parse, run
 
 
@@ -49,9 +50,21 @@ def changed_since_base(
     ``base_sha`` (the pull request event's base commit) if this clone has it, else the branch
     ``base_ref`` (``origin/<ref>``, else a local ``<ref>``).
 
-    Never raises for git trouble: a base this clone does not have (a shallow checkout) comes
-    back as ``problem``.
+    Never raises for git trouble: no repository, or a base this clone does not have (a shallow
+    checkout), comes back as ``problem``.
     """
+    try:
+        return _changed(repo_dir, paths, base_sha, base_ref)
+    except PerfgateError as exc:
+        return BaseChanges(problem=exc.message)
+
+
+def _changed(
+    repo_dir: str | Path,
+    paths: Sequence[str | Path],
+    base_sha: str | None,
+    base_ref: str | None,
+) -> BaseChanges:
     with open_repo(repo_dir) as repo:
         root = repo_root(repo).resolve()
         base = None

@@ -80,3 +80,9 @@ def test_the_files_a_pull_request_changes_among_the_gates(remote_pair, tmp_path)
     assert missing.files == () and "not in this clone" in (missing.problem or "")
     assert toplevel(work.path / "baselines") == work.path
     assert toplevel(tmp_path / "nowhere") is None
+
+
+def test_outside_git_the_changes_cannot_be_told_but_nothing_fails(tmp_path):
+    (tmp_path / "perfgate.toml").write_text(CONFIG)
+    found = changed_since_base(tmp_path, [tmp_path / "perfgate.toml"], base_ref="main")
+    assert found.files == () and "not a git repository" in (found.problem or "")
