@@ -9,7 +9,8 @@ its parent's environment to leak the token, and sleeps so that it can be stopped
   the task names or the failing test's output; secrets are redacted from every path.
 * On a pull request, the check, the job summary and the comment say that it changes
   baselines/ and perfgate.toml.
-* A baseline with a zero p95 is exit 2 before anything is measured.
+* A baseline with a zero p95 is exit 2 before anything is measured; include/exclude that leave
+  no handler are exit 2, not a pass that judged nothing.
 * SIGTERM, SIGINT and SIGHUP in the middle of ``check --against`` remove the worktree and the
   scratch files and exit 128 + the signal.
 """
@@ -312,6 +313,19 @@ def test_a_baseline_with_a_zero_p95_is_exit_2_before_measuring(pr_repo, tmp_path
     assert r.code == 2, r.out + r.err
     assert "handlers.GET /plain" in r.err and "p95_ns" in r.err
     assert "run 1/" not in r.err  # nothing was measured
+
+
+def test_filters_that_leave_no_handler_are_exit_2_not_a_pass(pr_repo, tmp_path):
+    import shutil
+
+    root = tmp_path / "copy"
+    shutil.copytree(pr_repo, root, ignore=shutil.ignore_patterns(".git"))
+    config = root / "perfgate.toml"
+    config.write_text(config.read_text() + 'exclude = ["*"]\n')  # judge nothing, pass always
+    r = perfgate("check", cwd=root, env=BUILD)
+    assert r.code == 2, r.out + r.err
+    assert "select none of the handlers" in r.err and "exclude ['*']" in r.err
+    assert "PASS" not in r.out
 
 
 # --- signals ---------------------------------------------------------------------------------
