@@ -20,7 +20,9 @@ import pytest
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals and shell scripts")
 
-SLEEP = "3617"  # the fake test's sleep: unusual enough to find it among all processes
+# The fake test's sleep, in seconds: unique to this test process, so that another run of these
+# tests on the same machine (another checkout) is neither counted nor killed here.
+SLEEP = str(3_600_000 + os.getpid())
 
 FAKE_GO = """#!/bin/sh
 # A stand-in go: 'env' for perfgate's version check, 'list' for the package directory,
@@ -70,7 +72,7 @@ def repo(tmp_path: Path) -> Path:
 def sleepers() -> list[int]:
     """The pids of the fake test's sleeping children."""
     ps = subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout
-    return [int(line.split()[0]) for line in ps.splitlines() if f"sleep {SLEEP}" in line]
+    return [int(line.split()[0]) for line in ps.splitlines() if line.endswith(f"sleep {SLEEP}")]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
