@@ -23,7 +23,8 @@ one of these functions at the point where it is written:
 * :func:`html` — text in the standalone HTML report.
 * :func:`data` and :func:`prop` — a workflow command's message and property values, encoded by
   the runner's rules (``%25``, ``%0D``, ``%0A``; properties also ``%3A``, ``%2C``), after
-  :func:`visible_controls` on everything but the line breaks perfgate writes itself.
+  :func:`visible_controls` on everything but the line breaks perfgate writes itself; ``##[``
+  gets a zero-width space too (the runner's old command form is looked for anywhere in a line).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ _CONTROL_BUT_BREAKS = re.compile(
 )
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\x1b"}
 _COMMAND = re.compile(r":(?=:)|#(?=#\[)")
+_OLD_COMMAND = re.compile(r"#(?=#\[)")
 _MENTION_OR_REF = re.compile(r"@|#(?=\d)")
 _MD_SPECIAL = re.compile(r"[\\\[\]`]")
 
@@ -129,8 +131,9 @@ def html(s: object) -> str:
 
 def data(s: object) -> str:
     """A workflow command's message, encoded by the runner's rules (``%``, CR, LF); other
-    control characters made visible first."""
+    control characters made visible first, and no ``##[`` (the old command form)."""
     out = _CONTROL_BUT_BREAKS.sub(_visible, str(s))
+    out = _OLD_COMMAND.sub(lambda m: m.group(0) + ZWSP, out)
     return out.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

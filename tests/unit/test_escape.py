@@ -82,6 +82,9 @@ def test_workflow_command_data_and_properties():
     assert escape.data("100% done\r\nnext") == "100%25 done%0D%0Anext"
     assert escape.prop("a: b, c%\n") == "a%3A b%2C c%25%0A"
     assert escape.data("x\x1b[31m") == "x\\x1b[31m"  # other controls spelled out
+    # the runner looks for its old form ##[command] anywhere in a line: not in a title either
+    assert escape.prop("svc: ##[error]x") == "svc%3A #\u200b#[error]x"
+    assert "##[" not in escape.data("a ##[error]b") and "##[" not in escape.prop("##[group]")
 
 
 # --- secrets ---------------------------------------------------------------------------------
