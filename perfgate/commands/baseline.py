@@ -15,6 +15,7 @@ from perfgate.commands.options import (
     warn,
 )
 from perfgate.errors import PerfgateError
+from perfgate.render import escape
 
 
 @click.group()
@@ -72,15 +73,16 @@ def update(
         root, targets, go, dict(os.environ), progress, dry_run, config.max_neighbour_load
     )
     for path, b in results:
-        click.echo(f"{'would write' if dry_run else 'wrote'} {path}")
+        click.echo(f"{'would write' if dry_run else 'wrote'} {escape.text(path)}")
         if b.meta.disturbed_runs:
             warn(
-                f"{b.target}: {b.meta.disturbed_runs} of {b.meta.runs} runs were made while other "
-                "processes used the machine (the re-run budget ran out): a baseline measured on a "
-                "busy machine makes later checks inconclusive; measure it again on a quiet one"
+                f"{escape.text(b.target)}: {b.meta.disturbed_runs} of {b.meta.runs} runs were "
+                "made while other processes used the machine (the re-run budget ran out): a "
+                "baseline measured on a busy machine makes later checks inconclusive; measure it "
+                "again on a quiet one"
             )
-        for name, h in b.handlers.items():
-            click.echo(f"  {name}: {h.count} samples, p95 {format_ns(h.p95_ns)}")
+        for name, h in b.handlers.items():  # task names are the test's: one harmless line each
+            click.echo(f"  {escape.text(name)}: {h.count} samples, p95 {format_ns(h.p95_ns)}")
     if refresh is not None and not dry_run:
         from perfgate.git import commit_baselines, push_baseline_commit
 
