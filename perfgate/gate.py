@@ -153,10 +153,12 @@ def measure_and_judge(
     paired = source.mode == Mode.AGAINST
     plans = {t.name: stages(t.runs_for(paired), config.looks) for t in source.targets}
     looks = max(len(p) for p in plans.values())
-    runners = {
-        t.name: Runner(source.subjects(t), config.max_neighbour_load, plans[t.name][-1])
-        for t in source.targets
-    }
+    runners = {}
+    for t in source.targets:
+        if progress:
+            what = f"{source.against_ref} and the working tree" if paired else "the working tree"
+            progress(f"{t.name}: building {what}")
+        runners[t.name] = Runner(source.subjects(t), config.max_neighbour_load, plans[t.name][-1])
     for look in range(1, looks + 1):
         for t in source.targets:
             plan = plans[t.name]

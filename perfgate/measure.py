@@ -149,9 +149,9 @@ class Runner:
             if progress:
                 side = f" [{subject.label}]" if len(self.subjects) > 1 else ""
                 n = sum(len(v) for v in samples.durations.values())
-                of = f"{rounds}" if most in (None, rounds) else f"at most {most}"
+                of = f"{rounds}" if most in (None, rounds) else f"{rounds} (at most {most})"
                 progress(
-                    f"{subject.target.name}{side}: run {i + 1} of {of}, "
+                    f"{subject.target.name}{side}: run {i + 1}/{of} "
                     f"{samples.seconds:.1f}s, {n} tasks"
                 )
         return [made[k] for k in range(len(self.subjects))]

@@ -26,10 +26,11 @@ def measured(tmp_path_factory) -> Path:
 
 def test_baseline_file_has_every_handler_with_runs_and_sketch(measured):
     data = json.loads((measured / "baselines" / "example_service.json").read_text())
-    assert data["schema_version"] == 1 and data["target"] == "example_service"
+    assert data["schema_version"] == 2 and data["target"] == "example_service"
     # A baseline is measured with twice the runs of a check (15).
     assert data["meta"]["runs"] == 30 and data["meta"]["go_version"].startswith("go1.")
     assert len(data["meta"]["cpu_shares"]) == 30
+    assert len(data["meta"]["neighbour_loads"]) in (0, 30)  # Linux measures them
     assert set(data["handlers"]) == {
         "GET /healthz",
         "GET /orders/{id}",
@@ -39,6 +40,9 @@ def test_baseline_file_has_every_handler_with_runs_and_sketch(measured):
     for h in data["handlers"].values():
         assert h["count"] == 18000
         assert len(h["run_p95_ns"]) == 30
+        # what the p95's interval is made of: per run, the requests at or below the pooled p95
+        assert len(h["run_le_p95"]) == 30 and sum(h["run_le_p95"]) >= 0.95 * h["count"]
+        assert h["p95_log_density"] > 0
         assert len(h["sketch_ns"]) == 101
         assert h["p50_ns"] <= h["p95_ns"] <= h["p99_ns"] <= h["max_ns"]
 
