@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from perfgate import __version__
 from perfgate.busy import BusyMachine, Handler, busy_machine, bystanders
 from perfgate.config import Config
+from perfgate.errors import PerfgateError
 from perfgate.explain import Explanation, explain, explain_note
 from perfgate.judge import Decision, Question, Rule, common_shift_warning, judge, p95_change_pct
 from perfgate.report import (
@@ -80,6 +81,15 @@ def pair_handlers(sides: TargetSides, paired: bool) -> list[Pairing]:
             base, head = sides.base.handlers.get(name), sides.head.handlers.get(name)
             pairing = Pairing(target.name, name, target.threshold_for(name, paired), base, head)
             out.append(_classify(pairing, sides, target.min_samples))
+    if not out and (target.include or target.exclude):
+        # Measuring found tasks (else it stopped there), so the config's filters removed every
+        # handler: a check that judges nothing would be a pass.
+        raise PerfgateError(
+            f"target {target.name!r}: include {target.include} and exclude {target.exclude} "
+            "select none of the handlers measured or in the baseline: nothing would be judged",
+            hint="include/exclude are globs over handler names ('GET /admin/*'); keep at least "
+            "one handler in the gate",
+        )
     return out
 
 

@@ -3,15 +3,31 @@
 Exit codes: 0 pass, 1 a regression, 2 the user's or the environment's problem (bad input, broken
 build, failed test, no data), 3 inconclusive. Every :class:`~perfgate.errors.PerfgateError`
 becomes ``perfgate: error: …`` (and its hint) and its exit code here, in one place, whichever
-command raised it; Ctrl-C is exit 130. Anything else is a bug and shows its traceback. The
-commands themselves live in :mod:`perfgate.commands`, one module each.
+command raised it. Anything else is a bug and shows its traceback (exit 1, never a pass).
+
+Around every command, here:
+
+* SIGINT, SIGTERM and SIGHUP stop it the way Ctrl-C does: the exception unwinds through the
+  context managers that remove the A/B worktree and the scratch directory (test binaries,
+  traces), a running test or build is killed, and perfgate exits 128 + the signal (130, 143,
+  129) with a message saying so. Signals after the first are ignored so that the cleanup ends.
+* Everything written to stdout and stderr passes :func:`perfgate.redact.redact` with the
+  secrets of perfgate's environment: no token is printed, whatever path printed it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import io
+import os
+import signal
+import sys
+import traceback
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TextIO
 
 import click
+from pydantic import ValidationError
 
 from perfgate import __version__
 from perfgate.commands.baseline import baseline
@@ -21,23 +37,129 @@ from perfgate.commands.history import history
 from perfgate.commands.init import init
 from perfgate.commands.merge import merge
 from perfgate.commands.report import report
-from perfgate.errors import PerfgateError
+from perfgate.errors import EXIT_REGRESSION, EXIT_USAGE, PerfgateError
+from perfgate.redact import redact, secret_values
+from perfgate.render import escape
+
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
+
+
+class Interrupted(KeyboardInterrupt):
+    """A stop signal, raised where the program is so that everything unwinds and cleans up."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class RedactingStream(io.TextIOBase):
+    """A text stream that writes to ``stream`` with every one of ``values`` replaced."""
+
+    def __init__(self, stream: TextIO, values: Sequence[str]) -> None:
+        self._stream = stream
+        self._values = values
+
+    def write(self, s: str) -> int:
+        if not isinstance(s, str):
+            raise TypeError(f"write() argument must be str, not {type(s).__name__}")
+        self._stream.write(redact(s, self._values))
+        return len(s)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def isatty(self) -> bool:
+        return self._stream.isatty()
+
+    def fileno(self) -> int:
+        return self._stream.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self._stream, "encoding", None) or "utf-8"
+
+    @property
+    def errors(self) -> str | None:  # type: ignore[override]
+        return getattr(self._stream, "errors", None)
+
+
+@contextmanager
+def _redacted_output() -> Iterator[None]:
+    values = secret_values(os.environ)
+    if not values:
+        yield
+        return
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(out, values), RedactingStream(err, values)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        sys.stdout, sys.stderr = out, err
+
+
+@contextmanager
+def _stop_signals() -> Iterator[None]:
+    received: list[int] = []
+
+    def on_signal(signum: int, frame: Any) -> None:
+        if received:  # cleaning up after the first one: let it finish
+            return
+        received.append(signum)
+        raise Interrupted(signum)
+
+    previous = {}
+    try:
+        for sig in STOP_SIGNALS:
+            previous[sig] = signal.signal(sig, on_signal)
+    except ValueError:  # not the main thread: leave signals to whoever owns them
+        pass
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 class PerfgateGroup(click.Group):
-    """A click group that turns PerfgateError into a clear message and its exit code."""
+    """A click group that turns PerfgateError into a clear message and its exit code, stop
+    signals into a cleanup and 128 + the signal, and prints nothing secret."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        with _redacted_output(), _stop_signals():
+            return self._invoke(ctx)
+
+    def _invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except PerfgateError as exc:
-            click.echo(f"perfgate: error: {exc.message}", err=True)
+            click.echo(f"perfgate: error: {escape.lines(exc.message)}", err=True)
             if exc.hint:
-                click.echo(f"perfgate: {exc.hint}", err=True)
+                click.echo(f"perfgate: {escape.lines(exc.hint)}", err=True)
             ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            click.echo("perfgate: interrupted", err=True)
-            ctx.exit(130)
+        except ValidationError as exc:  # data past a bound that no edge caught: still exit 2
+            from perfgate.report import describe_validation_error
+
+            what = escape.lines(describe_validation_error(exc))
+            click.echo(f"perfgate: error: invalid data: {what}", err=True)
+            ctx.exit(EXIT_USAGE)
+        except KeyboardInterrupt as exc:
+            signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
+            name = signal.Signals(signum).name
+            click.echo(
+                f"perfgate: interrupted by {name}: stopped; the test runs, scratch files and "
+                "any A/B worktree were removed",
+                err=True,
+            )
+            ctx.exit(128 + signum)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except Exception:  # a bug: its traceback, with no secret in it
+            click.echo(traceback.format_exc(), err=True, nl=False)
+            ctx.exit(EXIT_REGRESSION)
 
 
 @click.group(cls=PerfgateGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -58,6 +180,7 @@ def main() -> None:
 
     Exit codes: 0 pass, 1 regression, 2 bad input or environment (never a silent pass),
     3 inconclusive (a handler moved while the machine was busy: not judged, never a pass).
+    Stopped by a signal: 128 + the signal (130 Ctrl-C, 143 SIGTERM), after cleaning up.
     """
 
 

@@ -2,6 +2,11 @@
 
 User-facing specs ("10%", "90s", globs) are parsed here, once, into typed values; an unknown key
 or a bad value is a :class:`~perfgate.errors.PerfgateError` that names it.
+
+The config is part of the pull request under review, so a value that would switch the gate off
+is refused rather than obeyed: a threshold above 100%, an ``alpha`` too small for any test to
+reach, a ``min_samples`` no perf test meets, and a path (``baseline``, a ``./package``) outside
+the repository (:func:`check_paths`).
 """
 
 from __future__ import annotations
@@ -30,6 +35,9 @@ DEFAULT_AB_THRESHOLD_PCT = 10.0  # --against mode: both sides measured together,
 DEFAULT_MIN_SAMPLES = 59  # below this a distribution-free 95% interval for p95 does not exist
 DEFAULT_ALPHA = 0.001  # committed-baseline mode: the two sides are different sessions
 DEFAULT_AB_ALPHA = 0.005  # --against mode: paired runs on one machine, drift cancels
+MAX_THRESHOLD_PCT = 100.0  # above: a p95 would have to more than double to count
+MIN_ALPHA = 1e-4  # below: 20 pairs of runs could never show a regression (2^-20 per handler)
+MAX_MIN_SAMPLES = 100_000  # above: every handler would be 'insufficient', i.e. never judged
 
 
 def parse_percent(value: Any, what: str = "threshold") -> float:
@@ -45,8 +53,11 @@ def parse_percent(value: Any, what: str = "threshold") -> float:
         pct = float(m.group(1))
     else:
         raise ValueError(f'{what} must be a percentage like "10%", not {value!r}')
-    if not 0 < pct <= 1000:
-        raise ValueError(f"{what} must be between 0% and 1000%, not {value!r}")
+    if not 0 < pct <= MAX_THRESHOLD_PCT:
+        raise ValueError(
+            f"{what} must be above 0% and at most {MAX_THRESHOLD_PCT:g}%, not {value!r} "
+            "(a larger one would let a p95 more than double without failing)"
+        )
     return pct
 
 
@@ -76,7 +87,7 @@ class Target(BaseModel):
     threshold: float | None = None  # None: the mode's default (see threshold_for)
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
-    min_samples: int = Field(default=DEFAULT_MIN_SAMPLES, ge=1)
+    min_samples: int = Field(default=DEFAULT_MIN_SAMPLES, ge=1, le=MAX_MIN_SAMPLES)
     handler_thresholds: dict[str, float] = Field(default_factory=dict)
     go_flags: list[str] = Field(default_factory=list)
     env: dict[str, str] = Field(default_factory=dict)
@@ -99,6 +110,17 @@ class Target(BaseModel):
             re.compile(v)
         except re.error as exc:
             raise ValueError(f"run {v!r} is not a valid regular expression: {exc}") from None
+        return v
+
+    @field_validator("go_flags")
+    @classmethod
+    def _go_flags_do_not_redirect(cls, v: list[str]) -> list[str]:
+        for flag in v:
+            if flag.lstrip("-").split("=", 1)[0] in ("o", "c") and flag.startswith("-"):
+                raise ValueError(
+                    f"go_flags must not contain {flag!r}: perfgate builds the test binary into "
+                    "its own scratch directory (-c -o)"
+                )
         return v
 
     @field_validator("threshold", mode="before")
@@ -179,7 +201,7 @@ class Config(BaseModel):
 
     targets: list[Target]
     release_branches: list[str] = Field(default_factory=lambda: ["release/*", "release-*"])
-    alpha: float | None = Field(default=None, gt=0, lt=0.5)  # None: the mode's (alpha_for)
+    alpha: float | None = Field(default=None, ge=MIN_ALPHA, lt=0.5)  # None: the mode's (alpha_for)
     machine_shift: Literal["inconclusive", "ignore"] = "inconclusive"
     retries: int = Field(default=1, ge=0, le=5)  # re-measure when handlers were inconclusive
     # The busy-machine check (perfgate.busy): trace evidence that the machine was overloaded.
@@ -214,6 +236,37 @@ class Config(BaseModel):
                 f"unknown target {unknown[0]!r}", hint=f"targets in the config: {', '.join(known)}"
             )
         return [known[n] for n in names]
+
+
+def check_paths(config: Config, root: Path, repository: Path | None) -> None:
+    """Refuse (exit 2) a path in the config that resolves outside the repository: a target's
+    ``baseline`` file, or a ``package`` given as a directory (``./svc``, ``../x``, ``/abs``).
+
+    ``root`` is the config file's directory, which relative paths start from; ``repository``
+    the top of the git working tree holding it (None outside git: ``root`` itself). Symbolic
+    links are followed, so a link out of the repository is refused too. Called before anything
+    is measured or written.
+    """
+    top = (repository or root).resolve()
+    for t in config.targets:
+        paths = [("baseline", t.baseline_path)]
+        if t.package.startswith((".", "/")) or Path(t.package).is_absolute():
+            paths.append(("package", t.package))
+        for key, value in paths:
+            resolved = (root / value).resolve()
+            if resolved != top and top not in resolved.parents:
+                raise PerfgateError(
+                    f"target {t.name!r}: {key} = {value!r} resolves to {resolved}, outside the "
+                    f"repository {top}: refused",
+                    hint=f"keep the {key} inside the repository (paths are relative to the "
+                    "config file)",
+                )
+
+
+def gate_paths(config: Config, config_file: Path, root: Path) -> list[Path]:
+    """The files that set the bar a check is measured against: the config file, each target's
+    baseline file, and the ``baselines/`` directory next to the config (``root``)."""
+    return [config_file, root / "baselines", *(root / t.baseline_path for t in config.targets)]
 
 
 def _format_loc(loc: tuple[Any, ...], data: dict[str, Any]) -> str:

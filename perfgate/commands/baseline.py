@@ -15,6 +15,7 @@ from perfgate.commands.options import (
     warn,
 )
 from perfgate.errors import PerfgateError
+from perfgate.render import escape
 
 
 @click.group()
@@ -70,9 +71,9 @@ def update(
     go = find_go()
     results = refresh_baselines(root, targets, go, dict(os.environ), progress, dry_run)
     for path, b in results:
-        click.echo(f"{'would write' if dry_run else 'wrote'} {path}")
-        for name, h in b.handlers.items():
-            click.echo(f"  {name}: {h.count} samples, p95 {format_ns(h.p95_ns)}")
+        click.echo(f"{'would write' if dry_run else 'wrote'} {escape.text(path)}")
+        for name, h in b.handlers.items():  # task names are the test's: one harmless line each
+            click.echo(f"  {escape.text(name)}: {h.count} samples, p95 {format_ns(h.p95_ns)}")
     if refresh is not None and not dry_run:
         from perfgate.git import commit_baselines, push_baseline_commit
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import click
 
 from perfgate.commands.deliver import deliver
 from perfgate.commands.options import (
     comment_options,
+    config_file,
     config_option,
     json_out_option,
     junit_out_option,
@@ -20,7 +22,9 @@ from perfgate.commands.options import (
     target_option,
     threshold_option,
 )
+from perfgate.config import Config, gate_paths
 from perfgate.github.sticky import CommentWhen
+from perfgate.report import Report
 
 
 @click.command()
@@ -82,8 +86,9 @@ def check(
     targets = select_targets(config, target_names, runs, threshold)
     go = find_go()
     checked = run_check(config, root, targets, go, dict(os.environ), progress, against)
+    report = with_gate_changes(checked.report, config, root, config_file(config_path))
     deliver(
-        checked.report,
+        report,
         json_out=json_out,
         markdown_out=markdown_out,
         junit_out=junit_out,
@@ -94,4 +99,25 @@ def check(
         comment_key=comment_key,
         comment_when=comment_when,
     )
-    ctx.exit(checked.report.exit_code)
+    ctx.exit(report.exit_code)
+
+
+def with_gate_changes(report: Report, config: Config, root: Path, file: Path | None) -> Report:
+    """On a pull request (the event names its base), ``report`` with the gate's own files that
+    the pull request changes (:func:`perfgate.config.gate_paths`), compared with the base; a
+    warning when the clone cannot tell. Elsewhere ``report`` as it is."""
+    from perfgate.git import changed_since_base
+    from perfgate.github.context import load_context
+
+    pr = load_context(os.environ)
+    if not (pr.base_sha or pr.base_ref):
+        return report
+    paths = gate_paths(config, file or root / "perfgate.toml", root)
+    changes = changed_since_base(root, paths, base_sha=pr.base_sha, base_ref=pr.base_ref)
+    if changes.problem:
+        warning = (
+            "could not tell whether this pull request changes baselines/ or the perfgate "
+            f"config: {changes.problem}"
+        )
+        return report.model_copy(update={"warnings": [*report.warnings, warning]})
+    return report.model_copy(update={"gate_files_changed": list(changes.files)})

@@ -1,7 +1,14 @@
 """``perfgate comment REPORT.json``: post an existing report as the sticky PR comment.
 
 The privileged half of the fork pattern: a ``workflow_run`` workflow with a write token posts
-the report artifact of a pull request's run.
+the report artifact of a pull request's run. That artifact was made by the pull request's code,
+so nothing in it is trusted for where to post: the head commit comes from the event or
+``--head-sha`` only (no head commit: exit 2), the comment is only written while it is the PR's
+current head, and the PR number from ``--pr`` must agree with the event's when the event names
+one. The report itself is validated strictly (:func:`perfgate.report.load_report`), its verdict
+recomputed, its text escaped; a report from a fork's run is labelled so in the comment, and the
+notice that the PR changes ``baselines/`` or the config comes from GitHub's list of the PR's
+files, not from the report.
 """
 
 from __future__ import annotations
@@ -11,7 +18,7 @@ import re
 
 import click
 
-from perfgate.commands.options import comment_when_option
+from perfgate.commands.options import comment_when_option, progress, warn
 from perfgate.errors import PerfgateError
 from perfgate.github.sticky import CommentWhen
 
@@ -23,7 +30,7 @@ def _warn(warnings: list[str], in_actions: bool) -> None:
     from perfgate.github.commands import annotation
 
     for w in warnings:
-        click.echo(f"perfgate: warning: {w}", err=True)
+        warn(w)
         if in_actions:
             click.echo(annotation("warning", w, title="perfgate"))
 
@@ -40,7 +47,8 @@ def _warn(warnings: list[str], in_actions: bool) -> None:
 @click.option(
     "--head-sha",
     metavar="SHA",
-    help="The PR head commit the report is for (default: from the event).",
+    help="The PR head commit the report is for (default: from the event; never from the "
+    "report). Without either, nothing is posted (exit 2).",
 )
 @click.option(
     "--comment-key", metavar="KEY", help="Name of the comment (default: from the target names)."
@@ -60,13 +68,19 @@ def comment(
 
     This is the privileged half of the fork pattern: a workflow triggered by `workflow_run`
     downloads the report artifact of the pull_request run and posts it with a write token.
-    In a workflow_run, the comment is only posted while the report is for the PR's current head.
+    The head commit comes from the event or --head-sha, never from the report, and the comment
+    is only posted while that commit is the PR's current head.
 
     Needs GITHUB_TOKEN. Exit 0 even when GitHub refuses (a warning says why), 2 for bad input.
     """
     from perfgate.github.body import build_comment, derive_comment_key
     from perfgate.github.context import load_context
-    from perfgate.github.publish import CommentTarget, comment_info, post_comment
+    from perfgate.github.publish import (
+        CommentTarget,
+        comment_info,
+        post_comment,
+        with_pull_gate_files,
+    )
     from perfgate.github.retry import RetryPolicy
     from perfgate.report import load_report
 
@@ -77,6 +91,12 @@ def comment(
     repository = repo or ctx.repository
     if not isinstance(repository, str) or not _REPO_RE.match(repository):
         raise PerfgateError(f"no valid repository ({repository!r})", hint="give --repo OWNER/NAME.")
+    if pr_number and ctx.pr_number and pr_number != ctx.pr_number:
+        raise PerfgateError(
+            f"--pr {pr_number} disagrees with the event, which is for pull request "
+            f"#{ctx.pr_number}: not posting",
+            hint="the event's number is GitHub's own; a number passed along in an artifact is not",
+        )
     number = pr_number or ctx.pr_number
     if not number:
         raise PerfgateError(
@@ -84,8 +104,15 @@ def comment(
             hint="give --pr N (in a workflow_run for a fork PR, pass it along in the artifact).",
         )
     sha = head_sha or ctx.head_sha
-    if sha is not None and not _SHA_RE.match(sha):
-        raise PerfgateError(f"--head-sha {sha!r} is not a commit sha")
+    if sha is None:
+        raise PerfgateError(
+            "no head commit: the event names none and --head-sha is not given; the report's "
+            "own commit is never used to decide where to post",
+            hint="in a workflow_run the event's workflow_run.head_sha is used; elsewhere pass "
+            "--head-sha SHA, the pull request's head commit the report was made for",
+        )
+    if not _SHA_RE.match(sha):
+        raise PerfgateError(f"head commit {sha[:80]!r} is not a commit sha")
     if not ctx.token and not dry_run:
         raise PerfgateError(
             "no GitHub token: set GITHUB_TOKEN",
@@ -106,7 +133,8 @@ def comment(
         in_actions=ctx.in_actions,
         is_fork=ctx.is_fork,
         author_override=os.environ.get("PERFGATE_COMMENT_AUTHOR") or None,
-        require_current_head=ctx.event_name == "workflow_run",
+        require_current_head=True,
+        fork=ctx.head_repo if ctx.event_name == "workflow_run" and ctx.is_fork else None,
     )
     key = derive_comment_key(report, comment_key)
     if dry_run:
@@ -114,12 +142,14 @@ def comment(
         return
     if comment_when == "never":
         return
+    policy = RetryPolicy.from_env(os.environ)
+    report = with_pull_gate_files(report, target, policy)
     warnings = post_comment(
         report,
         target,
         key=key,
-        policy=RetryPolicy.from_env(os.environ),
-        log=lambda m: click.echo(f"perfgate: {m}", err=True),
+        policy=policy,
+        log=progress,
         when=comment_when,
     )
     _warn(warnings, ctx.in_actions)

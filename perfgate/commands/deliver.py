@@ -6,6 +6,7 @@ GitHub trouble is printed as warnings and never changes the exit code.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from perfgate.baseline import write_atomically
 from perfgate.commands.options import warn
 from perfgate.errors import PerfgateError
 from perfgate.github.sticky import CommentWhen
+from perfgate.redact import redact, secret_values
 from perfgate.report import HandlerSides, Report
 
 
@@ -62,11 +64,12 @@ def deliver(
 
 
 def write_output(path: str | None, text: str) -> None:
-    """Write a report file the user asked for (no path: nothing), atomically; an unwritable
-    path is the user's problem (exit 2), not a traceback."""
+    """Write a report file the user asked for (no path: nothing), atomically, without the
+    values of perfgate's secret environment variables (the files are often uploaded as
+    artifacts); an unwritable path is the user's problem (exit 2), not a traceback."""
     if not path:
         return
     try:
-        write_atomically(Path(path), text)
+        write_atomically(Path(path), redact(text, secret_values(os.environ)))
     except OSError as exc:
         raise PerfgateError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -8,25 +8,40 @@ from typing import Any, TypeVar
 
 import click
 
-from perfgate.config import Config, Target, load_config, parse_percent
+from perfgate.config import Config, Target, check_paths, find_config, load_config, parse_percent
 from perfgate.github.sticky import COMMENT_WHEN
+from perfgate.render import escape
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def progress(message: str) -> None:
-    """Progress lines go to stderr so stdout stays clean for tables and JSON."""
-    click.echo(f"perfgate: {message}", err=True)
+    """Progress lines go to stderr so stdout stays clean for tables and JSON (one line each,
+    never a workflow command: :func:`perfgate.render.escape.text`)."""
+    click.echo(f"perfgate: {escape.text(message)}", err=True)
 
 
 def warn(message: str) -> None:
-    """A warning line on stderr."""
-    click.echo(f"perfgate: warning: {message}", err=True)
+    """A warning line on stderr (neutralised like :func:`progress`)."""
+    click.echo(f"perfgate: warning: {escape.text(message)}", err=True)
+
+
+def config_file(config_path: str | None) -> Path | None:
+    """The config file ``load`` reads: ``--config``, else the one found from here."""
+    return Path(config_path) if config_path else find_config(Path.cwd())
 
 
 def load(config_path: str | None) -> tuple[Config, Path]:
-    """The config (``--config``, else found from the current directory) and its directory."""
-    return load_config(Path(config_path) if config_path else None, Path.cwd())
+    """The config (``--config``, else found from the current directory) and its directory.
+
+    Its paths must stay inside the repository (:func:`perfgate.config.check_paths`): checked
+    here, before any command measures or writes anything.
+    """
+    from perfgate.git import toplevel
+
+    config, root = load_config(Path(config_path) if config_path else None, Path.cwd())
+    check_paths(config, root, toplevel(root))
+    return config, root
 
 
 def select_targets(

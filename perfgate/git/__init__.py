@@ -7,11 +7,14 @@ refs and read history. Import from here, not from the modules behind it.
   :func:`worktree_at` to build and measure REF beside the working tree.
 * ``check`` and ``baseline update``: :func:`head_provenance`, the commit measured.
 * ``history``: :func:`file_log`, every committed version of the baseline file.
+* every command that reads the config: :func:`toplevel`, the repository its paths must stay
+  inside; on a pull request, :func:`changed_since_base`, the gate's own files it changes.
 
 Every problem the user can fix is a :class:`perfgate.errors.PerfgateError` (exit 2). One small
 module per job: ``refresh`` (may this checkout commit baselines?), ``commit``, ``push``,
-``worktree`` (A/B checkouts), ``refs`` (the default ``--against`` ref), ``provenance`` and
-``log``; ``_cmd`` runs git.
+``worktree`` (A/B checkouts), ``refs`` (the default ``--against`` ref), ``provenance``,
+``log`` and ``changes`` (what a pull request changes compared with its base); ``_cmd`` runs
+git.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import os
 os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
 
 from perfgate.git._cmd import short
+from perfgate.git.changes import BaseChanges, changed_since_base, toplevel
 from perfgate.git.commit import commit_baselines, commit_message
 from perfgate.git.log import FileLog, FileVersion, file_log
 from perfgate.git.provenance import head_provenance
@@ -46,12 +50,14 @@ __all__ = [
     "BOT_EMAIL",
     "BOT_NAME",
     "DEFAULT_RELEASE_GLOBS",
+    "BaseChanges",
     "FileLog",
     "FileVersion",
     "PushResult",
     "RefreshContext",
     "Worktree",
     "base_branch_name",
+    "changed_since_base",
     "check_refresh_allowed",
     "commit_baselines",
     "commit_message",
@@ -62,5 +68,6 @@ __all__ = [
     "remove_stale_worktrees",
     "resolve_ref",
     "short",
+    "toplevel",
     "worktree_at",
 ]

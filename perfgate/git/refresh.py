@@ -12,7 +12,9 @@ refresh belongs (release branches) and only from a state the commit can honestly
   measurement), so they produce a warning;
 * git knows who to commit as (in GitHub Actions without a configured identity: the
   ``github-actions[bot]`` identity);
-* with ``push``: there is a remote to push to.
+* with ``push``: there is a remote to push to, and the remote branch it would push to matches
+  the ``release_branches`` globs too (``force`` does not lift this): a ``release/1.0`` branch
+  that tracks ``origin/main`` would otherwise push the baseline commit to ``main``.
 
 Branch globs use :func:`fnmatch.fnmatchcase` on the short branch name: case-sensitive, ``*``
 matches any characters *including* ``/`` (so ``release/*`` matches ``release/1.0`` and also
@@ -129,6 +131,14 @@ def check_refresh_allowed(
                 f"branch {branch!r} has no upstream and the repository has no 'origin' remote: "
                 "nowhere to push the baseline commit",
                 hint=f"set one (git push -u <remote> {branch}) or drop --push",
+            )
+        if push and _matching_glob(remote_branch, release_globs) is None:
+            globs = ", ".join(release_globs) or "(none configured)"
+            raise PerfgateError(
+                f"branch {branch!r} would push to {remote}/{remote_branch}, which is not a "
+                f"release branch (release_branches: {globs}): not pushing baselines there",
+                hint=f"make the branch track a release branch (git branch -u {remote}/{branch}) "
+                "or drop --push and push by hand",
             )
         return RefreshContext(
             repo_root=root,

@@ -19,9 +19,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from perfgate.render.markdown import render_markdown
+from perfgate.render import escape
+from perfgate.render.markdown import gate_files_block, render_markdown
 from perfgate.render.text import summary_line, verdict_heading
-from perfgate.report import Report, Verdict
+from perfgate.report import Report, Verdict, overall_verdict
 
 COMMENT_LIMIT = 65_536  # GitHub rejects issue-comment bodies longer than this (422)
 COMMENT_BUDGET = 65_000  # what a body is cut to: a margin below the hard limit
@@ -35,6 +36,7 @@ _STAMP_RE = re.compile(r"<!-- perfgate:stamp ([^>]*?) -->")
 _STAMP_UNSAFE = re.compile(r"[\s<>=]+")
 _SHA_RE = re.compile(r"^[0-9a-fA-F]{7,64}$")
 _DIGEST_RE = re.compile(r"^[0-9a-f]{16}$")
+_URL_RE = re.compile(r"^https?://[^\s<>()\[\]\"'`\\]+$")
 _NOTE_RESERVE = 600  # room kept for the cut note when fitting a table
 
 # Failing rows first when a table must be cut, then the ones worth a look, then the rest.
@@ -94,7 +96,7 @@ def verdict_digest(report: Report) -> str:
     """A short digest of what the verdict table says (the overall verdict and each handler's
     target, name and verdict, not its numbers): equal digests, same verdicts."""
     rows = sorted((h.target, h.name, h.verdict.value) for h in report.handlers)
-    payload = json.dumps([report.verdict, rows], ensure_ascii=False)
+    payload = json.dumps([overall_verdict(report.handlers), rows], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]
 
 
@@ -135,47 +137,29 @@ def parse_stamp(body: str | None) -> Stamp | None:
 
 @dataclass(frozen=True)
 class CommentInfo:
-    """What the comment says besides the report: its key, stamp and where to read more."""
+    """What the comment says besides the report: its key, stamp and where to read more.
+
+    ``fork``: the repository a fork pull request's run came from (the report was made by code
+    from there, and is posted by the privileged ``workflow_run`` job): the comment says so.
+    """
 
     key: str
     stamp: Stamp
     commit_url: str | None = None
     run_url: str | None = None
     title: str = "perfgate"
+    fork: str | None = None
 
 
-def defang(text: str) -> str:
-    """Neutralise what a report's free text could do in Markdown on GitHub: ``@name`` mentions
-    (which notify people) and raw HTML such as ``<!--`` (which could hide or fake markers).
-
-    Reports can come from untrusted code: ``perfgate comment`` posts a fork PR's report with a
-    write token.
-    """
-    return text.replace("<", "&lt;").replace("@", "@\u200b")
-
-
-def defanged(report: Report) -> Report:
-    """A copy of ``report`` with :func:`defang` applied to every name, note and warning."""
-    handlers = [
-        h.model_copy(
-            update={"name": defang(h.name), "target": defang(h.target), "note": defang(h.note)}
-        )
-        for h in report.handlers
+def fork_notice(info: CommentInfo) -> list[str]:
+    """The line that labels a report from a fork's run (empty for any other)."""
+    if not info.fork:
+        return []
+    return [
+        f"> 🍴 **From a fork:** this report was made by a workflow run on the pull request's "
+        f"code from {escape.code(info.fork)} and posted by `perfgate comment`. perfgate "
+        "validated it and recomputed its verdict from the handlers; the numbers are that run's."
     ]
-    targets = [
-        t.model_copy(
-            update={
-                "name": defang(t.name),
-                "warnings": [defang(w) for w in t.warnings],
-                "machine_mismatch": [defang(m) for m in t.machine_mismatch],
-            }
-        )
-        for t in report.targets
-    ]
-    warnings = [defang(w) for w in report.warnings]
-    return report.model_copy(
-        update={"handlers": handlers, "targets": targets, "warnings": warnings}
-    )
 
 
 def _ordered_for_cut(report: Report) -> Report:
@@ -190,28 +174,33 @@ def fit_markdown(
     title: str = "perfgate",
     size: Callable[[str], int] = len,
     cut_note: Callable[[int, int], str],
+    notices: list[str] | None = None,
 ) -> str:
     """``render_markdown(report)``, with table rows dropped until it fits in ``budget``.
 
     When rows must go, failing handlers are kept first (then new/insufficient, improved, pass),
     and ``cut_note(shown, total)`` is appended. ``size`` measures text (characters for a comment,
     UTF-8 bytes for the job summary). If not even the heading fits, a one-line summary is returned.
+    The heading and summary always say what all the handlers' verdicts add up to, even when
+    rows are cut. ``notices``: Markdown lines under the heading (:func:`render_markdown`).
     """
-    report = defanged(report)
-    full = render_markdown(report, title=title)
+    notices = notices or []
+    full = render_markdown(report, title=title, notices=notices)
     if size(full) <= budget:
         return full
     ordered = _ordered_for_cut(report)
     total = len(ordered.handlers)
+    verdict = overall_verdict(report.handlers)
 
     def attempt(k: int) -> str:
-        return render_markdown(
-            ordered.model_copy(update={"handlers": ordered.handlers[:k]}), title=title
-        )
+        cut = ordered.model_copy(update={"handlers": ordered.handlers[:k]})
+        # the heading of a cut table still says what every handler adds up to
+        return render_markdown(cut, title=title, notices=notices, verdict=verdict)
 
     room = budget - _NOTE_RESERVE
     if size(attempt(0)) > room:  # not even the heading and warnings fit
-        short = f"{summary_line(report)}\n\n{cut_note(0, total)}\n"
+        lines = [*notices, *gate_files_block(report), summary_line(report, esc=escape.md)]
+        short = "\n\n".join(x for x in lines if x) + f"\n\n{cut_note(0, total)}\n"
         return short if size(short) <= budget else short[: max(budget, 0)]
     lo, hi = 0, total - 1  # the full table did not fit: find the largest k that does
     while lo < hi:
@@ -223,19 +212,29 @@ def fit_markdown(
     return attempt(lo) + "\n" + cut_note(lo, total) + "\n"
 
 
+def _url(url: str | None) -> str | None:
+    """A link target that cannot break out of ``[text](url)``: http(s), no spaces, quotes,
+    brackets or angle brackets; else None (the link is left out)."""
+    if url and _URL_RE.match(url):
+        return url
+    return None
+
+
 def _footer(report: Report, info: CommentInfo) -> str:
     parts = []
     sha = info.stamp.sha or report.commit
-    if sha:
-        short = f"`{sha[:12]}`"
-        parts.append(f"head commit [{short}]({info.commit_url})" if info.commit_url else short)
-    if info.run_url:
-        parts.append(f"[workflow run]({info.run_url})")
-    names = sorted({defang(t.name) for t in report.targets})
+    if sha and _SHA_RE.match(sha):
+        short = escape.code(sha[:12])
+        commit_url = _url(info.commit_url)
+        parts.append(f"head commit [{short}]({commit_url})" if commit_url else short)
+    run_url = _url(info.run_url)
+    if run_url:
+        parts.append(f"[workflow run]({run_url})")
+    names = sorted({t.name for t in report.targets})
     if names:
-        parts.append("targets: " + ", ".join(names))
+        parts.append("targets: " + ", ".join(escape.md(n) for n in names))
     if report.perfgate_version:
-        parts.append(f"perfgate {report.perfgate_version}")
+        parts.append(f"perfgate {escape.md(report.perfgate_version)}")
     return "<sub>" + " · ".join(parts) + "</sub>" if parts else ""
 
 
@@ -244,6 +243,7 @@ def _head(info: CommentInfo) -> str:
 
 
 def _comment_cut_note(run_url: str | None) -> Callable[[int, int], str]:
+    run_url = _url(run_url)
     where = f"the job summary of [the workflow run]({run_url})" if run_url else "the job summary"
 
     def note(shown: int, total: int) -> str:
@@ -261,20 +261,30 @@ def build_comment(report: Report, info: CommentInfo, limit: int = COMMENT_BUDGET
     head = _head(info)
     footer = _footer(report, info)
     budget = limit - len(head) - len(footer) - 2
-    table = fit_markdown(report, budget, title=info.title, cut_note=_comment_cut_note(info.run_url))
+    table = fit_markdown(
+        report,
+        budget,
+        title=info.title,
+        cut_note=_comment_cut_note(info.run_url),
+        notices=fork_notice(info),
+    )
     return f"{head}{table}\n{footer}\n" if footer else f"{head}{table}"
 
 
 def minimal_comment(report: Report, info: CommentInfo, max_listed: int = 20) -> str:
     """A short body for when GitHub refused the full one: verdict, counts, failing handlers."""
     icon, word = verdict_heading(report)
-    lines = [f"### {icon} {info.title}: {word}", "", summary_line(report), ""]
-    failing = [h for h in defanged(report).handlers if h.verdict.fails]
+    lines = [f"### {icon} {info.title}: {word}", ""]
+    for notice in [*fork_notice(info), *gate_files_block(report)]:
+        lines += [notice, ""] if notice else []
+    lines += [summary_line(report, esc=escape.md), ""]
+    failing = [h for h in report.handlers if h.verdict.fails]
     for h in failing[:max_listed]:
-        lines.append(f"- ❌ {h.target}: {h.name} — {h.verdict.value}")
+        lines.append(f"- ❌ {escape.md(h.target)}: {escape.md(h.name)} — {h.verdict.value}")
     if len(failing) > max_listed:
         lines.append(f"- … and {len(failing) - max_listed} more")
-    where = f"[the workflow run]({info.run_url})" if info.run_url else "the workflow run"
+    run_url = _url(info.run_url)
+    where = f"[the workflow run]({run_url})" if run_url else "the workflow run"
     lines += ["", f"> ✂️ The full table did not fit in a comment: see the job summary of {where}."]
     return _head(info) + "\n".join(lines) + "\n" + _footer(report, info) + "\n"
 

@@ -44,6 +44,17 @@ def make_github(api_url: str, token: str, policy: RetryPolicy) -> Github:
     )
 
 
+def pull_files(gh: Github, repository: str, number: int) -> list[tuple[str, str | None]]:
+    """Every file the pull request changes, as ``(filename, patch)`` (all pages; a renamed
+    file also under its previous name). GitHub's own answer, independent of any report."""
+    out: list[tuple[str, str | None]] = []
+    for f in gh.get_repo(repository).get_pull(number).get_files():
+        out.append((f.filename, f.patch))
+        if f.previous_filename:
+            out.append((f.previous_filename, f.patch))
+    return out
+
+
 def resolve_author(gh: Github, *, in_actions: bool, override: str | None) -> Author:
     """Whose comments are ours: ``override``, else ``GET /user``'s login.
 

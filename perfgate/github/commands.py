@@ -3,7 +3,9 @@
 Annotations are lines on stdout (``::error title=…::message``) that the runner turns into
 messages on the run and the PR's diff. Step outputs are appended to the file ``GITHUB_OUTPUT``
 names, in the delimiter form that is safe for any value. The escaping follows the runner's own
-rules (actions/toolkit ``command.ts``).
+rules (actions/toolkit ``command.ts``): :func:`perfgate.render.escape.data` and
+:func:`~perfgate.render.escape.prop`. Names and notes in a message have their control characters
+made visible first, so a message is one line however a task was named.
 """
 
 from __future__ import annotations
@@ -11,31 +13,26 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable
 
-from perfgate.report import HandlerResult, Report, Verdict
+from perfgate.render import escape
+from perfgate.report import HandlerResult, Report, Verdict, overall_verdict
 from perfgate.units import format_ns, format_pct
 
 # GitHub shows at most 10 error and 10 warning annotations per step; more are dropped silently.
 MAX_ANNOTATIONS_PER_LEVEL = 10
 
 
-def escape_data(text: str) -> str:
-    """Escape an annotation's message: ``%``, CR and LF."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    """Escape an annotation property value (e.g. ``title``): also ``:`` and ``,``."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+escape_data = escape.data  # an annotation's message: %, CR and LF
+escape_property = escape.prop  # a property value (``title``): also : and ,
 
 
 def annotation(level: str, message: str, title: str | None = None) -> str:
     """One workflow-command line: ``::LEVEL title=…::message`` (level: error, warning, notice)."""
-    props = f" title={escape_property(title)}" if title else ""
-    return f"::{level}{props}::{escape_data(message)}"
+    props = f" title={escape.prop(title)}" if title else ""
+    return f"::{level}{props}::{escape.data(message)}"
 
 
 def _handler_name(h: HandlerResult) -> str:
-    return f"{h.target}: {h.name}"
+    return f"{escape.visible_controls(h.target)}: {escape.visible_controls(h.name)}"
 
 
 def _describe(h: HandlerResult) -> str:
@@ -55,7 +52,8 @@ def _describe(h: HandlerResult) -> str:
     else:
         count = h.current.count if h.current else 0
         text = f"too few samples to judge ({count})"
-    return f"{text}. {h.note}" if h.note else f"{text}."
+    note = escape.visible_controls(h.note)
+    return f"{text}. {note}" if note else f"{text}."
 
 
 _LEVELS = {
@@ -113,7 +111,7 @@ def outputs_text(outputs: Iterable[tuple[str, str]]) -> str:
 def report_outputs(report: Report, report_path: str | None) -> list[tuple[str, str]]:
     """The step outputs: ``verdict`` (pass/fail), ``report`` (path or empty), ``regressed``."""
     return [
-        ("verdict", report.verdict.value),
+        ("verdict", overall_verdict(report.handlers).value),
         ("report", report_path or ""),
         ("regressed", str(len(report.regressed))),
     ]

@@ -47,6 +47,8 @@ class ActionsContext:
     head_sha: str | None = None
     head_repo: str | None = None
     base_repo: str | None = None
+    base_sha: str | None = None  # a pull request's base commit (the event's)
+    base_ref: str | None = None  # its base branch (the event's, else GITHUB_BASE_REF)
     warnings: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -103,13 +105,16 @@ def context_from(env: Mapping[str, str], event: Mapping[str, Any] | None) -> Act
     if run_url and run_attempt and run_attempt > 1:
         run_url += f"/attempts/{run_attempt}"
 
-    pr_number = head_sha = head_repo = base_repo = None
+    pr_number = head_sha = head_repo = base_repo = base_sha = None
+    base_ref = _str(env.get("GITHUB_BASE_REF"))
     pr = event.get("pull_request")
     if isinstance(pr, dict):
         pr_number = _int(pr.get("number")) or _int(event.get("number"))
         head_sha = _str(_get(pr, "head", "sha"))
         head_repo = _str(_get(pr, "head", "repo", "full_name"))
         base_repo = _str(_get(pr, "base", "repo", "full_name"))
+        base_sha = _str(_get(pr, "base", "sha"))
+        base_ref = _str(_get(pr, "base", "ref")) or base_ref
     run = event.get("workflow_run")
     if event_name == "workflow_run" and isinstance(run, dict):
         # The privileged half of the fork pattern: describe the run that measured, not this one.
@@ -143,6 +148,8 @@ def context_from(env: Mapping[str, str], event: Mapping[str, Any] | None) -> Act
         head_sha=head_sha,
         head_repo=head_repo,
         base_repo=base_repo or repository,
+        base_sha=base_sha,
+        base_ref=base_ref,
     )
 
 

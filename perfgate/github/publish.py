@@ -29,7 +29,9 @@ from perfgate.github.commands import annotation, outputs_text, report_annotation
 from perfgate.github.context import ActionsContext, load_context
 from perfgate.github.retry import GitHubApiError, Kind, RetryPolicy, call_with_retry
 from perfgate.github.sticky import COMMENT_WHEN, CommentWhen, Outcome
-from perfgate.report import Report, Verdict
+from perfgate.redact import redact, secret_values
+from perfgate.render import escape
+from perfgate.report import Report, ReportVerdict, Verdict, overall_verdict
 
 FORK_HELP = (
     "Pull requests from forks get a read-only GITHUB_TOKEN, so the comment cannot be posted from "
@@ -59,6 +61,7 @@ class CommentTarget:
     is_fork: bool = False
     author_override: str | None = None
     require_current_head: bool = False
+    fork: str | None = None  # the fork whose run made the report (perfgate comment)
 
 
 def comment_info(report: Report, key: str, target: CommentTarget | None) -> CommentInfo:
@@ -75,16 +78,56 @@ def comment_info(report: Report, key: str, target: CommentTarget | None) -> Comm
         stamp=stamp,
         commit_url=target.commit_url if target else None,
         run_url=target.run_url if target else None,
+        fork=target.fork if target else None,
     )
+
+
+def is_gate_file(path: str, patch: str | None) -> bool:
+    """Whether a changed file sets the bar: anything in a ``baselines/`` directory, a
+    ``perfgate.toml``, or a ``pyproject.toml`` whose change mentions perfgate (or whose diff
+    GitHub does not show)."""
+    name = path.rsplit("/", 1)[-1]
+    if path.startswith("baselines/") or "/baselines/" in path or name == "perfgate.toml":
+        return True
+    return name == "pyproject.toml" and (patch is None or "perfgate" in patch)
+
+
+def with_pull_gate_files(report: Report, target: CommentTarget, policy: RetryPolicy) -> Report:
+    """``report`` with the gate's own files that the pull request changes, as GitHub lists the
+    PR's files (:func:`is_gate_file`) — not as the report says (it may come from the PR's own
+    run), though what the report names is kept too: a claim can only add to the notice. When
+    GitHub's list cannot be read, the report gets a warning saying the check was not made."""
+    from perfgate.github.client import make_github, pull_files
+
+    try:
+        gh = make_github(target.api_url, target.token, policy)
+        files = call_with_retry(lambda: pull_files(gh, target.repository, target.pr_number), policy)
+    except Exception as exc:  # GitHub trouble never decides anything: say it, go on
+        why = exc.problem.describe() if isinstance(exc, GitHubApiError) else type(exc).__name__
+        warning = (
+            "could not list the pull request's files to tell whether it changes baselines/ or "
+            f"the perfgate config ({why})"
+        )
+        return report.model_copy(update={"warnings": [*report.warnings, warning]})
+    found = {path for path, patch in files if is_gate_file(path, patch)}
+    changed = sorted(found | set(report.gate_files_changed))
+    return report.model_copy(update={"gate_files_changed": changed})
 
 
 def outcome(report: Report) -> Outcome:
     """What ``--comment-when`` looks at in a report (see :func:`.sticky.when_skip`)."""
+    verdict = overall_verdict(report.handlers)
     return Outcome(
-        failing=report.verdict == "fail",
-        all_pass=report.verdict == "pass"
+        failing=verdict == ReportVerdict.FAIL,
+        all_pass=verdict == ReportVerdict.PASS
         and all(h.verdict == Verdict.PASS for h in report.handlers),
     )
+
+
+def _redacted(text: str) -> str:
+    """``text`` without the values of perfgate's secret environment variables (a report may
+    quote them: its task names and notes come from the code under test)."""
+    return redact(text, secret_values(os.environ))
 
 
 def _problem_warning(err: GitHubApiError, target: CommentTarget) -> str:
@@ -136,8 +179,8 @@ def post_comment(
             pr_number=target.pr_number,
             key=key,
             stamp=info.stamp,
-            body=build_comment(report, info),
-            fallback_body=minimal_comment(report, info),
+            body=_redacted(build_comment(report, info)),
+            fallback_body=_redacted(minimal_comment(report, info)),
             in_actions=target.in_actions,
             author_override=target.author_override,
             require_current_head=target.require_current_head,
@@ -209,7 +252,7 @@ def write_job_summary(report: Report, path: str) -> str | None:
     budget = SUMMARY_LIMIT - used - _SUMMARY_MARGIN
     if budget < 1024:
         return f"the job summary {path} is full (1 MiB per step): perfgate's table left out"
-    return _append(path, summary_markdown(report, budget) + "\n", "job summary")
+    return _append(path, _redacted(summary_markdown(report, budget)) + "\n", "job summary")
 
 
 def publish(
@@ -258,7 +301,7 @@ def publish(
     warnings = list(ctx.warnings)
 
     def log(message: str) -> None:
-        err.write(f"perfgate: {message}\n")
+        err.write(f"perfgate: {escape.text(message)}\n")
 
     if ctx.in_actions:
         if ctx.step_summary:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
 
+from perfgate.render import escape
 from perfgate.units import format_ns_short, plain_us
 
 MERMAID_MAX_BARS = 20  # more rows than this are unreadable in a Mermaid chart
@@ -33,12 +33,8 @@ class Bar:
 
 
 def _mermaid_label(text: str, limit: int = 48) -> str:
-    """A quoted x-axis label: no quotes, backticks or line breaks inside (they end the label or
-    the code block), shortened to ``limit`` characters."""
-    clean = " ".join(text.replace('"', "'").replace("`", "'").split())
-    if len(clean) > limit:
-        clean = clean[: limit - 1] + "…"
-    return f'"{clean}"'
+    """A quoted x-axis label (:func:`perfgate.render.escape.mermaid`)."""
+    return escape.mermaid(text, limit)
 
 
 def _nice_ceiling(x: float) -> float:
@@ -141,8 +137,8 @@ def quantile_svg(series: Sequence[Series], title: str, width: int = 560, height:
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" '
         f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(title)}">',
-        f'<text x="{left}" y="18" class="title">{escape(title)}</text>',
+        f'aria-label="{escape.html(title)}">',
+        f'<text x="{left}" y="18" class="title">{escape.html(title)}</text>',
     ]
     if not drawn:
         out.append(f'<text x="{left}" y="{top + ph / 2}">no distribution recorded</text></svg>')
@@ -186,7 +182,7 @@ def quantile_svg(series: Sequence[Series], title: str, width: int = 560, height:
         out.append(
             f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + ph}" class="grid"/>'
             f'<text x="{x:.1f}" y="{top + ph + 14}" class="small" '
-            f'text-anchor="middle">{escape(format_ns_short(t))}</text>'
+            f'text-anchor="middle">{escape.html(format_ns_short(t))}</text>'
         )
     axis = "latency (log scale)" if log else "latency"
     out.append(
@@ -205,7 +201,7 @@ def quantile_svg(series: Sequence[Series], title: str, width: int = 560, height:
         y = top + ph - 10 - (len(drawn) - 1 - i) * 16
         out.append(
             f'<rect x="{legend_x}" y="{y - 9}" width="12" height="10" fill="{s.color}"/>'
-            f'<text x="{legend_x + 16}" y="{y}" class="small">{escape(s.label)}</text>'
+            f'<text x="{legend_x + 16}" y="{y}" class="small">{escape.html(s.label)}</text>'
         )
     out.append("</svg>")
     return "".join(out)
@@ -223,7 +219,7 @@ def p95_bars_svg(bars: Sequence[Bar], base_label: str = "baseline", width: int =
         'aria-label="p95 per handler">',
         '<text x="0" y="16" class="title">p95 per handler</text>',
         f'<rect x="{label_w}" y="6" width="12" height="10" fill="{BASE_COLOR}"/>'
-        f'<text x="{label_w + 16}" y="15" class="small">{escape(base_label)}</text>'
+        f'<text x="{label_w + 16}" y="15" class="small">{escape.html(base_label)}</text>'
         f'<rect x="{label_w + 110}" y="6" width="12" height="10" fill="{CURRENT_COLOR}"/>'
         f'<text x="{label_w + 126}" y="15" class="small">current</text>',
     ]
@@ -232,7 +228,7 @@ def p95_bars_svg(bars: Sequence[Bar], base_label: str = "baseline", width: int =
         label = b.label if len(b.label) <= 34 else b.label[:33] + "…"
         out.append(
             f'<text x="{label_w - 8}" y="{y + 17}" class="small" '
-            f'text-anchor="end">{escape(label)}</text>'
+            f'text-anchor="end">{escape.html(label)}</text>'
         )
         for j, (value, color) in enumerate(
             ((b.baseline_ns, BASE_COLOR), (b.current_ns, CURRENT_COLOR))
@@ -245,7 +241,7 @@ def p95_bars_svg(bars: Sequence[Bar], base_label: str = "baseline", width: int =
             out.append(
                 f'<rect x="{label_w}" y="{by}" width="{w:.1f}" height="11" fill="{color}"/>'
                 f'<text x="{label_w + w + 4:.1f}" y="{by + 10}" '
-                f'class="small">{escape(format_ns_short(value))}</text>'
+                f'class="small">{escape.html(format_ns_short(value))}</text>'
             )
     out.append("</svg>")
     return "".join(out)

@@ -11,7 +11,7 @@ import math
 from tabulate import tabulate
 
 from perfgate.history import BaselineHistory
-from perfgate.render.markdown import md_escape
+from perfgate.render import escape
 from perfgate.units import format_ns, plain_us
 
 CHART_MAX_POINTS = 30
@@ -33,28 +33,31 @@ _PALETTE = (
 
 def render_history_text(history: BaselineHistory) -> str:
     """A terminal table: one row per version (oldest first), one column per handler."""
-    lines = [f"p95 history of {history.path}"]
+    lines = [f"p95 history of {escape.text(history.path)}"]
     if history.points:
         headers, rows = _table(history)
-        lines.append(tabulate(rows, headers=headers, disable_numparse=True))
+        cells = [[escape.text(c) for c in r] for r in rows]
+        lines.append(
+            tabulate(cells, headers=[escape.text(h) for h in headers], disable_numparse=True)
+        )
     else:
         lines.append("no readable versions")
-    lines += [f"note: {n}" for n in history.notes]
+    lines += [f"note: {escape.text(n)}" for n in history.notes]
     return "\n".join(lines) + "\n"
 
 
 def render_history_markdown(history: BaselineHistory) -> str:
     """GitHub Markdown: the table and a Mermaid xychart-beta line chart with a legend."""
-    parts = [f"### p95 history of `{history.path}`", ""]
+    parts = [f"### p95 history of {escape.code(history.path)}", ""]
     if not history.points:
         parts += ["No readable versions.", ""]
     else:
         headers, rows = _table(history)
-        md_rows = [[md_escape(c) for c in r] for r in rows]
-        md_headers = [md_escape(h) for h in headers]
+        md_rows = [[escape.cell(c) for c in r] for r in rows]
+        md_headers = [escape.cell(h) for h in headers]
         parts += [tabulate(md_rows, headers=md_headers, tablefmt="github", disable_numparse=True)]
         parts += ["", *_chart(history)]
-    parts += [f"> {md_escape(n)}" for n in history.notes]
+    parts += [f"> {escape.md(n)}" for n in history.notes]
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
@@ -99,12 +102,12 @@ def _chart(history: BaselineHistory) -> list[str]:
         for h in charted:
             out.append("    line [" + ", ".join(plain_us(p.p95_ns[h], 3) for p in points) + "]")
         out += ["```", "", "Lines, in order:", ""]
-        out += [f"{i + 1}. {colours[i][0]} `{h}`" for i, h in enumerate(charted)]
+        out += [f"{i + 1}. {colours[i][0]} {escape.code(h)}" for i, h in enumerate(charted)]
         out.append("")
     if len(history.points) > len(points):
         out += [f"Chart shows the last {len(points)} of {len(history.points)} versions.", ""]
     if left_out:
-        names = ", ".join(f"`{h}`" for h in left_out)
+        names = ", ".join(escape.code(h) for h in left_out)
         out += [f"Not charted (missing from some charted versions): {names}.", ""]
     return out
 

@@ -9,7 +9,6 @@ piece of text from the report (handler names, notes, region names) is escaped.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from html import escape
 
 from perfgate.explain import WINDOW_TEXT
 from perfgate.render.charts import (
@@ -20,7 +19,16 @@ from perfgate.render.charts import (
     p95_bars_svg,
     quantile_svg,
 )
-from perfgate.render.text import all_warnings, base_word, headers, label, multi_target, summary_line
+from perfgate.render.escape import html as escape
+from perfgate.render.text import (
+    all_warnings,
+    base_word,
+    gate_files_notice,
+    headers,
+    label,
+    multi_target,
+    summary_line,
+)
 from perfgate.report import (
     ExplainItem,
     HandlerResult,
@@ -28,6 +36,7 @@ from perfgate.report import (
     Report,
     ReportVerdict,
     Verdict,
+    overall_verdict,
 )
 from perfgate.units import format_delta, format_ns, format_pct
 
@@ -163,7 +172,8 @@ def render_html(report: Report, sides: Sequence[HandlerSides] = ()) -> str:
     multi = multi_target(report)
     base = base_word(report)
     by_key = {(s.target, s.name): s for s in sides}
-    failed = report.verdict == ReportVerdict.FAIL
+    verdict = overall_verdict(report.handlers)
+    failed = verdict == ReportVerdict.FAIL
     title = "perfgate: regression found" if failed else "perfgate: no regression"
     meta = [f"created {report.created}" if report.created else ""]
     if report.commit:
@@ -174,7 +184,11 @@ def render_html(report: Report, sides: Sequence[HandlerSides] = ()) -> str:
         meta.append(f"target {t.name}: {t.runs} runs of {t.package}")
     if report.perfgate_version:
         meta.append(f"perfgate {report.perfgate_version}")
-    warnings = "".join(f'<div class="warning">{escape(w)}</div>' for w in all_warnings(report))
+    notice = gate_files_notice(report)
+    warnings = "".join(
+        f'<div class="warning">{escape(w)}</div>'
+        for w in ([notice] if notice else []) + all_warnings(report)
+    )
     bars = [
         Bar(
             label(h, multi),
@@ -198,8 +212,8 @@ def render_html(report: Report, sides: Sequence[HandlerSides] = ()) -> str:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
-        f'<h1 class="verdict-{report.verdict.value}">{escape(title)}</h1>'
-        f"<p>{escape(summary_line(report))}</p>"
+        f'<h1 class="verdict-{verdict.value}">{escape(title)}</h1>'
+        f"<p>{escape(summary_line(report, esc=str))}</p>"
         f'<p class="meta">{escape(" · ".join(m for m in meta if m))}</p>'
         f"{warnings}{_table(report, multi)}"
         f"{p95_bars_svg(bars, base_label=base) if bars else ''}"

@@ -16,7 +16,7 @@ import re
 import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 
-from perfgate.report import HandlerResult, Report, TargetInfo, Verdict
+from perfgate.report import HandlerResult, Report, TargetInfo, Verdict, overall_verdict
 
 SKIPPED = frozenset({Verdict.INSUFFICIENT, Verdict.NEW, Verdict.INCONCLUSIVE})
 
@@ -122,7 +122,7 @@ def _details(report: Report, h: HandlerResult) -> str:
 
 def _properties(report: Report, target: TargetInfo) -> dict[str, object]:
     props: dict[str, object] = {
-        "verdict": report.verdict,
+        "verdict": overall_verdict(report.handlers),
         "mode": report.mode,
         "against": report.against_ref,
         "commit": report.commit,

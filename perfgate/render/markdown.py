@@ -1,50 +1,44 @@
 """A :class:`~perfgate.report.Report` as GitHub Markdown: the PR comment's and the job summary's
 text, with the explanation of each regressed handler and a chart of p95s.
 
-Pure functions from report to text; delivery (stdout, files, GitHub) lives elsewhere.
+Pure functions from report to text; delivery (stdout, files, GitHub) lives elsewhere. Every
+piece of the report's own text is neutralised where it is written (:mod:`perfgate.render.escape`):
+table cells and quote lines with :func:`~perfgate.render.escape.cell` /
+:func:`~perfgate.render.escape.md`, text inside HTML elements with
+:func:`~perfgate.render.escape.gh_html`, region names as code spans.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from perfgate.explain import WINDOW_TEXT
+from perfgate.render import escape
 from perfgate.render.charts import MERMAID_MAX_BARS, Bar, mermaid_p95_chart
 from perfgate.render.text import (
     all_warnings,
     base_word,
+    gate_files_notice,
     headers,
     label,
     multi_target,
     rows,
     verdict_heading,
 )
-from perfgate.report import ExplainItem, HandlerResult, Mode, Report, Verdict
+from perfgate.report import ExplainItem, HandlerResult, Mode, Report, ReportVerdict, Verdict
 from perfgate.units import format_delta, format_ns
 
 EXPLAIN_TOP = 5  # contributors listed per regressed handler in Markdown (the JSON has them all)
 
 
-def md_escape(text: str) -> str:
-    """Text for one Markdown table cell or quote line: no column breaks, no line breaks."""
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
 def markdown_table(header: list[str], cells: list[list[str]]) -> str:
-    """A GitHub table without padding: the same bytes whatever width emoji are counted as."""
+    """A GitHub table without padding: the same bytes whatever width emoji are counted as.
+
+    ``cells`` are already Markdown (escaped with :func:`~perfgate.render.escape.cell` or
+    made by :func:`~perfgate.render.escape.code`)."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in cells]
+    lines += ["| " + " | ".join(row) + " |" for row in cells]
     return "\n".join(lines)
-
-
-def _md_code(text: str) -> str:
-    """``text`` as a code span (for a table cell): literal, so no HTML and no @mentions."""
-    clean = " ".join(text.replace("`", "'").split())
-    return f"`{clean}`"
-
-
-def _html_text(text: str) -> str:
-    """Text for inside an HTML element such as <summary>: no tags, no @mentions, one line."""
-    safe = text.replace("<", "&lt;").replace(">", "&gt;").replace("`", "'")
-    return " ".join(safe.replace("@", "@\u200b").split())
 
 
 def _explain_block(h: HandlerResult, multi: bool, base: str) -> list[str]:
@@ -53,8 +47,8 @@ def _explain_block(h: HandlerResult, multi: bool, base: str) -> list[str]:
     share = "" if top[0].share_pct is None else f" ({top[0].share_pct:.0f}% of the change)"
     lead = f"{top[0].what} {format_delta(top[0].delta_ns)}{share}"
     lines = [
-        f"<details><summary>Why is {_html_text(label(h, multi))} slower? "
-        f"Top contributor: {_html_text(lead)}</summary>",
+        f"<details><summary>Why is {escape.gh_html(label(h, multi))} slower? "
+        f"Top contributor: {escape.gh_html(lead)}</summary>",
         "",
         f"Mean time per request among the requests around the p95 ({WINDOW_TEXT}), "
         f"{base} vs current, by where it was spent; largest change first.",
@@ -81,7 +75,7 @@ def _explain_block(h: HandlerResult, multi: bool, base: str) -> list[str]:
 
 def _item_row(i: ExplainItem) -> list[str]:
     return [
-        _md_code(i.what),
+        escape.code(i.what, table=True),
         format_ns(i.baseline_ns),
         format_ns(i.current_ns),
         format_delta(i.delta_ns),
@@ -107,16 +101,42 @@ def _p95_chart(report: Report, base: str) -> str | None:
     return mermaid_p95_chart(bars, base_label=base, note=note)
 
 
-def render_markdown(report: Report, title: str = "perfgate") -> str:
+def gate_files_block(report: Report) -> list[str]:
+    """The plain notice that this pull request changes the gate's own files (empty: it does
+    not), as Markdown lines."""
+    notice = gate_files_notice(report)
+    if notice is None:
+        return []
+    return [
+        f"> 🚧 **The bar moved:** {escape.md(notice)}. Review them as carefully as the code.",
+        "",
+    ]
+
+
+def render_markdown(
+    report: Report,
+    title: str = "perfgate",
+    notices: Sequence[str] = (),
+    verdict: ReportVerdict | None = None,
+) -> str:
     """GitHub-flavoured Markdown: heading with the verdict, the table, warnings, for each
-    regressed handler a collapsed list of what made it slower, and a chart of p95s."""
-    icon, word = verdict_heading(report)
+    regressed handler a collapsed list of what made it slower, and a chart of p95s.
+
+    ``notices`` are Markdown lines (already safe) put right under the heading, like the label of
+    a report from a fork. ``verdict``: the heading's, when ``report`` holds only some of the
+    handlers (a table cut to fit); by default what its handlers add up to."""
+    icon, word = verdict_heading(report, verdict)
     head = f"### {icon} {title}: {word}"
-    table = markdown_table(headers(report), rows(report, icons=True))
-    parts = [head, "", table, ""]
+    cells = [[escape.cell(c) for c in row] for row in rows(report, icons=True)]
+    table = markdown_table(headers(report), cells)
+    parts = [head, ""]
+    for n in notices:
+        parts += [n, ""]
+    parts += gate_files_block(report)
+    parts += [table, ""]
     warnings = all_warnings(report)
     if warnings:
-        parts += [f"> ⚠️ {md_escape(w)}" for w in warnings] + [""]
+        parts += [f"> ⚠️ {escape.md(w)}" for w in warnings] + [""]
     multi = multi_target(report)
     base = base_word(report)
     for h in report.handlers:

@@ -1,14 +1,20 @@
 """The terminal table, and the pieces every rendering of a report shares: the columns, one row
 per handler, the warnings, the heading and the one-line summary.
 
-Pure functions from a :class:`~perfgate.report.Report` to text.
+Pure functions from a :class:`~perfgate.report.Report` to text. The shared pieces return the
+report's text as it is; each renderer neutralises it for its medium (:mod:`perfgate.render.escape`)
+where it writes it. The heading and the summary line say what the handlers' verdicts add up to
+(:func:`~perfgate.report.overall_verdict`), never what a report's own ``verdict`` field claims.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tabulate import tabulate
 
-from perfgate.report import HandlerResult, Mode, Report, ReportVerdict, Verdict
+from perfgate.render import escape
+from perfgate.report import HandlerResult, Mode, Report, ReportVerdict, Verdict, overall_verdict
 from perfgate.units import format_ns, format_pct
 
 VERDICT_ICON = {
@@ -64,28 +70,32 @@ def rows(report: Report, icons: bool) -> list[list[str]]:
     return [_row(h, multi, icons) for h in report.handlers]
 
 
-def verdict_heading(report: Report) -> tuple[str, str]:
-    """The icon and words of a report's heading."""
-    if report.verdict == ReportVerdict.FAIL:
+def verdict_heading(report: Report, verdict: ReportVerdict | None = None) -> tuple[str, str]:
+    """The icon and words of a report's heading, from its handlers' verdicts (``verdict``: of
+    more handlers than ``report`` shows, when its table was cut)."""
+    verdict = verdict or overall_verdict(report.handlers)
+    if verdict == ReportVerdict.FAIL:
         return "❌", "regression found"
-    if report.verdict == ReportVerdict.INCONCLUSIVE:
+    if verdict == ReportVerdict.INCONCLUSIVE:
         return "⚠️", "inconclusive (the machine was busy; run it again)"
     return "✅", "no regression"
 
 
-def summary_line(report: Report) -> str:
-    """One line: the verdict and what drove it."""
+def summary_line(report: Report, esc: Callable[[object], str] = escape.text) -> str:
+    """One line: the verdict the handlers add up to, and what drove it. ``esc`` neutralises
+    the report's own text (the ``--against`` ref) for the medium."""
     counts: dict[Verdict, int] = {}
     for h in report.handlers:
         counts[h.verdict] = counts.get(h.verdict, 0) + 1
     parts = [f"{n} {v.value}" for v, n in counts.items()]
-    word = report.verdict.value.upper()
-    mode = f" (A/B against {report.against_ref})" if report.mode == Mode.AGAINST else ""
+    word = overall_verdict(report.handlers).value.upper()
+    mode = f" (A/B against {esc(report.against_ref)})" if report.mode == Mode.AGAINST else ""
     return f"perfgate: {word}{mode} — {len(report.handlers)} handlers: " + ", ".join(parts)
 
 
 def all_warnings(report: Report) -> list[str]:
-    """The report's warnings, then each target's, then any machine mismatch with the baseline."""
+    """The report's warnings, then each target's, then any machine mismatch with the baseline
+    (as they are: the caller escapes them)."""
     out = list(report.warnings)
     for t in report.targets:
         out.extend(f"{t.name}: {w}" for w in t.warnings)
@@ -97,10 +107,26 @@ def all_warnings(report: Report) -> list[str]:
     return out
 
 
+def gate_files_notice(report: Report) -> str | None:
+    """The plain words for a pull request that changes the gate's own files, or None."""
+    if not report.gate_files_changed:
+        return None
+    files = ", ".join(report.gate_files_changed)
+    return (
+        f"this pull request changes {files}: the bar moved (the baseline or the rules this "
+        "check compares with are part of the change under review)"
+    )
+
+
 def render_text(report: Report) -> str:
-    """The terminal table, followed by warnings and the one-line summary."""
-    lines = [tabulate(rows(report, icons=False), headers=headers(report), disable_numparse=True)]
+    """The terminal table, followed by warnings and the one-line summary. Every field is
+    :func:`~perfgate.render.escape.text`: no line can be a GitHub workflow command."""
+    cells = [[escape.text(c) for c in row] for row in rows(report, icons=False)]
+    lines = [tabulate(cells, headers=headers(report), disable_numparse=True)]
+    notice = gate_files_notice(report)
+    if notice:
+        lines.append(f"warning: {escape.text(notice)}")
     for w in all_warnings(report):
-        lines.append(f"warning: {w}")
+        lines.append(f"warning: {escape.text(w)}")
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"

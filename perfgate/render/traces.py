@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from tabulate import tabulate
 
+from perfgate.render import escape
 from perfgate.report import HandlerStats
 from perfgate.trace import TraceData, scanner_name
 from perfgate.units import format_ns
@@ -69,11 +70,12 @@ def to_text(
     runtime: dict[str, dict[str, int]] | None = None,
 ) -> str:
     """A table per task type (and with ``runtime``, a table of mean time per request in each
-    runtime state), then one line per trace about what was (not) read."""
+    runtime state), then one line per trace about what was (not) read. Task names are the
+    traced program's: :func:`perfgate.render.escape.text` keeps each to one harmless line."""
     headers = ["handler", "count", "p50", "p90", "p95", "p99", "max", "mean"]
     rows = [
         [
-            name,
+            escape.text(name),
             s.count,
             *(format_ns(v) for v in (s.p50_ns, s.p90_ns, s.p95_ns, s.p99_ns, s.max_ns, s.mean_ns)),
         ]
@@ -83,7 +85,7 @@ def to_text(
     if runtime is not None:
         out += ["", "mean time per request by goroutine state (the task's goroutines):"]
         state_rows = [
-            [name, what.removeprefix("runtime: "), format_ns(ns)]
+            [escape.text(name), escape.text(what.removeprefix("runtime: ")), format_ns(ns)]
             for name, parts in runtime.items()
             for what, ns in parts.items()
         ]
@@ -91,13 +93,13 @@ def to_text(
             tabulate(state_rows, headers=["handler", "state", "mean"], disable_numparse=True)
         )
     for t in traces:
-        line = f"{t.path}: Go {t.version} trace, {len(t.tasks)} tasks"
+        line = f"{escape.text(t.path)}: Go {t.version} trace, {len(t.tasks)} tasks"
         if t.incomplete_tasks:
             line += f", {t.incomplete_tasks} incomplete (left out)"
         if t.reader != "native":
             line += f", read with {t.reader}"
         out.append(line)
-        out.extend(f"  note: {n}" for n in t.notes)
+        out.extend(f"  note: {escape.text(n)}" for n in t.notes)
         if t.truncated:
-            out.append(f"  warning: truncated trace: {t.truncation_note}")
+            out.append(f"  warning: truncated trace: {escape.text(t.truncation_note)}")
     return "\n".join(out) + "\n"

@@ -160,7 +160,10 @@ def test_handlers_not_measured_on_both_sides_are_left_alone():
 
 def test_baseline_stores_the_breakdown_and_old_files_still_load(tmp_path):
     breakdown = summarize([run_of([(100, {"region b": 60, OUTSIDE: 40})] * 10)])
-    h = HandlerSummary(count=10, p50_ns=100, p95_ns=100, p99_ns=100, breakdown=breakdown)
+    h = HandlerSummary(
+        count=10, p50_ns=100, p95_ns=100, p99_ns=100, run_p95_ns=[100], run_counts=[10],
+        breakdown=breakdown,
+    )  # fmt: skip
     path = tmp_path / "svc.json"
     baseline = Baseline(schema_version=1, target="svc", handlers={"GET /": h})
     write_atomically(path, baseline.to_json())

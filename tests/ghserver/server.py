@@ -5,6 +5,7 @@ checked against it, see :mod:`contract`):
 
 * ``GET /user`` (403 "Resource not accessible by integration" for installation tokens),
 * ``GET /repos/{o}/{r}``, ``GET /repos/{o}/{r}/pulls/{n}``,
+* ``GET /repos/{o}/{r}/pulls/{n}/files`` (the files a PR changes, paged like comments),
 * ``GET``/``POST /repos/{o}/{r}/issues/{n}/comments`` with ``per_page``/``page`` and ``Link``
   headers holding absolute URLs on its own address (as GitHub does, in the
   ``/repositories/{id}/...`` form, which it also serves),
@@ -94,6 +95,8 @@ class PullState:
     head_ref: str = "feature"
     base_ref: str = "main"
     title: str = "Make checkout faster"
+    # The files the PR changes: (filename, status, patch or None, previous filename or None)
+    files: list[tuple[str, str, str | None, str | None]] = field(default_factory=list)
 
 
 def _iso(t: dt.datetime) -> str:
@@ -174,6 +177,15 @@ class GitHubStandIn:
             self.pulls[number] = pull
             self.comments.setdefault(number, [])
             return pull
+
+    def set_files(self, number: int, *files: str | tuple[str, str, str | None, str | None]) -> None:
+        """The files PR ``number`` changes: names (modified, with a small patch), or tuples of
+        (filename, status, patch, previous_filename)."""
+        with self._lock:
+            self.pulls[number].files = [
+                f if isinstance(f, tuple) else (f, "modified", "@@ -1 +1 @@\n-a\n+b", None)
+                for f in files
+            ]
 
     def set_head(self, number: int, head_sha: str) -> None:
         with self._lock:
@@ -432,6 +444,29 @@ class GitHubStandIn:
             "changed_files": 1,
         }
 
+    def file_json(
+        self, pull: PullState, entry: tuple[str, str, str | None, str | None]
+    ) -> dict[str, Any]:
+        filename, status, patch, previous = entry
+        quoted = urllib.parse.quote(filename)
+        out: dict[str, Any] = {
+            "sha": "9" * 40,
+            "filename": filename,
+            "status": status,
+            "additions": 1,
+            "deletions": 1,
+            "changes": 2,
+            "blob_url": f"https://github.com/{self.full_name}/blob/{pull.head_sha}/{quoted}",
+            "raw_url": f"https://github.com/{self.full_name}/raw/{pull.head_sha}/{quoted}",
+            "contents_url": f"{self.url}/repos/{self.full_name}/contents/{quoted}"
+            f"?ref={pull.head_sha}",
+        }
+        if patch is not None:
+            out["patch"] = patch
+        if previous is not None:
+            out["previous_filename"] = previous
+        return out
+
     def _create_comment(self, number: int, body: str, user: User) -> dict[str, Any]:
         cid = next(self._ids)
         now = _iso(self._tick())
@@ -484,6 +519,12 @@ _ROUTES: list[tuple[str, re.Pattern[str], str, str]] = [
     ),
     (
         "GET",
+        re.compile(r"^/repos/([^/]+)/([^/]+)/pulls/(\d+)/files$"),
+        "/repos/{owner}/{repo}/pulls/{pull_number}/files",
+        "list_files",
+    ),
+    (
+        "GET",
         re.compile(r"^/repos/([^/]+)/([^/]+)/issues/(\d+)/comments$"),
         "/repos/{owner}/{repo}/issues/{issue_number}/comments",
         "list_comments",
@@ -518,6 +559,7 @@ _DOC = {
     "get_user": f"{DOCS}/users/users#get-the-authenticated-user",
     "get_repo": f"{DOCS}/repos/repos#get-a-repository",
     "get_pull": f"{DOCS}/pulls/pulls#get-a-pull-request",
+    "list_files": f"{DOCS}/pulls/pulls#list-pull-requests-files",
     "list_comments": f"{DOCS}/issues/comments#list-issue-comments",
     "list_comments_by_id": f"{DOCS}/issues/comments#list-issue-comments",
     "create_comment": f"{DOCS}/issues/comments#create-an-issue-comment",
@@ -716,6 +758,18 @@ class _Handler(BaseHTTPRequestHandler):
         with self.standin._lock:
             return 200, self.standin.pull_json(self._pull(int(m.group(3)), doc)), {}
 
+    def list_files(self, m: re.Match[str], q: Any, raw: bytes, doc: str) -> tuple[int, Any, dict]:
+        s = self.standin
+        self._caller(doc)
+        self._check_repo(m.group(1), m.group(2))
+        number = int(m.group(3))
+        per_page, page = self._paging(q, doc)
+        with s._lock:
+            pull = self._pull(number, doc)
+            files = [s.file_json(pull, f) for f in pull.files]
+        base = f"{s.url}/repos/{s.full_name}/pulls/{number}/files"
+        return self._page(files, per_page, page, base)
+
     def list_comments(
         self, m: re.Match[str], q: Any, raw: bytes, doc: str
     ) -> tuple[int, Any, dict]:
@@ -729,25 +783,31 @@ class _Handler(BaseHTTPRequestHandler):
             raise _Reply(404, _error(404, "Not Found", doc))
         return self._list(int(m.group(2)), q, doc)
 
-    def _list(self, number: int, q: dict[str, list[str]], doc: str) -> tuple[int, Any, dict]:
-        s = self.standin
-        self._caller(doc)
-        self._pull(number, doc)
+    def _paging(self, q: dict[str, list[str]], doc: str) -> tuple[int, int]:
         try:
             per_page = min(100, max(1, int(q.get("per_page", ["30"])[0])))
             page = max(1, int(q.get("page", ["1"])[0]))
         except ValueError:
             raise _Reply(422, {**_error(422, "Invalid request.", doc), "errors": []}) from None
+        return per_page, page
+
+    def _list(self, number: int, q: dict[str, list[str]], doc: str) -> tuple[int, Any, dict]:
+        s = self.standin
+        self._caller(doc)
+        self._pull(number, doc)
+        per_page, page = self._paging(q, doc)
         with s._lock:
             comments = list(s.comments.get(number, []))
-        last = max(1, -(-len(comments) // per_page))
-        chunk = comments[(page - 1) * per_page : page * per_page]
+        base = f"{s.url}/repositories/{s.repo_id}/issues/{number}/comments"
+        return self._page(comments, per_page, page, base)
+
+    def _page(self, items: list[Any], per_page: int, page: int, base: str) -> tuple[int, Any, dict]:
+        """One page of ``items`` with GitHub's ``Link`` header (absolute URLs from ``base``)."""
+        last = max(1, -(-len(items) // per_page))
+        chunk = items[(page - 1) * per_page : page * per_page]
 
         def page_url(n: int) -> str:
-            return (
-                f"{s.url}/repositories/{s.repo_id}/issues/{number}/comments"
-                f"?per_page={per_page}&page={n}"
-            )
+            return f"{base}?per_page={per_page}&page={n}"
 
         links = []
         if page > 1:

@@ -149,9 +149,22 @@ def test_upstream_decides_remote_and_branch(release_repo, tmp_path):
     release_repo.git("remote", "add", "origin", str(tmp_path / "a.git"))
     release_repo.git("remote", "add", "upstream", str(tmp_path / "b.git"))
     release_repo.git("config", "branch.release/1.0.remote", "upstream")
-    release_repo.git("config", "branch.release/1.0.merge", "refs/heads/rel-1.0")
+    release_repo.git("config", "branch.release/1.0.merge", "refs/heads/release-1.0")
     ctx = check_refresh_allowed(release_repo.path, GLOBS, force=False, push=True)
-    assert (ctx.remote, ctx.remote_branch) == ("upstream", "rel-1.0")
+    assert (ctx.remote, ctx.remote_branch) == ("upstream", "release-1.0")
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_push_only_to_a_remote_release_branch(release_repo, tmp_path, force):
+    """A release/1.0 branch that tracks origin/main must not push the baseline to main, even
+    with --force (which only lifts the rule for the local branch)."""
+    release_repo.git("remote", "add", "origin", str(tmp_path / "a.git"))
+    release_repo.git("config", "branch.release/1.0.remote", "origin")
+    release_repo.git("config", "branch.release/1.0.merge", "refs/heads/main")
+    with pytest.raises(PerfgateError, match="would push to origin/main, which is not a release"):
+        check_refresh_allowed(release_repo.path, GLOBS, force=force, push=True)
+    # without --push there is nothing to refuse: the commit stays local
+    assert check_refresh_allowed(release_repo.path, GLOBS, force=force).remote_branch == "main"
 
 
 # --- committing ------------------------------------------------------------------------------

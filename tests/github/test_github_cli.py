@@ -202,7 +202,11 @@ def test_comment_takes_the_pr_from_the_event_or_pr_not_from_the_report(tmp_path,
     }
     result = invoke(comment_command, [str(path)], env)
     assert result.exit_code == 2 and "no pull-request number" in result.output
+    # nor the head commit: without the event's or --head-sha, nothing is posted
     result = invoke(comment_command, [str(path), "--pr", str(PR)], env)
+    assert result.exit_code == 2 and "no head commit" in result.output
+    assert standin.comment_list(PR) == []
+    result = invoke(comment_command, [str(path), "--pr", str(PR), "--head-sha", HEAD], env)
     assert result.exit_code == 0, result.output
     (comment,) = standin.comment_list(PR)
     assert comment["user"]["login"] == "perfgate-dev"
@@ -211,6 +215,7 @@ def test_comment_takes_the_pr_from_the_event_or_pr_not_from_the_report(tmp_path,
 def test_comment_dry_run_prints_the_body(tmp_path, standin, report):
     path = save(report, tmp_path / "r.json")
     args = [path, "--pr", "7", "--repo", "acme/shop", "--dry-run", "--comment-key", "k1"]
+    args += ["--head-sha", HEAD]
     result = invoke(comment_command, args, {})
     assert result.exit_code == 0
     assert result.output.startswith(marker("k1"))
