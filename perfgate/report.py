@@ -175,6 +175,36 @@ class TargetInfo(BaseModel):
     baseline_cpu_share: float | None = None
 
 
+class TrendKind(_Word):
+    """How a handler moved on main: one step (a change point), or several steps the same way
+    in a row (a drift: a creeping regression, or a slow improvement)."""
+
+    STEP = "step"
+    DRIFT = "drift"
+
+
+class TrendNote(BaseModel):
+    """What main's recorded history (``perfgate history record``) says about one handler: it
+    changed recently, by ``delta_pct`` (median p95 after ``after_p95_ns`` vs before
+    ``before_p95_ns``) over the last ``merges`` recorded commits, starting at ``since_commit``.
+
+    Found by :mod:`perfgate.history` and carried by the report as data, next to the verdicts;
+    ``recent_commits`` / ``recent_p95_ns`` (oldest first) are for a small trend chart.
+    """
+
+    target: str
+    handler: str
+    kind: TrendKind
+    since_commit: str
+    merges: int
+    before_p95_ns: int
+    after_p95_ns: int
+    delta_pct: float
+    p_value: float | None = None  # the change point's permutation p-value (the weakest, drifts)
+    recent_commits: list[str] = Field(default_factory=list)
+    recent_p95_ns: list[int] = Field(default_factory=list)
+
+
 class Report(BaseModel):
     """The whole gate result; ``verdict`` follows from the handlers' (:func:`overall_verdict`)."""
 
@@ -188,6 +218,8 @@ class Report(BaseModel):
     targets: list[TargetInfo] = Field(default_factory=list)
     handlers: list[HandlerResult] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    # main's recent change points and drifts (perfgate.history); not part of the verdict
+    trends: list[TrendNote] = Field(default_factory=list)
 
     @property
     def regressed(self) -> list[HandlerResult]:
@@ -199,7 +231,9 @@ class Report(BaseModel):
         return self.verdict.exit_code
 
     def to_json(self) -> str:
-        return self.model_dump_json(indent=2) + "\n"
+        # ``trends`` only when there are some: a check without history writes what it always did
+        exclude = None if self.trends else {"trends"}
+        return self.model_dump_json(indent=2, exclude=exclude) + "\n"
 
 
 def overall_verdict(handlers: Sequence[HandlerResult]) -> ReportVerdict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import click
 
@@ -20,7 +21,9 @@ from perfgate.commands.options import (
     target_option,
     threshold_option,
 )
+from perfgate.errors import PerfgateError
 from perfgate.github.sticky import CommentWhen
+from perfgate.report import Report
 
 
 @click.command()
@@ -47,6 +50,18 @@ from perfgate.github.sticky import CommentWhen
     help="Measure REF too (in a git worktree), alternating runs, and decide on these "
     "same-machine numbers. Without a value: the merge-base with the PR's base branch.",
 )
+@click.option(
+    "--history/--no-history",
+    default=True,
+    help="Add main's recent change points and drifts from the history store (the "
+    "perfgate-history branch, fetched when the remote has it) to the report. Default: on; "
+    "skipped when there is no store.",
+)
+@click.option(
+    "--history-store",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A directory history store (see 'perfgate history record --store').",
+)
 @click.pass_context
 def check(
     ctx: click.Context,
@@ -63,6 +78,8 @@ def check(
     comment_key: str | None,
     comment_when: CommentWhen,
     against: str | None,
+    history: bool,
+    history_store: Path | None,
 ) -> None:
     """Measure each target and compare its handlers' p95 with the baseline.
 
@@ -82,8 +99,11 @@ def check(
     targets = select_targets(config, target_names, runs, threshold)
     go = find_go()
     checked = run_check(config, root, targets, go, dict(os.environ), progress, against)
+    report = checked.report
+    if history:
+        report = with_trends(report, root, [t.name for t in targets], history_store)
     deliver(
-        checked.report,
+        report,
         json_out=json_out,
         markdown_out=markdown_out,
         junit_out=junit_out,
@@ -94,4 +114,16 @@ def check(
         comment_key=comment_key,
         comment_when=comment_when,
     )
-    ctx.exit(checked.report.exit_code)
+    ctx.exit(report.exit_code)
+
+
+def with_trends(report: Report, root: Path, targets: list[str], store_dir: Path | None) -> Report:
+    """The report with main's recent trends for ``targets``; as it was when there is no
+    history store, or it cannot be read (the gate never depends on it)."""
+    from perfgate.history.trends import check_trends
+
+    try:
+        trends = check_trends(root, targets, dict(os.environ), store_dir)
+    except PerfgateError:
+        return report
+    return report.model_copy(update={"trends": trends}) if trends else report

@@ -7,7 +7,12 @@ Pure functions from report to text; delivery (stdout, files, GitHub) lives elsew
 from __future__ import annotations
 
 from perfgate.explain import WINDOW_TEXT
-from perfgate.render.charts import MERMAID_MAX_BARS, Bar, mermaid_p95_chart
+from perfgate.render.charts import (
+    MERMAID_MAX_BARS,
+    Bar,
+    mermaid_p95_chart,
+    mermaid_trend_chart,
+)
 from perfgate.render.text import (
     all_warnings,
     base_word,
@@ -15,12 +20,14 @@ from perfgate.render.text import (
     label,
     multi_target,
     rows,
+    trend_line,
     verdict_heading,
 )
-from perfgate.report import ExplainItem, HandlerResult, Mode, Report, Verdict
+from perfgate.report import ExplainItem, HandlerResult, Mode, Report, TrendNote, Verdict
 from perfgate.units import format_delta, format_ns
 
 EXPLAIN_TOP = 5  # contributors listed per regressed handler in Markdown (the JSON has them all)
+TREND_CHARTS = 3  # trend charts at most (the handlers that moved most)
 
 
 def md_escape(text: str) -> str:
@@ -107,9 +114,34 @@ def _p95_chart(report: Report, base: str) -> str | None:
     return mermaid_p95_chart(bars, base_label=base, note=note)
 
 
+def _trend_block(report: Report) -> list[str]:
+    """main's recent change points and drifts: one line per handler, and a small chart of the
+    recent p95s of those that moved most."""
+    multi = multi_target(report)
+    lines = ["**On main** (recorded history):", ""]
+    for t in report.trends:
+        icon = "📈" if t.delta_pct > 0 else "📉"
+        lines.append(f"- {icon} {md_escape(trend_line(t, multi))}")
+    lines.append("")
+    charted = sorted(report.trends, key=lambda t: -abs(t.delta_pct))[:TREND_CHARTS]
+    for t in charted:
+        lines += [_trend_chart(t, multi), ""]
+    return lines
+
+
+def _trend_chart(t: TrendNote, multi: bool) -> str:
+    name = f"{t.target}: {t.handler}" if multi else t.handler
+    return mermaid_trend_chart(
+        f"{name}: p95 on main, µs (since {t.since_commit[:7]}: {t.delta_pct:+.0f}%)",
+        [c[:7] for c in t.recent_commits],
+        t.recent_p95_ns,
+    )
+
+
 def render_markdown(report: Report, title: str = "perfgate") -> str:
     """GitHub-flavoured Markdown: heading with the verdict, the table, warnings, for each
-    regressed handler a collapsed list of what made it slower, and a chart of p95s."""
+    regressed handler a collapsed list of what made it slower, a chart of p95s, and main's
+    recent trends (when the report carries any)."""
     icon, word = verdict_heading(report)
     head = f"### {icon} {title}: {word}"
     table = markdown_table(headers(report), rows(report, icons=True))
@@ -125,6 +157,8 @@ def render_markdown(report: Report, title: str = "perfgate") -> str:
     chart = _p95_chart(report, base)
     if chart:
         parts += [chart, ""]
+    if report.trends:
+        parts += _trend_block(report)
     test = (
         "Wilcoxon signed-rank on pairs of runs made back to back"
         if report.mode == Mode.AGAINST

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from tabulate import tabulate
 
-from perfgate.report import HandlerResult, Mode, Report, ReportVerdict, Verdict
+from perfgate.report import HandlerResult, Mode, Report, ReportVerdict, TrendNote, Verdict
 from perfgate.units import format_ns, format_pct
 
 VERDICT_ICON = {
@@ -97,10 +97,26 @@ def all_warnings(report: Report) -> list[str]:
     return out
 
 
+def trend_line(note: TrendNote, with_target: bool = False) -> str:
+    """One line for a trend: ``POST /checkout: +14% over the last 9 merges, since abc1234
+    (p95 250µs → 285µs)``."""
+    name = f"{note.target}: {note.handler}" if with_target else note.handler
+    merges = "the last merge" if note.merges == 1 else f"the last {note.merges} merges"
+    kind = ", in several steps" if note.kind == "drift" else ""
+    return (
+        f"{name}: {note.delta_pct:+.0f}% over {merges}, since {note.since_commit[:7]} "
+        f"(p95 {format_ns(note.before_p95_ns)} → {format_ns(note.after_p95_ns)}{kind})"
+    )
+
+
 def render_text(report: Report) -> str:
-    """The terminal table, followed by warnings and the one-line summary."""
+    """The terminal table, followed by warnings, main's recent trends and the one-line
+    summary."""
     lines = [tabulate(rows(report, icons=False), headers=headers(report), disable_numparse=True)]
     for w in all_warnings(report):
         lines.append(f"warning: {w}")
+    multi = multi_target(report)
+    for t in report.trends:
+        lines.append(f"on main: {trend_line(t, multi)}")
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"
