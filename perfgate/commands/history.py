@@ -174,6 +174,7 @@ def record(
         else BranchStore(root, remote=remote, push=push, env=env)
     )
     head, warnings = head_commit(root, env, commit)
+    store.prepare()
     for w in warnings:
         warn(w)
     go = find_go()

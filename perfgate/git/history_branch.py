@@ -354,7 +354,7 @@ def _publish(repo: git.Repo, where: RecordTarget, message: str, env: Mapping[str
             break
         if attempt == PUSH_ATTEMPTS:
             break
-        time.sleep(random.uniform(0.2, 1.0) * attempt)
+        time.sleep(random.uniform(0.1, 0.5) * attempt)  # let the other writer finish
         tip = _fetch(repo, remote, branch)
         local = rev_parse(repo, _ref(branch))
         if tip is None or local is None:

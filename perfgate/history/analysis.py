@@ -40,6 +40,8 @@ from perfgate.history.model import ChangePointResult, History
 from perfgate.report import TrendKind, TrendNote
 
 MIN_SHARED = 3  # handlers needed at a commit to estimate the shift they share (as the gate)
+POLISH_ROUNDS = 3  # turns of estimating levels and the shared shift together
+MAX_ROUNDS = 12  # change points taken into the handlers' levels, one per search, at most
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,10 @@ class Settings:
     """How change points are searched for and which make a note.
 
     ``alpha``: the permutation test's level; ``permutations``: shuffles per test; ``min_size``:
-    commits on each side of a change point at least; ``max_points``: only the newest this many
-    commits are analysed (the search is quadratic in it); ``recent``: a change point among a
+    commits on each side of a change point at least; ``min_t``: a change point must move the
+    level by this many standard errors (see :func:`_large_enough`); ``shared_shift``: correct
+    for the shift the other handlers share; ``max_points``: only the newest this many commits
+    are analysed (the search is quadratic in it); ``recent``: a change point among a
     handler's newest this many commits makes a note; ``note_min_pct``: … when it changed the
     p95 by at least this much; ``chart_points``: commits in a note's chart data.
     """
@@ -58,6 +62,7 @@ class Settings:
     min_size: int = DEFAULT_MIN_SIZE
     max_points: int = 120
     shared_shift: bool = True
+    min_t: float = 4.0
     recent: int = 10
     note_min_pct: float = 5.0
     chart_points: int = 20
@@ -148,31 +153,117 @@ def _segment_levels(values: Sequence[float], cps: Sequence[ChangePoint]) -> list
 def _change_points(
     series: Sequence[_Series], target: str, s: Settings
 ) -> dict[str, list[ChangePoint]]:
+    """Each handler's change points, on its values corrected for the shift the others share.
+
+    A step of one handler must not show up in the others through their correction, so the
+    steps are taken in one at a time, strongest first: find change points everywhere, make
+    the strongest new one part of its handler's level, re-estimate the shared shift from the
+    deviations from those levels (:func:`_polish`), and search again — until no new one is
+    found."""
+
     def corrected(ser: _Series, shift: dict[str, dict[int, float]]) -> list[float]:
         own = shift.get(ser.handler, {})
         return [v - own.get(at, 0.0) for at, v in zip(ser.at, ser.log, strict=True)]
 
     def detect(shift: dict[str, dict[int, float]]) -> dict[str, list[ChangePoint]]:
-        return {
-            ser.handler: e_divisive(
-                corrected(ser, shift),
+        out = {}
+        for ser in series:
+            values = corrected(ser, shift)
+            found = e_divisive(
+                values,
                 alpha=s.alpha,
                 permutations=s.permutations,
                 min_size=s.min_size,
                 seed=zlib.crc32(f"{target}\0{ser.handler}".encode()),
             )
-            for ser in series
-        }
+            out[ser.handler] = _large_enough(values, found, s.min_t)
+        return out
 
     if not s.shared_shift or len(series) < MIN_SHARED:
         return detect({})
-    overall = {ser.handler: [_median(ser.log)] * len(ser.log) for ser in series}
-    shift = _shared_shift(series, overall)
-    first = detect(shift)
-    by_segment = {
-        ser.handler: _segment_levels(corrected(ser, shift), first[ser.handler]) for ser in series
-    }
-    return detect(_shared_shift(series, by_segment))
+    modelled: dict[str, list[ChangePoint]] = {ser.handler: [] for ser in series}
+    by_name = {ser.handler: ser for ser in series}
+    shift = _polish(series, modelled, {}, corrected)
+    for _ in range(MAX_ROUNDS):
+        found = detect(shift)
+        new = [
+            (h, cp)
+            for h, cps in found.items()
+            for cp in cps
+            if cp.index not in {m.index for m in modelled[h]}
+        ]
+        if not new:
+            break
+
+        # Strongest by the handler's own values: a step leaked from another handler through
+        # the correction is not there at all, a real one is (with the machine's noise).
+        h, cp = max(new, key=lambda item: _step_t(by_name[item[0]].log, modelled[item[0]], item[1]))
+        modelled[h] = sorted([*modelled[h], cp], key=lambda c: c.index)
+        shift = _polish(series, modelled, shift, corrected)
+    return found
+
+
+def _polish(series, modelled, shift, corrected) -> dict[str, dict[int, float]]:
+    """The shared shift, estimated in turns with each handler's levels between its modelled
+    change points (levels from the shift-corrected values, the shift from the deviations from
+    those levels)."""
+    for _ in range(POLISH_ROUNDS):
+        levels = {
+            ser.handler: _segment_levels(corrected(ser, shift), modelled[ser.handler])
+            for ser in series
+        }
+        shift = _shared_shift(series, levels)
+    return shift
+
+
+def _step_t(values: Sequence[float], others: Sequence[ChangePoint], cp: ChangePoint) -> float:
+    """How many standard errors the levels on either side of ``cp`` differ by, in ``values``
+    cut at ``others`` too (see :func:`_large_enough`)."""
+    cuts = sorted({c.index for c in others} | {cp.index})
+    bounds = [0, *cuts, len(values)]
+    i = bounds.index(cp.index)
+    return _t(values[bounds[i - 1] : cp.index], values[cp.index : bounds[i + 1]], noise_of(values))
+
+
+def _t(before: Sequence[float], after: Sequence[float], noise: float) -> float:
+    """The gap between the medians of ``before`` and ``after`` in standard errors (the median's
+    error is 1.2533 × that of the mean for normal noise)."""
+    error = 1.2533 * noise * math.sqrt(1 / len(before) + 1 / len(after))
+    gap = abs(_median(after) - _median(before))
+    return gap / error if error > 0 else math.inf
+
+
+def noise_of(values: Sequence[float]) -> float:
+    """The commit-to-commit noise of a series: 1.4826 × the median absolute difference between
+    neighbouring values, over √2 — the standard deviation, were the noise normal. A step moves
+    one difference only, and a commit measured on a busy machine two, so neither inflates it,
+    and no split of the series can make it smaller."""
+    diffs = [abs(b - a) for a, b in pairwise(values)]
+    return 1.4826 * _median(diffs) / math.sqrt(2) if diffs else 0.0
+
+
+def _large_enough(
+    values: Sequence[float], cps: Sequence[ChangePoint], min_t: float
+) -> list[ChangePoint]:
+    """Drop, weakest first, change points whose levels on either side (medians of the values
+    between change points) differ by less than ``min_t`` standard errors, given the noise of
+    the series (:func:`noise_of`). The permutation test keeps false change points to ``alpha``
+    per test, but cannot go below the share of the series' arrangements that are as extreme
+    (2 in 252 for ten commits split five and five); a handler whose change is no larger than
+    what its noise makes of a few commits is not reported."""
+    kept = list(cps)
+    noise = noise_of(values)
+    while kept and min_t > 0:
+        bounds = [0, *(c.index for c in kept), len(values)]
+        strength = [
+            _t(values[bounds[i] : bounds[i + 1]], values[bounds[i + 1] : bounds[i + 2]], noise)
+            for i in range(len(kept))
+        ]
+        weakest = min(range(len(kept)), key=strength.__getitem__)
+        if strength[weakest] >= min_t:
+            break
+        del kept[weakest]
+    return kept
 
 
 def _segment_median_ns(ser: _Series, a: int, b: int) -> int:

@@ -75,8 +75,8 @@ def record_history(
     progress: Progress | None = None,
 ) -> tuple[list[HistoryRecord], str]:
     """Measure every target (its configured runs) and store one record each; returns the
-    records and what the store did."""
-    store.prepare()
+    records and what the store did. ``store`` has been prepared (``store.prepare()``: the
+    refusals come before the Go toolchain is even looked for)."""
     here = machine(go, env)
     measured = [(t, measure_target(go, root, t, env, progress)) for t in targets]
     recorded = now_iso()
