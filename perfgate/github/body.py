@@ -173,8 +173,12 @@ def defanged(report: Report) -> Report:
         for t in report.targets
     ]
     warnings = [defang(w) for w in report.warnings]
+    trends = [
+        t.model_copy(update={"handler": defang(t.handler), "target": defang(t.target)})
+        for t in report.trends
+    ]
     return report.model_copy(
-        update={"handlers": handlers, "targets": targets, "warnings": warnings}
+        update={"handlers": handlers, "targets": targets, "warnings": warnings, "trends": trends}
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from perfgate.errors import PerfgateError
 from perfgate.git import base_branch_name
 from perfgate.history.analysis import Settings, analyse
 from perfgate.history.store import BranchStore, DirectoryStore, Store, load_history
@@ -29,7 +30,10 @@ def check_trends(
     store: Store = (
         DirectoryStore(store_dir) if store_dir else BranchStore(root, fetch=True, env=env)
     )
-    branch = base_branch_name(root, env)
+    try:
+        branch = base_branch_name(root, env)
+    except PerfgateError:  # not a git checkout: a directory store, ordered by commit date
+        branch = "main"
     settings = Settings(max_points=CHECK_WINDOW)
     notes: list[TrendNote] = []
     for target in targets:

@@ -318,22 +318,24 @@ def mermaid_trend_chart(title: str, x_labels: Sequence[str], values_ns: Sequence
     """A small Mermaid ``xychart-beta`` line of one handler's recent p95s (µs) on main."""
     top = max(values_ns) / 1000 if values_ns else 1
     bottom = min(values_ns) / 1000 if values_ns else 0
-    low = _nice_floor(bottom * 0.9)
     lines = [
         "```mermaid",
         "xychart-beta",
         f"    title {_mermaid_label(title, 120)}",
         "    x-axis [" + ", ".join(_mermaid_label(x, 12) for x in x_labels) + "]",
-        f'    y-axis "p95 (µs)" {low:g} --> {_nice_ceiling(top * 1.05):g}',
+        f'    y-axis "p95 (µs)" {_two_digits(bottom * 0.9, up=False):g} --> '
+        f"{_two_digits(top * 1.05, up=True):g}",
         "    line [" + ", ".join(plain_us(v, 1) for v in values_ns) + "]",
         "```",
     ]
     return "\n".join(lines)
 
 
-def _nice_floor(x: float) -> float:
-    """A round number at or below ``x`` (two significant digits): 243 → 240, 0.87 → 0.87."""
+def _two_digits(x: float, up: bool) -> float:
+    """``x`` rounded to two significant digits, up or down: 305 → 310 (up), 225 → 220 (down).
+    An axis end close to the values, so a 10% change fills the chart."""
     if x <= 0:
         return 0.0
     scale = 10 ** (math.floor(math.log10(x)) - 1)
-    return math.floor(x / scale) * scale
+    steps = x / scale
+    return round((math.ceil(steps - 1e-9) if up else math.floor(steps + 1e-9)) * scale, 12)

@@ -23,11 +23,12 @@ from perfgate.render.text import (
     trend_line,
     verdict_heading,
 )
-from perfgate.report import ExplainItem, HandlerResult, Mode, Report, TrendNote, Verdict
+from perfgate.report import ExplainItem, HandlerResult, Mode, Report, Verdict
 from perfgate.units import format_delta, format_ns
 
 EXPLAIN_TOP = 5  # contributors listed per regressed handler in Markdown (the JSON has them all)
 TREND_CHARTS = 3  # trend charts at most (the handlers that moved most)
+TREND_CHART_COMMITS = 12  # commits in a trend chart at least (more when the trend is longer)
 
 
 def md_escape(text: str) -> str:
@@ -114,28 +115,30 @@ def _p95_chart(report: Report, base: str) -> str | None:
     return mermaid_p95_chart(bars, base_label=base, note=note)
 
 
-def _trend_block(report: Report) -> list[str]:
-    """main's recent change points and drifts: one line per handler, and a small chart of the
-    recent p95s of those that moved most."""
+def _trend_lines(report: Report) -> list[str]:
+    """main's recent change points and drifts, one line per handler."""
     multi = multi_target(report)
     lines = ["**On main** (recorded history):", ""]
     for t in report.trends:
         icon = "📈" if t.delta_pct > 0 else "📉"
         lines.append(f"- {icon} {md_escape(trend_line(t, multi))}")
-    lines.append("")
-    charted = sorted(report.trends, key=lambda t: -abs(t.delta_pct))[:TREND_CHARTS]
-    for t in charted:
-        lines += [_trend_chart(t, multi), ""]
-    return lines
+    return [*lines, ""]
 
 
-def _trend_chart(t: TrendNote, multi: bool) -> str:
-    name = f"{t.target}: {t.handler}" if multi else t.handler
-    return mermaid_trend_chart(
-        f"{name}: p95 on main, µs (since {t.since_commit[:7]}: {t.delta_pct:+.0f}%)",
-        [c[:7] for c in t.recent_commits],
-        t.recent_p95_ns,
-    )
+def _trend_charts(report: Report) -> list[str]:
+    """A small chart of the recent p95s on main of the handlers that moved most."""
+    multi = multi_target(report)
+    out: list[str] = []
+    for t in sorted(report.trends, key=lambda t: -abs(t.delta_pct))[:TREND_CHARTS]:
+        name = f"{t.target}: {t.handler}" if multi else t.handler
+        shown = max(TREND_CHART_COMMITS, t.merges + 4)
+        chart = mermaid_trend_chart(
+            f"{name}: p95 on main, µs (since {t.since_commit[:7]}: {t.delta_pct:+.0f}%)",
+            [c[:7] for c in t.recent_commits[-shown:]],
+            t.recent_p95_ns[-shown:],
+        )
+        out += [chart, ""]
+    return out
 
 
 def render_markdown(report: Report, title: str = "perfgate") -> str:
@@ -149,6 +152,8 @@ def render_markdown(report: Report, title: str = "perfgate") -> str:
     warnings = all_warnings(report)
     if warnings:
         parts += [f"> ⚠️ {md_escape(w)}" for w in warnings] + [""]
+    if report.trends:
+        parts += _trend_lines(report)
     multi = multi_target(report)
     base = base_word(report)
     for h in report.handlers:
@@ -158,7 +163,7 @@ def render_markdown(report: Report, title: str = "perfgate") -> str:
     if chart:
         parts += [chart, ""]
     if report.trends:
-        parts += _trend_block(report)
+        parts += _trend_charts(report)
     test = (
         "Wilcoxon signed-rank on pairs of runs made back to back"
         if report.mode == Mode.AGAINST

@@ -201,3 +201,24 @@ def test_record_refuses_a_dirty_checkout_and_a_store_that_is_a_file(project, tmp
 def test_show_needs_an_existing_directory_store(project, tmp_path):
     r = perfgate("history", "--store", str(tmp_path / "nope"), cwd=project)
     assert r.returncode == 2 and "no history store" in r.stderr
+
+
+def test_check_adds_main_s_trends_and_skips_a_missing_store(project, tmp_path):
+    from perfgate.commands.check import with_trends
+    from perfgate.report import Report
+
+    commits = [f"{i:040x}" for i in range(1, 13)]
+    store = tmp_path / "store" / "svc"
+    store.mkdir(parents=True)
+    for r in records(commits, slow_from=8):
+        (store / f"{r.commit}.json").write_text(r.to_json())
+    report = Report()
+    noted = with_trends(report, project, ["svc"], tmp_path / "store")
+    assert [(t.handler, t.since_commit, t.merges) for t in noted.trends] == [
+        ("POST /c", commits[8], 4)
+    ]
+    assert '"trends"' in noted.to_json() and '"trends"' not in report.to_json()
+    # no git repository and no store: the report as it was, no error
+    assert with_trends(report, project, ["svc"], None) is report
+    git(project, "init", "-q", "-b", "main")
+    assert with_trends(report, project, ["svc"], None) is report  # no history branch
