@@ -162,6 +162,7 @@ def scaled(commits, handler: str, factors: list[float]) -> list[dict[str, int]]:
 
 
 def found_at(history, handler: str, index: int, slack: int = 1) -> bool:
+    """A change point of ``handler`` within ``slack`` commits of ``index``."""
     position = {p.commit: i for i, p in enumerate(history.points)}
     return any(
         cp.handler == handler and abs(position[cp.commit] - index) <= slack
@@ -175,55 +176,132 @@ BEFORE = 30  # commits before the change
 AFTER = 5  # a step must be found within this many commits after it
 DRIFT_COMMITS = 8
 UNCHANGED = 200
-NOTE_WINDOW = 40  # commits perfgate check analyses for its notes
+NOTE_WINDOW = 40  # commits perfgate check analyses for its notes (perfgate.history.trends)
+ACCEPTANCE = (10, 5, 1.25)  # the issue's check: 10 commits, the last 5 a quarter slower
 CLASSES = ((0.03, "≤ 3%"), (0.06, "3–6%"), (0.12, "6–12%"), (math.inf, "> 12%"))
+SPLIT = json.loads((REPO / "bench" / "zoo" / "split.json").read_text())
 
 
 def noise_class(sd: float) -> str:
     return next(name for top, name in CLASSES if sd <= top)
 
 
-def simulate(pool, handlers, rng, settings, wide, counts, monitor: bool) -> None:
-    """One series of each scenario per handler; adds to ``counts[handler]``."""
-    from perfgate.history.analysis import analyse
+def half(service: str) -> str:
+    if service in SPLIT["tuning"]:
+        return "tuning"
+    return "held-out" if service in SPLIT["held_out"] else service
 
+
+# --- the methods compared -------------------------------------------------------------------
+
+
+def perfgate_method(**settings):
+    from perfgate.history.analysis import Settings, analyse
+
+    def run(history, max_points: int | None = None):
+        s = (
+            Settings(**settings)
+            if max_points is None
+            else Settings(**settings, max_points=max_points)
+        )
+        return analyse(history, s)
+
+    return run
+
+
+def otava_method(history, max_points: int | None = None):
+    """Apache Otava's default analysis (Hunter: E-Divisive candidates in windows of 50, a
+    t-test at p < 0.001, the merge step) on each handler's log p95, as its users run it."""
+    import dataclasses
+
+    from otava.analysis import compute_change_points
+
+    from perfgate.history.model import ChangePointResult
+
+    points = history.points[-max_points:] if max_points else history.points
+    out = []
+    for h in history.handlers:
+        values = [math.log(p.p95_ns[h]) for p in points]
+        found, _ = compute_change_points(values, window_len=50, max_pvalue=0.001)
+        bounds = [0, *(int(c.index) for c in found), len(values)]
+        for i in range(len(found)):
+            before = sorted(p.p95_ns[h] for p in points[bounds[i] : bounds[i + 1]])
+            after = sorted(p.p95_ns[h] for p in points[bounds[i + 1] : bounds[i + 2]])
+            b, a = before[len(before) // 2], after[len(after) // 2]
+            out.append(
+                ChangePointResult(
+                    target=history.target,
+                    handler=h,
+                    commit=points[bounds[i + 1]].commit,
+                    before_p95_ns=b,
+                    after_p95_ns=a,
+                    delta_pct=round((a / b - 1) * 100, 1),
+                    p_value=float(found[i].stats.pvalue),
+                )
+            )
+    return dataclasses.replace(history, change_points=out, trends=[])
+
+
+METHODS = {
+    "perfgate": perfgate_method(),
+    "perfgate, no shared-shift correction": perfgate_method(shared_shift=False),
+    "perfgate, no min_t": perfgate_method(min_t=0),
+    "Apache Otava 0.8.0 (defaults)": otava_method,
+}
+
+
+# --- scenarios ------------------------------------------------------------------------------
+
+
+def simulate(pool, handlers, rng, method, counts, monitor: bool) -> None:
+    """One series of each scenario per handler; adds to ``counts[handler]``. Every method sees
+    the same series (the caller seeds ``rng`` alike)."""
     for h in handlers:
         c = counts[h]
         base = [rng.choice(pool) for _ in range(BEFORE + AFTER)]
         commits = scaled(base, h, [1.0] * BEFORE + [STEP] * AFTER)
         c["step"] += 1
         for k in range(1, AFTER + 1):
-            hist = analyse(history_of("svc", commits[: BEFORE + k]), settings)
+            hist = method(history_of("svc", commits[: BEFORE + k]))
             if found_at(hist, h, BEFORE):
                 c["step_found"] += 1
                 c["step_delay"] += k
                 break
         if k < AFTER:
-            hist = analyse(history_of("svc", commits), settings)
-        others = [o for o in handlers if o != h]
-        c["others"] += len(others)
+            hist = method(history_of("svc", commits))
+        c["others"] += len(handlers) - 1
         c["others_false"] += sum(1 for cp in hist.change_points if cp.handler != h)
 
         base = [rng.choice(pool) for _ in range(BEFORE + DRIFT_COMMITS)]
         ramp = [1.0] * BEFORE + [DRIFT**j for j in range(1, DRIFT_COMMITS + 1)]
-        hist = analyse(history_of("svc", scaled(base, h, ramp)), settings)
-        c["drift"] += 1
+        hist = method(history_of("svc", scaled(base, h, ramp)))
         position = {p.commit: i for i, p in enumerate(hist.points)}
+        c["drift"] += 1
         c["drift_found"] += any(
             cp.handler == h and position[cp.commit] >= BEFORE and cp.delta_pct > 0
             for cp in hist.change_points
         )
-        c["drift_noted"] += any(t.handler == h and t.delta_pct > 0 for t in hist.trends)
+
+        n, slow_from, factor = ACCEPTANCE
+        base = [rng.choice(pool) for _ in range(n)]
+        hist = method(
+            history_of("svc", scaled(base, h, [1.0] * slow_from + [factor] * (n - slow_from)))
+        )
+        c["accept"] += 1
+        c["accept_found"] += found_at(hist, h, slow_from)
+        c["accept_clean"] += found_at(hist, h, slow_from) and all(
+            cp.handler == h for cp in hist.change_points
+        )
 
     base = [rng.choice(pool) for _ in range(UNCHANGED)]
-    hist = analyse(history_of("svc", base), wide)
+    hist = method(history_of("svc", base), max_points=UNCHANGED)
     for h in handlers:
         counts[h]["unchanged"] += UNCHANGED
         counts[h]["false"] += sum(1 for cp in hist.change_points if cp.handler == h)
     if monitor:
         notes: set[tuple[str, str]] = set()
         for end in range(NOTE_WINDOW, UNCHANGED + 1):
-            window = analyse(history_of("svc", base[end - NOTE_WINDOW : end]), settings)
+            window = method(history_of("svc", base[end - NOTE_WINDOW : end]))
             notes |= {(t.handler, t.since_commit) for t in window.trends}
         for h in handlers:
             counts[h]["monitored"] += UNCHANGED - NOTE_WINDOW
@@ -233,58 +311,73 @@ def simulate(pool, handlers, rng, settings, wide, counts, monitor: bool) -> None
 def evaluate(args: argparse.Namespace) -> None:
     from collections import Counter, defaultdict
 
-    from perfgate.history.analysis import Settings
-
-    settings = Settings()
-    wide = Settings(max_points=UNCHANGED)
     runs = load_runs(args.data)
-    rng = random.Random(args.seed)
-    table: dict[tuple[int, str], Counter] = defaultdict(Counter)
+    methods = {name: METHODS[name] for name in args.methods} if args.methods else METHODS
+    table: dict[tuple[str, int, str, str], Counter] = defaultdict(Counter)
     for n in args.runs:
         for svc, svc_runs in sorted(runs.items()):
+            if args.services and svc not in args.services:
+                continue
             pool = commit_pool(svc_runs, n)
             noise = spread(pool)
             handlers = sorted(noise)
-            counts: dict[str, Counter] = defaultdict(Counter)
-            t0 = time.time()
-            for _ in range(args.series):
-                simulate(pool, handlers, rng, settings, wide, counts, args.monitor)
-            for h in handlers:
-                table[(n, noise_class(noise[h]))] += counts[h]
-                table[(n, "all")] += counts[h]
-                table[(n, "all")]["handlers"] += 1
-                table[(n, noise_class(noise[h]))]["handlers"] += 1
-                if args.verbose:
-                    print(
-                        f"{n:>3} {svc:9} {h:32} noise {noise[h] * 100:5.1f}%  {dict(counts[h])}",
-                        file=sys.stderr,
+            for name, method in methods.items():
+                counts: dict[str, Counter] = defaultdict(Counter)
+                rng = random.Random(f"{args.seed}:{svc}:{n}")  # the same series for every method
+                t0 = time.time()
+                for _ in range(args.series):
+                    simulate(
+                        pool, handlers, rng, method, counts, args.monitor and name == "perfgate"
                     )
-            print(f"{n} runs: {svc} done in {time.time() - t0:.0f}s", file=sys.stderr)
-    print_table(table, args)
+                for h in handlers:
+                    for group in (half(svc), "all"):
+                        for cls in (noise_class(noise[h]), "all"):
+                            row = table[(name, n, group, cls)]
+                            row += counts[h]
+                            row["handlers"] += 1
+                    if args.verbose:
+                        print(f"{name:40} {n:>3} {svc:9} {h:32} noise {noise[h] * 100:5.1f}% "
+                              f"{dict(counts[h])}", file=sys.stderr)  # fmt: skip
+                print(f"{name}: {n} runs: {svc} in {time.time() - t0:.0f}s", file=sys.stderr)
+    print_table(table, args.monitor)
 
 
-def print_table(table, args) -> None:
+def _pct(part: int, whole: int) -> str:
+    return f"{part / whole:.0%} ({part}/{whole})" if whole else "—"
+
+
+def print_table(table, monitor: bool) -> None:
     head = [
-        "runs/commit", "noise (sd of log p95)", "handlers",
-        f"+10% step found ≤ {AFTER} commits", "median delay", "false change points / 200 commits",
-        "false, other handlers / series", f"+3%×{DRIFT_COMMITS} drift found",
+        "method", "runs/commit", "services", "noise (sd of log p95)", "handlers",
+        f"+10% step found ≤ {AFTER} commits after", "mean delay (commits)",
+        "false change points / 200 commits", "false, other handlers / series",
+        f"+3%/commit drift found after {DRIFT_COMMITS}",
+        "acceptance: +25% at 6 of 10 found, none else",
     ]  # fmt: skip
-    if args.monitor:
+    if monitor:
         head.append("false PR notes / 200 commits")
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     order = [name for _, name in CLASSES] + ["all"]
-    for (n, cls), c in sorted(table.items(), key=lambda kv: (kv[0][0], order.index(kv[0][1]))):
+    groups = ["tuning", "held-out", "all"]
+
+    def key(item):
+        (name, n, group, cls), _ = item
+        rank = groups.index(group) if group in groups else -1
+        return (list(METHODS).index(name), -n, rank, order.index(cls))
+
+    for (name, n, group, cls), c in sorted(table.items(), key=key):
         row = [
-            str(n), cls, str(c["handlers"]),
-            f"{c['step_found'] / c['step']:.0%} ({c['step_found']}/{c['step']})",
+            name, str(n), group, cls, str(c["handlers"]),
+            _pct(c["step_found"], c["step"]),
             f"{c['step_delay'] / c['step_found']:.1f}" if c["step_found"] else "—",
             f"{c['false'] / c['unchanged'] * 200:.2f}",
             f"{c['others_false'] / c['others']:.3f}" if c["others"] else "—",
-            f"{c['drift_found'] / c['drift']:.0%}",
+            _pct(c["drift_found"], c["drift"]),
+            _pct(c["accept_clean"], c["accept"]),
         ]  # fmt: skip
-        if args.monitor:
-            row.append(f"{c['false_notes'] / c['monitored'] * 200:.2f}")
+        if monitor:
+            row.append(f"{c['false_notes'] / c['monitored'] * 200:.2f}" if c["monitored"] else "—")
         print("| " + " | ".join(row) + " |")
 
 
@@ -298,6 +391,8 @@ def main() -> None:
     ev = sub.add_parser("evaluate", help="simulate series and print the table")
     ev.add_argument("data", type=Path, nargs="+", help="runs as JSON lines (.gz)")
     ev.add_argument("--runs", type=int, nargs="+", default=[15, 5], help="runs per commit")
+    ev.add_argument("--methods", nargs="+", choices=sorted(METHODS), help="default: all")
+    ev.add_argument("--services", nargs="+", help="default: every service in the data")
     ev.add_argument("--series", type=int, default=10, help="series per handler and scenario")
     ev.add_argument("--seed", type=int, default=1)
     ev.add_argument("--monitor", action="store_true", help="also count false PR notes (slow)")
