@@ -82,27 +82,35 @@ def best_candidate(z: Sequence[float], min_size: int = 1) -> Candidate | None:
     """The ``(τ, κ)`` split of ``z`` with the largest ``Q`` (see the module docstring); both
     parts hold at least ``min_size`` values. None when ``z`` is too short to split so."""
     n = len(z)
-    if n < 2 * min_size or n < 2:
+    size = max(min_size, 1)
+    if n < 2 * size:
         return None
     w = _within_sums(z)
     w0 = w[0]
+    # 1/(m-1) for the second part's within-term (0 for one value: that term is 0)
+    inv_less = [0.0, 0.0] + [1.0 / (m - 1) for m in range(2, n + 1)]
     best_q, best_tau = float("-inf"), -1
-    for tau in range(max(min_size, 1), n - max(min_size, 1) + 1):
-        n1 = tau
+    for tau in range(size, n - size + 1):
         within_x = w0[tau]
         wt = w[tau]
-        for kappa in range(tau + max(min_size, 1), n + 1):
-            m1 = kappa - tau
-            within_y = wt[kappa]
-            cross = w0[kappa] - within_x - within_y
-            total = n1 + m1
-            q = 2.0 * cross / total
-            if n1 > 1:
-                q -= 2.0 * m1 * within_x / (total * (n1 - 1))
-            if m1 > 1:
-                q -= 2.0 * n1 * within_y / (total * (m1 - 1))
-            if q > best_q:
-                best_q, best_tau = q, tau
+        x_term = 2.0 * within_x / (tau - 1) if tau > 1 else 0.0  # times m: the X within-term
+        two_tau = 2.0 * tau
+        # Q·κ = 2·cross − m·x_term − 2τ·W_Y/(m−1), with cross = W(0,κ) − W_X − W_Y, κ = τ + m
+        first = tau + size
+        qs = [
+            (2.0 * (a - within_x - b) - m * x_term - two_tau * b * inv) / k
+            for a, b, m, inv, k in zip(
+                w0[first:],
+                wt[first:],
+                range(size, n - tau + 1),
+                inv_less[size : n - tau + 1],
+                range(first, n + 1),
+                strict=True,
+            )
+        ]
+        q = max(qs)
+        if q > best_q:
+            best_q, best_tau = q, tau
     if best_tau < 0:
         return None
     return Candidate(best_tau, best_q)
