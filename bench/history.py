@@ -119,25 +119,14 @@ def commit_pool(runs: list[dict[str, list[int]]], n: int) -> list[dict[str, int]
     ]
 
 
-def spread(pool: list[dict[str, int]]) -> dict[str, float]:
-    """Each handler's commit-to-commit noise: the robust standard deviation (1.4826 × MAD) of
-    its log p95 once the shift the other handlers share is taken out (as the analysis does)."""
-    from statistics import median
+def spread(pool: list[dict[str, int]], rng: random.Random) -> dict[str, float]:
+    """Each handler's commit-to-commit noise as the analysis sees it: the noise
+    (:func:`perfgate.history.analysis.noise_of`, about the standard deviation) of its log p95
+    over 200 commits drawn from ``pool``, corrected for the shift the other handlers share."""
+    from perfgate.history.analysis import corrected_values, noise_of
 
-    handlers = sorted(pool[0])
-    logs = {h: [math.log(c[h]) for c in pool] for h in handlers}
-    level = {h: median(v) for h, v in logs.items()}
-    out = {}
-    for h in handlers:
-        others = [o for o in handlers if o != h]
-        shared = [
-            median(logs[o][i] - level[o] for o in others) if len(others) >= 2 else 0.0
-            for i in range(len(pool))
-        ]
-        adj = [v - c for v, c in zip(logs[h], shared, strict=True)]
-        m = median(adj)
-        out[h] = 1.4826 * median(abs(v - m) for v in adj)
-    return out
+    history = history_of("svc", [rng.choice(pool) for _ in range(UNCHANGED)])
+    return {h: noise_of(v) for h, v in corrected_values(history).items()}
 
 
 def history_of(target: str, commits: list[dict[str, int]]):
@@ -319,7 +308,7 @@ def evaluate(args: argparse.Namespace) -> None:
             if args.services and svc not in args.services:
                 continue
             pool = commit_pool(svc_runs, n)
-            noise = spread(pool)
+            noise = spread(pool, random.Random(f"{args.seed}:{svc}:{n}:noise"))
             handlers = sorted(noise)
             for name, method in methods.items():
                 counts: dict[str, Counter] = defaultdict(Counter)

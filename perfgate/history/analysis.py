@@ -42,6 +42,7 @@ from perfgate.report import TrendKind, TrendNote
 MIN_SHARED = 3  # handlers needed at a commit to estimate the shift they share (as the gate)
 POLISH_ROUNDS = 3  # turns of estimating levels and the shared shift together
 MAX_ROUNDS = 12  # change points taken into the handlers' levels, one per search, at most
+LOADINGS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)  # see _loaded
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ class Settings:
     min_size: int = DEFAULT_MIN_SIZE
     max_points: int = 120
     shared_shift: bool = True
-    min_t: float = 4.0
+    min_t: float = 3.0
     recent: int = 10
     note_min_pct: float = 5.0
     chart_points: int = 20
@@ -141,6 +142,28 @@ def _shared_shift(
     return out
 
 
+def _loaded(
+    series: Sequence[_Series], shift: dict[str, dict[int, float]]
+) -> dict[str, dict[int, float]]:
+    """Each handler's correction: the others' shared shift times the handler's own loading on
+    it — how much it moves when the others do, the one of :data:`LOADINGS` that leaves its
+    corrected values least noisy (:func:`noise_of`). A handler whose latency is dominated by
+    the machine moves with it (about 1), one its siblings' own noise would only disturb does
+    not (0: corrected by nothing), one that suffers more than the others more than 1."""
+    out: dict[str, dict[int, float]] = {}
+    for ser in series:
+        own = shift.get(ser.handler, {})
+        s = [own.get(at, 0.0) for at in ser.at]
+
+        def noise(beta: float, s: list[float] = s, ser: _Series = ser) -> tuple[float, float]:
+            values = [v - beta * x for v, x in zip(ser.log, s, strict=True)]
+            return (noise_of(values), abs(beta - 1))
+
+        beta = min(LOADINGS, key=noise)
+        out[ser.handler] = {at: beta * x for at, x in zip(ser.at, s, strict=True)}
+    return out
+
+
 def _segment_levels(values: Sequence[float], cps: Sequence[ChangePoint]) -> list[float]:
     """Each value's level: the median of the values between the change points around it."""
     bounds = [0, *(c.index for c in cps), len(values)]
@@ -161,9 +184,7 @@ def _change_points(
     deviations from those levels (:func:`_polish`), and search again — until no new one is
     found."""
 
-    def corrected(ser: _Series, shift: dict[str, dict[int, float]]) -> list[float]:
-        own = shift.get(ser.handler, {})
-        return [v - own.get(at, 0.0) for at, v in zip(ser.at, ser.log, strict=True)]
+    corrected = _corrected
 
     def detect(shift: dict[str, dict[int, float]]) -> dict[str, list[ChangePoint]]:
         out = {}
@@ -183,7 +204,7 @@ def _change_points(
         return detect({})
     modelled: dict[str, list[ChangePoint]] = {ser.handler: [] for ser in series}
     by_name = {ser.handler: ser for ser in series}
-    shift = _polish(series, modelled, {}, corrected)
+    shift = _polish(series, modelled, {})
     for _ in range(MAX_ROUNDS):
         found = detect(shift)
         new = [
@@ -199,20 +220,40 @@ def _change_points(
         # the correction is not there at all, a real one is (with the machine's noise).
         h, cp = max(new, key=lambda item: _step_t(by_name[item[0]].log, modelled[item[0]], item[1]))
         modelled[h] = sorted([*modelled[h], cp], key=lambda c: c.index)
-        shift = _polish(series, modelled, shift, corrected)
+        shift = _polish(series, modelled, shift)
     return found
 
 
-def _polish(series, modelled, shift, corrected) -> dict[str, dict[int, float]]:
+def _corrected(ser: _Series, shift: dict[str, dict[int, float]]) -> list[float]:
+    own = shift.get(ser.handler, {})
+    return [v - own.get(at, 0.0) for at, v in zip(ser.at, ser.log, strict=True)]
+
+
+def corrected_values(history: History) -> dict[str, list[float]]:
+    """Each handler's log p95 per commit corrected for the shift the others share, with no
+    change point taken into the levels: the series change points are first searched in (for
+    measuring a history's noise, ``bench/history.py``)."""
+    series = _series(history)
+    if len(series) < MIN_SHARED:
+        return {ser.handler: list(ser.log) for ser in series}
+    shift = _polish(series, {ser.handler: [] for ser in series}, {})
+    return {ser.handler: _corrected(ser, shift) for ser in series}
+
+
+def _polish(
+    series: Sequence[_Series],
+    modelled: dict[str, list[ChangePoint]],
+    shift: dict[str, dict[int, float]],
+) -> dict[str, dict[int, float]]:
     """The shared shift, estimated in turns with each handler's levels between its modelled
     change points (levels from the shift-corrected values, the shift from the deviations from
     those levels)."""
     for _ in range(POLISH_ROUNDS):
         levels = {
-            ser.handler: _segment_levels(corrected(ser, shift), modelled[ser.handler])
+            ser.handler: _segment_levels(_corrected(ser, shift), modelled[ser.handler])
             for ser in series
         }
-        shift = _shared_shift(series, levels)
+        shift = _loaded(series, _shared_shift(series, levels))
     return shift
 
 
