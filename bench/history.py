@@ -18,7 +18,8 @@ Scenarios, per handler of each service (the others unchanged in the same series)
 * **step**: 30 commits, then every later commit 10% slower; analysed after each of the next
   five commits. Found: a change point of that handler within one commit of the step.
 * **drift**: 30 commits, then eight commits each 3% slower than the one before (+27% in all);
-  analysed after the eighth. Reported: a change point of that handler inside the drift.
+  analysed after the eighth. Reported: a change point of that handler inside the drift (in
+  parentheses: a trend note for it, what a pull request's comment would show).
 * **unchanged**: 200 commits, analysed once at the end (what ``perfgate history`` shows) and,
   for the notes a pull request would get, after each commit on its last 40 commits; every
   change point (every distinct note) is a false one.
