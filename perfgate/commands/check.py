@@ -23,6 +23,7 @@ from perfgate.commands.options import (
     threshold_option,
 )
 from perfgate.config import Config, gate_paths
+from perfgate.errors import PerfgateError
 from perfgate.github.sticky import CommentWhen
 from perfgate.report import Report
 
@@ -51,6 +52,18 @@ from perfgate.report import Report
     help="Measure REF too (in a git worktree), alternating runs, and decide on these "
     "same-machine numbers. Without a value: the merge-base with the PR's base branch.",
 )
+@click.option(
+    "--history/--no-history",
+    default=True,
+    help="Add main's recent change points and drifts from the history store (the "
+    "perfgate-history branch, fetched when the remote has it) to the report. Default: on; "
+    "skipped when there is no store.",
+)
+@click.option(
+    "--history-store",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A directory history store (see 'perfgate history record --store').",
+)
 @click.pass_context
 def check(
     ctx: click.Context,
@@ -67,6 +80,8 @@ def check(
     comment_key: str | None,
     comment_when: CommentWhen,
     against: str | None,
+    history: bool,
+    history_store: Path | None,
 ) -> None:
     """Measure each target and compare its handlers' p95 with the baseline.
 
@@ -95,6 +110,8 @@ def check(
     go = find_go()
     checked = run_check(config, root, targets, go, dict(os.environ), progress, against)
     report = with_gate_changes(checked.report, config, root, config_file(config_path))
+    if history:
+        report = with_trends(report, root, [t.name for t in targets], history_store)
     deliver(
         report,
         json_out=json_out,
@@ -129,3 +146,15 @@ def with_gate_changes(report: Report, config: Config, root: Path, file: Path | N
         )
         return report.model_copy(update={"warnings": [*report.warnings, warning]})
     return report.model_copy(update={"gate_files_changed": list(changes.files)})
+
+
+def with_trends(report: Report, root: Path, targets: list[str], store_dir: Path | None) -> Report:
+    """The report with main's recent trends for ``targets``; as it was when there is no
+    history store, or it cannot be read (the gate never depends on it)."""
+    from perfgate.history.trends import check_trends
+
+    try:
+        trends = check_trends(root, targets, dict(os.environ), store_dir)
+    except PerfgateError:
+        return report
+    return report.model_copy(update={"trends": trends}) if trends else report
