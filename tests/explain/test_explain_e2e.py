@@ -210,7 +210,10 @@ def test_a_handler_slowed_by_sleeping_is_explained_by_blocking_in_the_runtime_li
     checkout = {h["name"]: h for h in json.loads(report.read_text())["handlers"]}["POST /checkout"]
     assert checkout["verdict"] == "regressed"
     assert checkout["explain"][0]["what"] == "region price"
-    top = checkout["runtime"][0]
+    # The goroutine states (GC mark, stop-the-world and assists overlap them, and a run's GC can
+    # land in the p95 window either way): the largest is sleeping.
+    states = [i for i in checkout["runtime"] if i["what"] not in OVERLAPPING]
+    top = states[0]
     assert top["what"] == "runtime: blocked (sleep)", checkout["runtime"]
     assert top["delta_ns"] > 0 and top["share_pct"] > 30  # the rest: waking up (sched wait)
     running = next(i for i in checkout["runtime"] if i["what"] == "runtime: running")
