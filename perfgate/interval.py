@@ -165,6 +165,15 @@ def side_quantile(
     )
 
 
+# Bounds of an interval are capped at a millionfold change either way: with two runs a side
+# and a family-wise alpha, Student's t can ask for e^1000, which no float holds.
+LOG_RATIO_CAP = math.log(1e6)
+
+
+def _expm1(x: float) -> float:
+    return math.expm1(max(-LOG_RATIO_CAP, min(x, LOG_RATIO_CAP)))
+
+
 @dataclass(frozen=True)
 class Change:
     """The change of log p95 from the base side to the head side, with its standard error and
@@ -183,11 +192,11 @@ class Change:
 
     def lower(self, alpha: float) -> float:
         """One-sided lower confidence bound of the ratio − 1 at level 1 − alpha."""
-        return math.expm1(self.log_ratio - self._t(alpha) * self.se)
+        return _expm1(self.log_ratio - self._t(alpha) * self.se)
 
     def upper(self, alpha: float) -> float:
         """One-sided upper confidence bound of the ratio − 1 at level 1 − alpha."""
-        return math.expm1(self.log_ratio + self._t(alpha) * self.se)
+        return _expm1(self.log_ratio + self._t(alpha) * self.se)
 
     def p_greater(self) -> float:
         """One-sided p-value that the p95 rose (ratio > 1)."""

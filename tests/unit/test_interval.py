@@ -127,3 +127,14 @@ def test_a_change_needs_two_runs_a_side():
     two = quantile_side([list(range(1, 200))] * 2)
     with pytest.raises(ValueError, match="two runs"):
         change(one, two, paired=False)
+
+
+def test_bounds_stay_finite_with_two_runs_and_a_tiny_alpha():
+    """Two runs a side: t at 1e-6 with one degree of freedom is about 3e5, so the bounds are
+    e^±(thousands); they are capped, never inf or an OverflowError."""
+    base = side_quantile(100_000, [100, 100], [99, 91], 20.0)
+    head = side_quantile(101_000, [100, 100], [100, 90], 20.0)
+    c = change(base, head, paired=True)
+    hi, lo = c.upper(1e-6), c.lower(1e-6)
+    assert math.isfinite(hi) and math.isfinite(lo)
+    assert hi == pytest.approx(1e6 - 1) and lo > -1
