@@ -23,8 +23,9 @@ from perfgate.commands.options import (
     threshold_option,
 )
 from perfgate.config import Config, gate_paths
+from perfgate.errors import PerfgateError
 from perfgate.github.sticky import CommentWhen
-from perfgate.report import Report
+from perfgate.report import MAX_TEXT, Report
 
 
 @click.command()
@@ -49,7 +50,16 @@ from perfgate.report import Report
     default=None,
     metavar="[REF]",
     help="Measure REF too (in a git worktree), alternating runs, and decide on these "
-    "same-machine numbers. Without a value: the merge-base with the PR's base branch.",
+    "same-machine numbers. Without a value: the merge-base with the PR's base branch (in a "
+    "pull_request job: with the event's base commit).",
+)
+@click.option(
+    "--warning",
+    "warnings",
+    multiple=True,
+    metavar="TEXT",
+    help="Add TEXT to the report's warnings (shown in the comment and the summary). The Action "
+    "says so when it could not measure the PR's base and judged against the committed baseline.",
 )
 @click.pass_context
 def check(
@@ -67,6 +77,7 @@ def check(
     comment_key: str | None,
     comment_when: CommentWhen,
     against: str | None,
+    warnings: tuple[str, ...],
 ) -> None:
     """Measure each target and compare its handlers' p95 with the baseline.
 
@@ -90,11 +101,16 @@ def check(
     from perfgate.gate import run_check
     from perfgate.toolchain import find_go
 
+    if any(len(w) > MAX_TEXT for w in warnings):
+        raise PerfgateError(f"--warning takes at most {MAX_TEXT} characters")
+
     config, root = load(config_path)
     targets = select_targets(config, target_names, runs, threshold)
     go = find_go()
     checked = run_check(config, root, targets, go, dict(os.environ), progress, against)
     report = with_gate_changes(checked.report, config, root, config_file(config_path))
+    if warnings:
+        report = report.model_copy(update={"warnings": [*warnings, *report.warnings]})
     deliver(
         report,
         json_out=json_out,
