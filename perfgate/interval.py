@@ -165,6 +165,11 @@ def side_quantile(
     )
 
 
+# The largest log ratio an upper bound reports: e^60 ≈ 1e26 (a +1e28% change), inside the report's
+# range for percentages (1e30) and far beyond any threshold, so no decision changes.
+MAX_LOG_RATIO = 60.0
+
+
 @dataclass(frozen=True)
 class Change:
     """The change of log p95 from the base side to the head side, with its standard error and
@@ -186,8 +191,10 @@ class Change:
         return math.expm1(self.log_ratio - self._t(alpha) * self.se)
 
     def upper(self, alpha: float) -> float:
-        """One-sided upper confidence bound of the ratio − 1 at level 1 − alpha."""
-        return math.expm1(self.log_ratio + self._t(alpha) * self.se)
+        """One-sided upper confidence bound of the ratio − 1 at level 1 − alpha, at most
+        e^MAX_LOG_RATIO − 1: with one or two runs, t's quantile is astronomical and the bound
+        would overflow (or leave the report's range); capped, it still says "too wide"."""
+        return math.expm1(min(self.log_ratio + self._t(alpha) * self.se, MAX_LOG_RATIO))
 
     def p_greater(self) -> float:
         """One-sided p-value that the p95 rose (ratio > 1)."""

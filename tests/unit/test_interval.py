@@ -127,3 +127,17 @@ def test_a_change_needs_two_runs_a_side():
     two = quantile_side([list(range(1, 200))] * 2)
     with pytest.raises(ValueError, match="two runs"):
         change(one, two, paired=False)
+
+
+def test_an_upper_bound_from_a_run_or_two_stays_finite_and_in_the_reports_range():
+    """--runs 3 judges first after one or two runs: t's quantile at alpha 1e-4 with one degree
+    of freedom is ~3e3, times a wide se overflowed expm1 (a traceback) or left the report's
+    1e30% range (exit 2)."""
+    from perfgate.interval import MAX_LOG_RATIO, Change
+
+    wide = Change(log_ratio=0.1, se=5.0, dof=1.0)
+    hi = wide.upper(1e-6)
+    assert math.isfinite(hi) and hi * 100 <= 1e30
+    assert hi == pytest.approx(math.expm1(MAX_LOG_RATIO))
+    assert wide.lower(1e-6) == pytest.approx(-1.0)
+    assert Change(log_ratio=0.1, se=0.01, dof=30.0).upper(0.05) < 0.2  # ordinary bounds: as before
