@@ -107,7 +107,12 @@ def check(
     config, root = load(config_path)
     targets = select_targets(config, target_names, runs, threshold)
     go = find_go()
-    checked = run_check(config, root, targets, go, dict(os.environ), progress, against)
+    event_base = None
+    if against == "":  # the merge-base: with the pull_request event's base commit, if any
+        from perfgate.github.context import load_context
+
+        event_base = load_context(os.environ).base_sha
+    checked = run_check(config, root, targets, go, dict(os.environ), progress, against, event_base)
     report = with_gate_changes(checked.report, config, root, config_file(config_path))
     if warnings:
         report = report.model_copy(update={"warnings": [*warnings, *report.warnings]})

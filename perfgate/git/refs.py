@@ -33,24 +33,23 @@ def base_branch_name(repo_dir: str | Path, env: Mapping[str, str] | None = None)
     return DEFAULT_BASE_BRANCH
 
 
-def default_against_ref(repo_dir: str | Path, env: Mapping[str, str] | None = None) -> str:
+def default_against_ref(
+    repo_dir: str | Path, env: Mapping[str, str] | None = None, event_base: str | None = None
+) -> str:
     """The full sha of the merge-base of HEAD and the base branch (``origin/<base>`` preferred).
 
-    In a GitHub pull_request job whose event names the base commit (``pull_request.base.sha``)
-    and the clone has it, that commit decides: the merge-base of HEAD and it, or the commit
-    itself when the clone is too shallow to find one (the checkout of GitHub's merge commit, whose
-    first parent it is). Unknown base branch or no common history (a shallow clone) is exit 2
-    with a fetch hint.
+    When ``event_base`` (a pull_request event's ``pull_request.base.sha``, which the caller
+    reads from the event) names a commit the clone has, that commit decides: the merge-base of
+    HEAD and it, or the commit itself when the clone is too shallow to find one (the checkout of
+    GitHub's merge commit, whose first parent it is). Unknown base branch or no common history
+    (a shallow clone) is exit 2 with a fetch hint.
     """
-    from perfgate.github.context import load_context
-
-    env = os.environ if env is None else env
-    event_base = load_context(env).base_sha
     with open_repo(repo_dir) as repo:
-        if event_base and rev_parse(repo, event_base):
-            res = run(repo, "merge-base", "HEAD", event_base, check=False)
+        event_sha = rev_parse(repo, event_base) if event_base else None
+        if event_sha:
+            res = run(repo, "merge-base", "HEAD", event_sha, check=False)
             found = res.stdout.strip().splitlines() if res.ok else []
-            return found[0] if found else rev_parse(repo, event_base) or event_base
+            return found[0] if found else event_sha
     base = base_branch_name(repo_dir, env)
     with open_repo(repo_dir) as repo:
         base_sha = rev_parse(repo, f"refs/remotes/origin/{base}") or rev_parse(
