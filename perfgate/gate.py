@@ -209,23 +209,28 @@ def run_check(
             label = against or "merge-base"
             source = AgainstRef(root, targets, go, env, scratch, worktree, label)
         attempts = 1 + config.retries
+        whys: list[str] = []
         for attempt in range(1, attempts + 1):
             provenance = Provenance(
                 created=now_iso(), commit=commit, against_ref=source.against_ref
             )
             checked = measure_and_judge(source, config, provenance, progress)
             report = checked.report
-            busy = [h.name for h in report.handlers if h.busy_machine]
-            if not busy or report.verdict == ReportVerdict.FAIL or attempt == attempts:
+            if report.verdict != ReportVerdict.INCONCLUSIVE or attempt == attempts:
                 break
+            busy = [h.name for h in report.handlers if h.busy_machine]
+            why = (
+                f"{len(busy)} handler(s) moved while the machine was busy"
+                if busy
+                else "a handler rose by more than its threshold, but within run-to-run noise"
+            )
+            whys.append("a busy machine" if busy else "run-to-run noise")
             if progress:
-                progress(
-                    f"{len(busy)} handler(s) moved while the machine was busy: measuring again "
-                    f"({attempt + 1}/{attempts})"
-                )
+                progress(f"{why}: measuring again, from scratch ({attempt + 1}/{attempts})")
     if attempt > 1:
         warning = (
-            f"measured {attempt} times: the earlier measurement(s) were made on a busy machine"
+            f"measured {attempt} times: the earlier measurement(s) were inconclusive "
+            f"({', '.join(dict.fromkeys(whys))}); the last one decides"
         )
         report = report.model_copy(update={"warnings": [*report.warnings, warning]})
         checked = Checked(report, checked.sides)

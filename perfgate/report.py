@@ -338,6 +338,62 @@ class TargetInfo(_Strict):
     baseline_disturbed_runs: Annotated[int, Field(ge=0, le=1_000_000)] = 0
 
 
+class TrendKind(_Word):
+    """How a handler moved on main: one step (a change point), or several steps the same way
+    in a row (a drift: a creeping regression, or a slow improvement)."""
+
+    STEP = "step"
+    DRIFT = "drift"
+
+
+class TrendNote(_Strict):
+    """What main's recorded history (``perfgate history record``) says about one handler: it
+    changed recently, by ``delta_pct`` (median p95 after ``after_p95_ns`` vs before
+    ``before_p95_ns``) over the last ``merges`` recorded commits, starting at ``since_commit``.
+
+    Found by :mod:`perfgate.history` and carried by the report as data, next to the verdicts;
+    ``recent_commits`` / ``recent_p95_ns`` (oldest first) are for a small trend chart.
+
+    Read from a file it must agree with itself (:meth:`_consistent`): both medians above 0,
+    ``delta_pct`` the change from one to the other, one p95 per recent commit, and
+    ``since_commit`` among the recent commits when there are any.
+    """
+
+    target: Name
+    handler: Name
+    kind: TrendKind
+    since_commit: Sha
+    merges: Annotated[int, Field(ge=1, le=MAX_INT)]
+    before_p95_ns: Ns
+    after_p95_ns: Ns
+    delta_pct: Pct
+    # the change point's permutation p-value (the weakest, drifts)
+    p_value: Annotated[float, Field(ge=0, le=1)] | None = None
+    recent_commits: list[Sha] = Field(default_factory=list, max_length=MAX_ITEMS)
+    recent_p95_ns: list[Ns] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> TrendNote:
+        if not from_file(info):
+            return self
+        if self.before_p95_ns < 1 or self.after_p95_ns < 1:
+            raise ValueError("before_p95_ns or after_p95_ns is 0: no change can be measured")
+        change = (self.after_p95_ns / self.before_p95_ns - 1) * 100
+        if abs(self.delta_pct - change) > 0.051:  # delta_pct is rounded to 0.1
+            raise ValueError(
+                f"delta_pct {self.delta_pct} is not the change from before_p95_ns "
+                f"{self.before_p95_ns} to after_p95_ns {self.after_p95_ns} ({change:+.1f}%)"
+            )
+        if len(self.recent_commits) != len(self.recent_p95_ns):
+            raise ValueError(
+                f"recent_commits has {len(self.recent_commits)} entries but recent_p95_ns "
+                f"{len(self.recent_p95_ns)}: one p95 per commit"
+            )
+        if self.recent_commits and self.since_commit not in self.recent_commits:
+            raise ValueError("since_commit is not among recent_commits")
+        return self
+
+
 class Report(_Strict):
     """The whole gate result; ``verdict`` is always what the handlers' add up to
     (:func:`overall_verdict`), whatever a file says.
@@ -359,6 +415,8 @@ class Report(_Strict):
     handlers: list[HandlerResult] = Field(default_factory=list, max_length=MAX_HANDLERS)
     warnings: list[Text] = Field(default_factory=list, max_length=MAX_ITEMS)
     gate_files_changed: list[Path_] = Field(default_factory=list, max_length=MAX_ITEMS)
+    # main's recent change points and drifts (perfgate.history); not part of the verdict
+    trends: list[TrendNote] = Field(default_factory=list, max_length=MAX_HANDLERS)
 
     @field_validator("created")
     @classmethod
@@ -372,6 +430,16 @@ class Report(_Strict):
         self.verdict = overall_verdict(self.handlers)
         return self
 
+    @model_validator(mode="after")
+    def _trends_of_its_targets(self, info: ValidationInfo) -> Report:
+        if not from_file(info) or not self.trends:
+            return self
+        names = {t.name for t in self.targets} | {h.target for h in self.handlers}
+        for i, t in enumerate(self.trends):
+            if t.target not in names:
+                raise ValueError(f"trends.{i}.target: {t.target!r} is not a target of this report")
+        return self
+
     @property
     def regressed(self) -> list[HandlerResult]:
         return [h for h in self.handlers if h.verdict == Verdict.REGRESSED]
@@ -382,7 +450,9 @@ class Report(_Strict):
         return overall_verdict(self.handlers).exit_code
 
     def to_json(self) -> str:
-        return self.model_dump_json(indent=2) + "\n"
+        # ``trends`` only when there are some: a check without history writes what it always did
+        exclude = None if self.trends else {"trends"}
+        return self.model_dump_json(indent=2, exclude=exclude) + "\n"
 
 
 def overall_verdict(handlers: Sequence[HandlerResult]) -> ReportVerdict:

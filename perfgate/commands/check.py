@@ -61,6 +61,18 @@ from perfgate.report import MAX_TEXT, Report
     help="Add TEXT to the report's warnings (shown in the comment and the summary). The Action "
     "says so when it could not measure the PR's base and judged against the committed baseline.",
 )
+@click.option(
+    "--history/--no-history",
+    default=True,
+    help="Add main's recent change points and drifts from the history store (the "
+    "perfgate-history branch, fetched when the remote has it) to the report. Default: on; "
+    "skipped when there is no store.",
+)
+@click.option(
+    "--history-store",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="A directory history store (see 'perfgate history record --store').",
+)
 @click.pass_context
 def check(
     ctx: click.Context,
@@ -78,6 +90,8 @@ def check(
     comment_when: CommentWhen,
     against: str | None,
     warnings: tuple[str, ...],
+    history: bool,
+    history_store: Path | None,
 ) -> None:
     """Measure each target and compare its handlers' p95 with the baseline.
 
@@ -114,6 +128,8 @@ def check(
         event_base = load_context(os.environ).base_sha
     checked = run_check(config, root, targets, go, dict(os.environ), progress, against, event_base)
     report = with_gate_changes(checked.report, config, root, config_file(config_path))
+    if history:
+        report = with_trends(report, root, [t.name for t in targets], history_store)
     if warnings:
         report = report.model_copy(update={"warnings": [*warnings, *report.warnings]})
     deliver(
@@ -150,3 +166,15 @@ def with_gate_changes(report: Report, config: Config, root: Path, file: Path | N
         )
         return report.model_copy(update={"warnings": [*report.warnings, warning]})
     return report.model_copy(update={"gate_files_changed": list(changes.files)})
+
+
+def with_trends(report: Report, root: Path, targets: list[str], store_dir: Path | None) -> Report:
+    """The report with main's recent trends for ``targets``; as it was when there is no
+    history store, or it cannot be read (the gate never depends on it)."""
+    from perfgate.history.trends import check_trends
+
+    try:
+        trends = check_trends(root, targets, dict(os.environ), store_dir)
+    except PerfgateError:
+        return report
+    return report.model_copy(update={"trends": trends}) if trends else report

@@ -123,8 +123,8 @@ def check_refresh_allowed(
                 hint="switch to a release branch, add a matching glob to release_branches, "
                 "or pass --force",
             )
-        warnings = _check_clean(repo, root)
-        identity = _commit_identity(repo, env)
+        warnings = check_clean(repo, root)
+        identity = commit_identity(repo, env)
         remote, remote_branch = _push_target(repo, branch)
         if push and remote is None:
             raise PerfgateError(
@@ -164,8 +164,9 @@ def _matching_glob(branch: str, globs: Sequence[str]) -> str | None:
     return None
 
 
-def _check_clean(repo: git.Repo, root: Path) -> list[str]:
-    """Refuse if a tracked file differs from HEAD; warn about untracked Go sources."""
+def check_clean(repo: git.Repo, root: Path, what: str = "the baseline") -> list[str]:
+    """Refuse if a tracked file differs from HEAD; warn about untracked Go sources. ``what``
+    names the thing that would not describe its commit."""
     res = run(repo, "status", "--porcelain=v1", "-z", "--untracked-files=all")
     tracked: list[str] = []
     untracked: list[str] = []
@@ -185,7 +186,7 @@ def _check_clean(repo: git.Repo, root: Path) -> list[str]:
     if tracked:
         raise PerfgateError(
             f"the working tree has uncommitted changes ({_listing(tracked)}): "
-            "the baseline would not describe the commit it names",
+            f"{what} would not describe the commit it names",
             hint="commit or discard them (git status shows them), then rerun",
         )
     go = [p for p in untracked if p.endswith(".go") or p.rsplit("/", 1)[-1] in _GO_FILES]
@@ -207,8 +208,11 @@ def _config(repo: git.Repo, key: str) -> str:
     return res.stdout.strip() if res.ok else ""
 
 
-def _commit_identity(repo: git.Repo, env: Mapping[str, str]) -> tuple[str, str] | None:
-    """Who commits: git's configuration if it has one, else the Actions bot, else refuse."""
+def commit_identity(
+    repo: git.Repo, env: Mapping[str, str], what: str = "the baseline"
+) -> tuple[str, str] | None:
+    """Who commits: git's configuration if it has one, else the Actions bot, else refuse
+    (naming ``what`` was to be committed)."""
     configured = (_config(repo, "user.name") and _config(repo, "user.email")) or (
         env.get("GIT_AUTHOR_NAME") and env.get("GIT_AUTHOR_EMAIL")
     )
@@ -219,7 +223,7 @@ def _commit_identity(repo: git.Repo, env: Mapping[str, str]) -> tuple[str, str] 
     for var in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT"):
         if not run(repo, "var", var, check=False).ok:
             raise PerfgateError(
-                "git does not know who to commit the baseline as",
+                f"git does not know who to commit {what} as",
                 hint='configure it: git config user.name "Your Name" && '
                 "git config user.email you@example.com",
             )

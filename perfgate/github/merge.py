@@ -31,7 +31,7 @@ def _one(values: list[str | None], what: str, sources: Sequence[str]) -> str | N
 
 def merge_reports(reports: Sequence[Report], sources: Sequence[str] | None = None) -> Report:
     """One report with every report's targets and handlers (and every gate file one says the
-    pull request changes); the verdict is recomputed.
+    pull request changes, and every trend note on main); the verdict is recomputed.
 
     ``sources`` names each report in messages (file paths). Raises :class:`PerfgateError` for an
     empty list, a target that appears in two reports, or reports of different commits or modes.
@@ -73,4 +73,5 @@ def merge_reports(reports: Sequence[Report], sources: Sequence[str] | None = Non
         handlers=handlers,
         warnings=warnings,
         gate_files_changed=sorted({f for r in reports for f in r.gate_files_changed}),
+        trends=[t for r in reports for t in r.trends],
     )

@@ -245,3 +245,93 @@ def p95_bars_svg(bars: Sequence[Bar], base_label: str = "baseline", width: int =
             )
     out.append("</svg>")
     return "".join(out)
+
+
+def line_chart_svg(
+    title: str,
+    x_labels: Sequence[str],
+    points: Sequence[tuple[int, int]],
+    marks: Sequence[tuple[int, str]] = (),
+    width: int = 720,
+    height: int = 220,
+) -> str:
+    """A value over a sequence (p95 per commit): ``points`` are (x index, ns), x labelled by
+    ``x_labels``; each mark draws a dashed vertical line before its x index with a label (a
+    change point). The y axis spans the values (not from zero), so a 10% step is visible."""
+    left, right, top, bottom = 56, 16, 28, 44
+    pw, ph = width - left - right, height - top - bottom
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape.html(title)}">',
+        f'<text x="{left}" y="18" class="title">{escape.html(title)}</text>',
+        f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" class="frame"/>',
+    ]
+    if not points:
+        out.append(f'<text x="{left + 8}" y="{top + ph / 2}">no data</text></svg>')
+        return "".join(out)
+    values = [v for _, v in points]
+    lo, hi = min(values) * 0.95, max(values) * 1.05
+    if hi <= lo:
+        hi = lo + 1
+    n = max(len(x_labels) - 1, 1)
+
+    def x_of(i: float) -> float:
+        return left + i / n * pw
+
+    def y_of(v: float) -> float:
+        return top + (1 - (v - lo) / (hi - lo)) * ph
+
+    for t in linear_ticks(lo, hi, 4):
+        out.append(
+            f'<line x1="{left}" x2="{left + pw}" y1="{y_of(t):.1f}" y2="{y_of(t):.1f}" '
+            f'class="grid"/><text x="{left - 6}" y="{y_of(t) + 4:.1f}" class="small" '
+            f'text-anchor="end">{escape.html(format_ns_short(t))}</text>'
+        )
+    step = max(1, math.ceil(len(x_labels) / 12))  # at most about a dozen labels
+    for i in range(0, len(x_labels), step):
+        out.append(
+            f'<text x="{x_of(i):.1f}" y="{top + ph + 14}" class="small" '
+            f'text-anchor="middle">{escape.html(x_labels[i])}</text>'
+        )
+    for i, text in marks:
+        x = x_of(i - 0.5)
+        out.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + ph}" class="cp"/>'
+            f'<text x="{x + 3:.1f}" y="{top + 12}" class="small">{escape.html(text)}</text>'
+        )
+    path = " ".join(f"{x_of(i):.1f},{y_of(v):.1f}" for i, v in points)
+    out.append(f'<polyline points="{path}" fill="none" stroke="{BASE_COLOR}" stroke-width="2"/>')
+    out += [
+        f'<circle cx="{x_of(i):.1f}" cy="{y_of(v):.1f}" r="2.5" fill="{BASE_COLOR}"/>'
+        for i, v in points
+    ]
+    out.append("</svg>")
+    return "".join(out)
+
+
+def mermaid_trend_chart(title: str, x_labels: Sequence[str], values_ns: Sequence[int]) -> str:
+    """A small Mermaid ``xychart-beta`` line of one handler's recent p95s (µs) on main."""
+    top = max(values_ns) / 1000 if values_ns else 1
+    bottom = min(values_ns) / 1000 if values_ns else 0
+    lines = [
+        "```mermaid",
+        "xychart-beta",
+        f"    title {_mermaid_label(title, 120)}",
+        "    x-axis [" + ", ".join(_mermaid_label(x, 12) for x in x_labels) + "]",
+        f'    y-axis "p95 (µs)" {_two_digits(bottom * 0.9, up=False):g} --> '
+        f"{_two_digits(top * 1.05, up=True):g}",
+        "    line [" + ", ".join(plain_us(v, 1) for v in values_ns) + "]",
+        "```",
+    ]
+    return "\n".join(lines)
+
+
+def _two_digits(x: float, up: bool) -> float:
+    """``x`` rounded to two significant digits, up or down: 305 → 310 (up), 225 → 220 (down).
+    An axis end close to the values, so a 10% change fills the chart."""
+    if x <= 0:
+        return 0.0
+    scale = 10 ** (math.floor(math.log10(x)) - 1)
+    steps = x / scale
+    return round((math.ceil(steps - 1e-9) if up else math.floor(steps + 1e-9)) * scale, 12)

@@ -14,7 +14,12 @@ from collections.abc import Sequence
 
 from perfgate.explain import WINDOW_TEXT
 from perfgate.render import escape
-from perfgate.render.charts import MERMAID_MAX_BARS, Bar, mermaid_p95_chart
+from perfgate.render.charts import (
+    MERMAID_MAX_BARS,
+    Bar,
+    mermaid_p95_chart,
+    mermaid_trend_chart,
+)
 from perfgate.render.text import (
     all_warnings,
     base_word,
@@ -23,12 +28,15 @@ from perfgate.render.text import (
     label,
     multi_target,
     rows,
+    trend_line,
     verdict_heading,
 )
 from perfgate.report import ExplainItem, HandlerResult, Mode, Report, ReportVerdict, Verdict
 from perfgate.units import format_delta, format_ns
 
 EXPLAIN_TOP = 5  # contributors listed per regressed handler in Markdown (the JSON has them all)
+TREND_CHARTS = 3  # trend charts at most (the handlers that moved most)
+TREND_CHART_COMMITS = 12  # commits in a trend chart at least (more when the trend is longer)
 
 
 def markdown_table(header: list[str], cells: list[list[str]]) -> str:
@@ -113,14 +121,42 @@ def gate_files_block(report: Report) -> list[str]:
     ]
 
 
+def _trend_lines(report: Report) -> list[str]:
+    """main's recent change points and drifts, one line per handler (names :func:`escape.md`)."""
+    multi = multi_target(report)
+    lines = ["**On main** (recorded history):", ""]
+    for t in report.trends:
+        icon = "📈" if t.delta_pct > 0 else "📉"
+        lines.append(f"- {icon} {trend_line(t, multi, esc=escape.md)}")
+    return [*lines, ""]
+
+
+def _trend_charts(report: Report) -> list[str]:
+    """A small chart of the recent p95s on main of the handlers that moved most (the title and
+    the commit labels are quoted by :func:`escape.mermaid` in :func:`mermaid_trend_chart`)."""
+    multi = multi_target(report)
+    out: list[str] = []
+    for t in sorted(report.trends, key=lambda t: -abs(t.delta_pct))[:TREND_CHARTS]:
+        name = f"{t.target}: {t.handler}" if multi else t.handler
+        shown = max(TREND_CHART_COMMITS, t.merges + 4)
+        chart = mermaid_trend_chart(
+            f"{name}: p95 on main, µs (since {t.since_commit[:7]}: {t.delta_pct:+.0f}%)",
+            [c[:7] for c in t.recent_commits[-shown:]],
+            t.recent_p95_ns[-shown:],
+        )
+        out += [chart, ""]
+    return out
+
+
 def render_markdown(
     report: Report,
     title: str = "perfgate",
     notices: Sequence[str] = (),
     verdict: ReportVerdict | None = None,
 ) -> str:
-    """GitHub-flavoured Markdown: heading with the verdict, the table, warnings, for each
-    regressed handler a collapsed list of what made it slower, and a chart of p95s.
+    """GitHub-flavoured Markdown: heading with the verdict, the table, warnings, main's recent
+    trends (when the report carries any), for each regressed handler a collapsed list of what
+    made it slower, a chart of p95s, and charts of the trends.
 
     ``notices`` are Markdown lines (already safe) put right under the heading, like the label of
     a report from a fork. ``verdict``: the heading's, when ``report`` holds only some of the
@@ -137,6 +173,8 @@ def render_markdown(
     warnings = all_warnings(report)
     if warnings:
         parts += [f"> ⚠️ {escape.md(w)}" for w in warnings] + [""]
+    if report.trends:
+        parts += _trend_lines(report)
     multi = multi_target(report)
     base = base_word(report)
     for h in report.handlers:
@@ -145,6 +183,8 @@ def render_markdown(
     chart = _p95_chart(report, base)
     if chart:
         parts += [chart, ""]
+    if report.trends:
+        parts += _trend_charts(report)
     pairs = " (runs made in pairs, back to back)" if report.mode == Mode.AGAINST else ""
     parts.append(
         "<sub>p95 = nearest-rank 95th percentile of each request's runtime/trace task "

@@ -14,7 +14,15 @@ from collections.abc import Callable
 from tabulate import tabulate
 
 from perfgate.render import escape
-from perfgate.report import HandlerResult, Mode, Report, ReportVerdict, Verdict, overall_verdict
+from perfgate.report import (
+    HandlerResult,
+    Mode,
+    Report,
+    ReportVerdict,
+    TrendNote,
+    Verdict,
+    overall_verdict,
+)
 from perfgate.units import format_ns, format_pct
 
 VERDICT_ICON = {
@@ -131,9 +139,25 @@ def gate_files_notice(report: Report) -> str | None:
     )
 
 
+def trend_line(
+    note: TrendNote, with_target: bool = False, esc: Callable[[object], str] = escape.text
+) -> str:
+    """One line for a trend: ``POST /checkout: +14% over the last 9 merges, since abc1234
+    (p95 250µs → 285µs)``. ``esc`` neutralises the note's own text (target, handler, commit)
+    for the medium."""
+    name = f"{esc(note.target)}: {esc(note.handler)}" if with_target else esc(note.handler)
+    merges = "the last merge" if note.merges == 1 else f"the last {note.merges} merges"
+    kind = ", in several steps" if note.kind == "drift" else ""
+    return (
+        f"{name}: {note.delta_pct:+.0f}% over {merges}, since {esc(note.since_commit[:7])} "
+        f"(p95 {format_ns(note.before_p95_ns)} → {format_ns(note.after_p95_ns)}{kind})"
+    )
+
+
 def render_text(report: Report) -> str:
-    """The terminal table, followed by warnings and the one-line summary. Every field is
-    :func:`~perfgate.render.escape.text`: no line can be a GitHub workflow command."""
+    """The terminal table, followed by warnings, main's recent trends and the one-line
+    summary. Every field is :func:`~perfgate.render.escape.text`: no line can be a GitHub
+    workflow command."""
     cells = [[escape.text(c) for c in row] for row in rows(report, icons=False)]
     lines = [tabulate(cells, headers=headers(report), disable_numparse=True)]
     notice = gate_files_notice(report)
@@ -141,5 +165,8 @@ def render_text(report: Report) -> str:
         lines.append(f"warning: {escape.text(notice)}")
     for w in all_warnings(report):
         lines.append(f"warning: {escape.text(w)}")
+    multi = multi_target(report)
+    for t in report.trends:
+        lines.append(f"on main: {trend_line(t, multi, esc=escape.text)}")
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"

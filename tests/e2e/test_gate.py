@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -57,7 +58,8 @@ def test_unchanged_code_passes(measured, tmp_path):
     assert len(data["handlers"]) == 4
     assert all(h["current"]["count"] >= 200 for h in data["handlers"])
     assert "| GET /products" in md.read_text()
-    assert "run 15/15" in r.err  # progress on stderr
+    # progress on stderr; the check stops at the first look at which every handler is decided
+    assert re.search(r"run (5|10|15)/(5|10|15) ", r.err), r.err
 
 
 def test_one_slower_handler_fails_on_that_handler_alone(measured, tmp_path):

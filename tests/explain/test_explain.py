@@ -162,10 +162,10 @@ def test_baseline_stores_the_breakdown_and_old_files_still_load(tmp_path):
     breakdown = summarize([run_of([(100, {"region b": 60, OUTSIDE: 40})] * 10)])
     h = HandlerSummary(
         count=10, p50_ns=100, p95_ns=100, p99_ns=100, run_p95_ns=[100], run_counts=[10],
-        breakdown=breakdown,
+        run_le_p95=[10], breakdown=breakdown,
     )  # fmt: skip
     path = tmp_path / "svc.json"
-    baseline = Baseline(schema_version=1, target="svc", handlers={"GET /": h})
+    baseline = Baseline(schema_version=2, target="svc", handlers={"GET /": h})
     write_atomically(path, baseline.to_json())
     data = json.loads(path.read_text())["handlers"]["GET /"]
     assert list(data)[-2:] == ["sketch_ns", "breakdown"]
@@ -176,7 +176,7 @@ def test_baseline_stores_the_breakdown_and_old_files_still_load(tmp_path):
     assert load_baseline(path, "svc").handlers["GET /"].breakdown == breakdown
 
     del data["breakdown"]  # a file written before breakdowns existed
-    path.write_text(json.dumps({"schema_version": 1, "target": "svc", "handlers": {"GET /": data}}))
+    path.write_text(json.dumps({"schema_version": 2, "target": "svc", "handlers": {"GET /": data}}))
     assert load_baseline(path, "svc").handlers["GET /"].breakdown is None
 
 

@@ -120,3 +120,27 @@ def test_untrusted_names_cannot_mention_people_or_fake_markers():
     for body in (build_comment(evil, info()), minimal_comment(evil, info())):
         assert "@acme" not in body and "@\u200bacme/security-team" in body
         assert body.count("<!--") == 2  # only perfgate's own marker and stamp
+
+
+def test_main_s_trends_are_in_the_comment_and_escaped_too():
+    from perfgate.report import TrendKind, TrendNote
+
+    report = make_report(handler("GET /x", Verdict.PASS), targets=["example_service"])
+    report.trends = [
+        TrendNote(
+            target="example_service",
+            handler="POST /pay @acme/ops <!-- x -->",
+            kind=TrendKind.STEP,
+            since_commit="abc1234" + "0" * 33,
+            merges=9,
+            before_p95_ns=250_000,
+            after_p95_ns=285_000,
+            delta_pct=14.0,
+            recent_commits=["abc1234" + "0" * 33] * 3,
+            recent_p95_ns=[250_000, 285_000, 286_000],
+        )
+    ]
+    body = build_comment(report, info())
+    assert "**On main** (recorded history):" in body
+    assert "+14% over the last 9 merges, since abc1234" in body
+    assert "@acme" not in body and body.count("<!--") == 2

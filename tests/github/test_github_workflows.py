@@ -40,7 +40,13 @@ def load_yaml(path: Path) -> Any:
 
 def test_the_workflows_exist():
     names = {p.name for p in WORKFLOWS}
-    assert {"ci.yml", "perfgate.yml", "perfgate-comment.yml", "baseline-refresh.yml"} <= names
+    assert {
+        "ci.yml",
+        "perfgate.yml",
+        "perfgate-comment.yml",
+        "baseline-refresh.yml",
+        "perfgate-history.yml",
+    } <= names
 
 
 def test_actionlint():
@@ -236,6 +242,19 @@ def test_the_baseline_refresh_cannot_trigger_itself():
     job = wf["jobs"]["refresh"]
     assert job["if"] == "github.actor != 'github-actions[bot]'"
     assert job["steps"][-1]["run"] == "perfgate baseline update --commit --push"
+
+
+def test_the_history_records_main_only_with_write_access_where_it_pushes():
+    wf = load_yaml(REPO / ".github" / "workflows" / "perfgate-history.yml")
+    assert wf["on"] == {"push": {"branches": ["main"]}}  # never a pull request's code
+    assert wf["permissions"] == {"contents": "read"}
+    assert wf["concurrency"] == {"group": "perfgate-history", "cancel-in-progress": False}
+    (job,) = wf["jobs"].values()
+    assert job["permissions"] == {"contents": "write"}
+    assert isinstance(job.get("timeout-minutes"), int)
+    record = job["steps"][-1]["run"]
+    assert record.startswith("perfgate history record") and "--push" in record
+    assert "${{" not in record
 
 
 # A stub perfgate: prints its arguments, one per line, and a "--" line; exits with

@@ -39,6 +39,9 @@ PURE = (
     "perfgate.config",
     "perfgate.errors",
     "perfgate.trace_summary",
+    "perfgate.history.model",
+    "perfgate.history.changepoints",
+    "perfgate.history.analysis",
 )
 
 

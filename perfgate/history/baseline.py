@@ -1,52 +1,23 @@
 """p95 per handler across a baseline file's git history, as data (:mod:`perfgate.render.history`
-shows it).
+shows it): what ``perfgate history`` shows when no history store has been recorded.
 
-``perfgate history TARGET`` answers "how did this service's latency move over releases?" from
+``perfgate history TARGET`` then answers "how did this service's latency move over releases?" from
 what is already committed: every version of ``baselines/<target>.json`` (renames followed) is
 read from git (:func:`perfgate.git.file_log`), so it needs no stored measurements and no network.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from perfgate.baseline import parse_baseline_p95
 from perfgate.errors import PerfgateError
 from perfgate.git import file_log, short
+from perfgate.history.model import History, HistoryPoint
 
 
-@dataclass(frozen=True)
-class HistoryPoint:
-    """One committed version of the baseline file: its commit and each handler's p95 (ns)."""
-
-    commit: str
-    date: datetime
-    subject: str
-    path: str  # the file's path in that commit (it may have been renamed since)
-    p95_ns: dict[str, int]
-
-    @property
-    def short_sha(self) -> str:
-        return short(self.commit)
-
-
-@dataclass(frozen=True)
-class BaselineHistory:
-    """All readable versions, oldest first, and notes on what was skipped and why."""
-
-    path: str
-    points: list[HistoryPoint]
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def handlers(self) -> list[str]:
-        """Every handler that appears in any version, sorted."""
-        return sorted({h for p in self.points for h in p.p95_ns})
-
-
-def baseline_history(repo_dir: str | Path, baseline_path: str | Path) -> BaselineHistory:
+def baseline_history(repo_dir: str | Path, baseline_path: str | Path) -> History:
     """Read every committed version of ``baseline_path`` (``git log --follow``), oldest first.
 
     Versions that are not a readable schema-1 baseline are skipped with a note. A file with no
@@ -79,4 +50,4 @@ def baseline_history(repo_dir: str | Path, baseline_path: str | Path) -> Baselin
             "shallow clone: older versions may be missing (git fetch --unshallow, or "
             "actions/checkout with fetch-depth: 0)"
         )
-    return BaselineHistory(log.path, points, notes)
+    return History(log.path, points, notes)

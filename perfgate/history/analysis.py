@@ -1,0 +1,379 @@
+"""Change points and trends in a target's history: which commit made a handler slower (or
+faster), and whether main has been drifting lately.
+
+Each handler's series is its log p95 per recorded commit, oldest first. Most of what moves a
+p95 from one record to the next is the machine — another runner, a busy neighbour — and it
+moves every handler of the target together; a change in the code moves one. So with three or
+more handlers, the shift the handlers share at a commit (the median of their deviations from
+their own levels) is taken out first, as the gate does with a committed baseline, and each
+handler's change points are found on what is left: E-Divisive means with a permutation test
+(:func:`perfgate.history.changepoints.e_divisive`). The shared shift is estimated twice: once
+from each handler's overall level, then from its level between its own change points, so that
+one handler's step does not leak into the others'. Levels and changes are reported in real p95s:
+the median p95 of the commits between change points.
+
+A *trend note* (:class:`~perfgate.report.TrendNote`), what a pull request's comment shows, is a
+change point among a handler's last ``recent`` commits, or several in a row the same way (a
+drift), with the change from the level before the first to the level after the last.
+
+Pure: a :class:`~perfgate.history.model.History` in, the same history with its change points
+and trend notes out.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+from perfgate.history.changepoints import (
+    DEFAULT_ALPHA,
+    DEFAULT_MIN_SIZE,
+    DEFAULT_PERMUTATIONS,
+    ChangePoint,
+    e_divisive,
+)
+from perfgate.history.model import ChangePointResult, History
+from perfgate.report import TrendKind, TrendNote
+
+MIN_SHARED = 3  # handlers needed at a commit to estimate the shift they share (as the gate)
+POLISH_ROUNDS = 3  # turns of estimating levels and the shared shift together
+MAX_ROUNDS = 12  # change points taken into the handlers' levels, one per search, at most
+LOADINGS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)  # see _loaded
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How change points are searched for and which make a note.
+
+    ``alpha``: the permutation test's level; ``permutations``: shuffles per test; ``min_size``:
+    commits on each side of a change point at least; ``min_t``: a change point must move the
+    level by this many standard errors (see :func:`_large_enough`); ``shared_shift``: correct
+    for the shift the other handlers share; ``max_points``: only the newest this many commits
+    are analysed (the search is quadratic in it); ``recent``: a change point among a
+    handler's newest this many commits makes a note; ``note_min_pct``: … when it changed the
+    p95 by at least this much; ``chart_points``: commits in a note's chart data.
+    """
+
+    alpha: float = DEFAULT_ALPHA
+    permutations: int = DEFAULT_PERMUTATIONS
+    min_size: int = DEFAULT_MIN_SIZE
+    max_points: int = 120
+    shared_shift: bool = True
+    min_t: float = 3.0
+    recent: int = 10
+    note_min_pct: float = 5.0
+    chart_points: int = 20
+
+
+@dataclass(frozen=True)
+class _Series:
+    """One handler's values: positions in the history's points, p95 (ns) and log p95."""
+
+    handler: str
+    at: list[int]
+    p95: list[int]
+    log: list[float]
+
+
+def analyse(history: History, settings: Settings | None = None) -> History:
+    """``history`` with the change points of every handler and the trend notes filled in."""
+    s = settings or Settings()
+    points = history.points[-s.max_points :] if s.max_points else history.points
+    cut = History(**{**_fields(history), "points": points})
+    series = _series(cut)
+    found = _change_points(series, cut.target, s)
+    results: list[ChangePointResult] = []
+    trends: list[TrendNote] = []
+    for ser in series:
+        cps = found[ser.handler]
+        results += [_result(cut, ser, cps, i) for i in range(len(cps))]
+        note = _trend(cut, ser, cps, s)
+        if note is not None:
+            trends.append(note)
+    results.sort(key=lambda r: (r.handler, _position(cut, r.commit)))
+    return dataclasses.replace(history, change_points=results, trends=trends)
+
+
+def _fields(history: History) -> dict[str, object]:
+    return {f.name: getattr(history, f.name) for f in dataclasses.fields(history)}
+
+
+def _position(history: History, commit: str) -> int:
+    return next(i for i, p in enumerate(history.points) if p.commit == commit)
+
+
+def _series(history: History) -> list[_Series]:
+    out = []
+    for h in history.handlers:
+        at = [i for i, p in enumerate(history.points) if p.p95_ns.get(h, 0) > 0]
+        p95 = [history.points[i].p95_ns[h] for i in at]
+        out.append(_Series(h, at, p95, [math.log(v) for v in p95]))
+    return out
+
+
+def _median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    n = len(ordered)
+    mid = n // 2
+    return ordered[mid] if n % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def _shared_shift(
+    series: Sequence[_Series], levels: dict[str, list[float]]
+) -> dict[str, dict[int, float]]:
+    """Per handler and history position: the shift the *other* handlers measured there share —
+    the median of their deviations from their levels; 0 where fewer than ``MIN_SHARED - 1``
+    others were measured. Leaving the handler out keeps its own change out of its correction
+    (with three handlers the median of all would often be the handler itself)."""
+    devs: dict[int, dict[str, float]] = {}
+    for ser in series:
+        for at, value, level in zip(ser.at, ser.log, levels[ser.handler], strict=True):
+            devs.setdefault(at, {})[ser.handler] = value - level
+    out: dict[str, dict[int, float]] = {}
+    for ser in series:
+        shift = out.setdefault(ser.handler, {})
+        for at in ser.at:
+            others = [d for h, d in devs[at].items() if h != ser.handler]
+            shift[at] = _median(others) if len(others) >= MIN_SHARED - 1 else 0.0
+    return out
+
+
+def _loaded(
+    series: Sequence[_Series], shift: dict[str, dict[int, float]]
+) -> dict[str, dict[int, float]]:
+    """Each handler's correction: the others' shared shift times the handler's own loading on
+    it — how much it moves when the others do, the one of :data:`LOADINGS` that leaves its
+    corrected values least noisy (:func:`noise_of`). A handler whose latency is dominated by
+    the machine moves with it (about 1), one its siblings' own noise would only disturb does
+    not (0: corrected by nothing), one that suffers more than the others more than 1."""
+    out: dict[str, dict[int, float]] = {}
+    for ser in series:
+        own = shift.get(ser.handler, {})
+        s = [own.get(at, 0.0) for at in ser.at]
+
+        def noise(beta: float, s: list[float] = s, ser: _Series = ser) -> tuple[float, float]:
+            values = [v - beta * x for v, x in zip(ser.log, s, strict=True)]
+            return (noise_of(values), abs(beta - 1))
+
+        beta = min(LOADINGS, key=noise)
+        out[ser.handler] = {at: beta * x for at, x in zip(ser.at, s, strict=True)}
+    return out
+
+
+def _segment_levels(values: Sequence[float], cps: Sequence[ChangePoint]) -> list[float]:
+    """Each value's level: the median of the values between the change points around it."""
+    bounds = [0, *(c.index for c in cps), len(values)]
+    out: list[float] = []
+    for a, b in pairwise(bounds):
+        out += [_median(values[a:b])] * (b - a)
+    return out
+
+
+def _change_points(
+    series: Sequence[_Series], target: str, s: Settings
+) -> dict[str, list[ChangePoint]]:
+    """Each handler's change points, on its values corrected for the shift the others share.
+
+    A step of one handler must not show up in the others through their correction, so the
+    steps are taken in one at a time, strongest first: find change points everywhere, make
+    the strongest new one part of its handler's level, re-estimate the shared shift from the
+    deviations from those levels (:func:`_polish`), and search again — until no new one is
+    found."""
+
+    corrected = _corrected
+
+    def detect(shift: dict[str, dict[int, float]]) -> dict[str, list[ChangePoint]]:
+        out = {}
+        for ser in series:
+            values = corrected(ser, shift)
+            found = e_divisive(
+                values,
+                alpha=s.alpha,
+                permutations=s.permutations,
+                min_size=s.min_size,
+                seed=zlib.crc32(f"{target}\0{ser.handler}".encode()),
+            )
+            out[ser.handler] = _large_enough(values, found, s.min_t)
+        return out
+
+    if not s.shared_shift or len(series) < MIN_SHARED:
+        return detect({})
+    modelled: dict[str, list[ChangePoint]] = {ser.handler: [] for ser in series}
+    by_name = {ser.handler: ser for ser in series}
+    shift = _polish(series, modelled, {})
+    for _ in range(MAX_ROUNDS):
+        found = detect(shift)
+        new = [
+            (h, cp)
+            for h, cps in found.items()
+            for cp in cps
+            if cp.index not in {m.index for m in modelled[h]}
+        ]
+        if not new:
+            break
+
+        # Strongest by the handler's own values: a step leaked from another handler through
+        # the correction is not there at all, a real one is (with the machine's noise).
+        h, cp = max(new, key=lambda item: _step_t(by_name[item[0]].log, modelled[item[0]], item[1]))
+        modelled[h] = sorted([*modelled[h], cp], key=lambda c: c.index)
+        shift = _polish(series, modelled, shift)
+    return found
+
+
+def _corrected(ser: _Series, shift: dict[str, dict[int, float]]) -> list[float]:
+    own = shift.get(ser.handler, {})
+    return [v - own.get(at, 0.0) for at, v in zip(ser.at, ser.log, strict=True)]
+
+
+def corrected_values(history: History) -> dict[str, list[float]]:
+    """Each handler's log p95 per commit corrected for the shift the others share, with no
+    change point taken into the levels: the series change points are first searched in (for
+    measuring a history's noise, ``bench/history.py``)."""
+    series = _series(history)
+    if len(series) < MIN_SHARED:
+        return {ser.handler: list(ser.log) for ser in series}
+    shift = _polish(series, {ser.handler: [] for ser in series}, {})
+    return {ser.handler: _corrected(ser, shift) for ser in series}
+
+
+def _polish(
+    series: Sequence[_Series],
+    modelled: dict[str, list[ChangePoint]],
+    shift: dict[str, dict[int, float]],
+) -> dict[str, dict[int, float]]:
+    """The shared shift, estimated in turns with each handler's levels between its modelled
+    change points (levels from the shift-corrected values, the shift from the deviations from
+    those levels)."""
+    for _ in range(POLISH_ROUNDS):
+        levels = {
+            ser.handler: _segment_levels(_corrected(ser, shift), modelled[ser.handler])
+            for ser in series
+        }
+        shift = _loaded(series, _shared_shift(series, levels))
+    return shift
+
+
+def _step_t(values: Sequence[float], others: Sequence[ChangePoint], cp: ChangePoint) -> float:
+    """How many standard errors the levels on either side of ``cp`` differ by, in ``values``
+    cut at ``others`` too (see :func:`_large_enough`)."""
+    cuts = sorted({c.index for c in others} | {cp.index})
+    bounds = [0, *cuts, len(values)]
+    i = bounds.index(cp.index)
+    return _t(values[bounds[i - 1] : cp.index], values[cp.index : bounds[i + 1]], noise_of(values))
+
+
+def _t(before: Sequence[float], after: Sequence[float], noise: float) -> float:
+    """The gap between the medians of ``before`` and ``after`` in standard errors (the median's
+    error is 1.2533 × that of the mean for normal noise)."""
+    error = 1.2533 * noise * math.sqrt(1 / len(before) + 1 / len(after))
+    gap = abs(_median(after) - _median(before))
+    return gap / error if error > 0 else math.inf
+
+
+def noise_of(values: Sequence[float]) -> float:
+    """The commit-to-commit noise of a series: 1.4826 × the median absolute difference between
+    neighbouring values, over √2 — the standard deviation, were the noise normal. A step moves
+    one difference only, and a commit measured on a busy machine two, so neither inflates it,
+    and no split of the series can make it smaller."""
+    diffs = [abs(b - a) for a, b in pairwise(values)]
+    return 1.4826 * _median(diffs) / math.sqrt(2) if diffs else 0.0
+
+
+def _large_enough(
+    values: Sequence[float], cps: Sequence[ChangePoint], min_t: float
+) -> list[ChangePoint]:
+    """Drop, weakest first, change points whose levels on either side (medians of the values
+    between change points) differ by less than ``min_t`` standard errors, given the noise of
+    the series (:func:`noise_of`). The permutation test keeps false change points to ``alpha``
+    per test, but cannot go below the share of the series' arrangements that are as extreme
+    (2 in 252 for ten commits split five and five); a handler whose change is no larger than
+    what its noise makes of a few commits is not reported."""
+    kept = list(cps)
+    noise = noise_of(values)
+    while kept and min_t > 0:
+        bounds = [0, *(c.index for c in kept), len(values)]
+        strength = [
+            _t(values[bounds[i] : bounds[i + 1]], values[bounds[i + 1] : bounds[i + 2]], noise)
+            for i in range(len(kept))
+        ]
+        weakest = min(range(len(kept)), key=strength.__getitem__)
+        if strength[weakest] >= min_t:
+            break
+        del kept[weakest]
+    return kept
+
+
+def _segment_median_ns(ser: _Series, a: int, b: int) -> int:
+    return round(_median(ser.p95[a:b]))
+
+
+def _bounds(ser: _Series, cps: Sequence[ChangePoint]) -> list[int]:
+    return [0, *(c.index for c in cps), len(ser.p95)]
+
+
+def _result(
+    history: History, ser: _Series, cps: Sequence[ChangePoint], i: int
+) -> ChangePointResult:
+    bounds = _bounds(ser, cps)
+    before = _segment_median_ns(ser, bounds[i], bounds[i + 1])
+    after = _segment_median_ns(ser, bounds[i + 1], bounds[i + 2])
+    return ChangePointResult(
+        target=history.target,
+        handler=ser.handler,
+        commit=history.points[ser.at[cps[i].index]].commit,
+        before_p95_ns=before,
+        after_p95_ns=after,
+        delta_pct=_pct(before, after),
+        p_value=round(cps[i].p_value, 4),
+    )
+
+
+def _pct(before: int, after: int) -> float:
+    return round((after / before - 1) * 100, 1) if before else 0.0
+
+
+def _trend(
+    history: History, ser: _Series, cps: Sequence[ChangePoint], s: Settings
+) -> TrendNote | None:
+    """The note for the newest change point(s), when recent enough and large enough."""
+    n = len(ser.p95)
+    bounds = _bounds(ser, cps)
+    recent = [i for i, c in enumerate(cps) if n - c.index <= s.recent]
+    if not recent:
+        return None
+    last = recent[-1]
+    if last != len(cps) - 1:
+        return None  # pragma: no cover (the newest change point is always the last)
+
+    def direction(i: int) -> int:
+        lo = _segment_median_ns(ser, bounds[i], bounds[i + 1])
+        hi = _segment_median_ns(ser, bounds[i + 1], bounds[i + 2])
+        return (hi > lo) - (hi < lo)
+
+    first = last
+    while first - 1 in recent and direction(first - 1) == direction(last):
+        first -= 1
+    before = _segment_median_ns(ser, bounds[first], bounds[first + 1])
+    after = _segment_median_ns(ser, bounds[last + 1], bounds[last + 2])
+    delta = _pct(before, after)
+    if abs(delta) < s.note_min_pct:
+        return None
+    start = cps[first].index
+    shown = max(s.chart_points, n - start + 2)
+    return TrendNote(
+        target=history.target,
+        handler=ser.handler,
+        kind=TrendKind.STEP if first == last else TrendKind.DRIFT,
+        since_commit=history.points[ser.at[start]].commit,
+        merges=n - start,
+        before_p95_ns=before,
+        after_p95_ns=after,
+        delta_pct=delta,
+        p_value=round(max(c.p_value for c in cps[first : last + 1]), 4),
+        recent_commits=[history.points[at].commit for at in ser.at[-shown:]],
+        recent_p95_ns=ser.p95[-shown:],
+    )

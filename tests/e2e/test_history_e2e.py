@@ -1,0 +1,132 @@
+"""History on main, end to end, as the issue checks it: ten commits on main, each recorded with
+``perfgate history record --push`` (few runs per record), the last five with POST /checkout
+about a quarter slower; ``perfgate history --json`` names checkout's change point at the sixth
+commit (or one next to it) and none for the others. Then a pull request's ``perfgate check``
+reads the pushed history from a fresh clone and says so in its report.
+
+Real Go, a real git repository with a bare remote; nothing inside perfgate is patched.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+from e2e_support import copy_module, perfgate, slow_down
+
+pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.usefixtures("go_available")]
+
+COMMITS = 10
+SLOW_FROM = 6  # the first slower commit (1-based)
+RUNS = "5"
+CHECKOUT = "POST /checkout"
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def init(repo: Path, bare: Path) -> None:
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "user.name", "Test")
+    git(repo, "config", "user.email", "test@example.com")
+    git(repo, "remote", "add", "origin", str(bare))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "service")
+    git(repo, "push", "-q", "-u", "origin", "main")
+
+
+def recorded_p95(repo: Path, commit: str, handler: str) -> int:
+    raw = git(repo, "show", f"perfgate-history:example_service/{commit}.json")
+    return json.loads(raw)["handlers"][handler]["p95_ns"]
+
+
+@pytest.fixture(scope="module")
+def main_history(tmp_path_factory) -> tuple[Path, Path, list[str]]:
+    """(repo, bare remote, the ten commits of main): each commit recorded and pushed."""
+    tmp = tmp_path_factory.mktemp("history")
+    repo, bare = copy_module(tmp / "repo"), tmp / "remote.git"
+    init(repo, bare)
+    commits = []
+    for i in range(1, COMMITS + 1):
+        if i == SLOW_FROM:
+            # A quarter of checkout's p95 as the first record measured it, as extra CPU work.
+            extra = round(recorded_p95(repo, commits[0], CHECKOUT) / 4 / 1000)
+            slow_down(repo / "example_service" / "checkout.go", "priceCart", extra)
+        (repo / "CHANGES.md").write_text(f"change {i}\n")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", f"change {i}")
+        git(repo, "push", "-q", "origin", "main")
+        commits.append(git(repo, "rev-parse", "HEAD"))
+        status = git(repo, "status", "--porcelain")
+        r = perfgate("history", "record", "--runs", RUNS, "--push", cwd=repo)
+        assert r.code == 0, r.out + r.err
+        assert f"recorded example_service at {commits[-1][:7]}" in r.out
+        assert git(repo, "status", "--porcelain") == status  # working tree and index untouched
+    return repo, bare, commits
+
+
+def test_every_commit_is_one_file_on_the_pushed_branch(main_history):
+    repo, bare, commits = main_history
+    files = git(bare, "ls-tree", "-r", "--name-only", "perfgate-history").split()
+    assert sorted(files) == sorted(f"example_service/{c}.json" for c in commits)
+    record = json.loads(git(bare, "show", f"perfgate-history:example_service/{commits[3]}.json"))
+    assert record["commit"] == commits[3] and record["parent"] == commits[2]
+    assert record["branch"] == "main" and record["runs"] == 5
+    assert record["machine"]["go_version"].startswith("go1.")
+    assert len(record["handlers"][CHECKOUT]["run_p95_ns"]) == 5
+    # one history commit per record, each on top of the last: nothing was force-pushed
+    assert git(bare, "rev-list", "--count", "perfgate-history") == str(COMMITS)
+    assert git(repo, "rev-parse", "perfgate-history") == git(bare, "rev-parse", "perfgate-history")
+
+
+def test_history_names_the_change_point_of_the_slower_handler_only(main_history):
+    repo, _, commits = main_history
+    r = perfgate("history", "--json", cwd=repo)
+    assert r.code == 0, r.err
+    doc = json.loads(r.out)
+    shown = [c["commit"] for c in doc["targets"][0]["commits"]]
+    assert shown == commits  # main's first-parent order, oldest first
+    points = doc["change_points"]
+    assert {cp["handler"] for cp in points} == {CHECKOUT}, points
+    (cp,) = points
+    assert commits.index(cp["commit"]) + 1 in (SLOW_FROM - 1, SLOW_FROM, SLOW_FROM + 1), points
+    assert cp["after_p95_ns"] > cp["before_p95_ns"] and cp["delta_pct"] > 5
+    assert 0 < cp["p_value"] <= 0.05
+
+
+def test_a_pull_request_check_reads_the_pushed_history(main_history, tmp_path):
+    _, bare, _ = main_history
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(bare), str(clone)], check=True)
+    git(clone, "checkout", "-qb", "feature")
+    md = tmp_path / "report.md"
+    report = tmp_path / "report.json"
+    r = perfgate(
+        "check",
+        "--runs",
+        RUNS,
+        "--markdown-out",
+        str(md),
+        "--json-out",
+        str(report),
+        cwd=clone,
+        env={"GITHUB_BASE_REF": "main"},
+    )
+    assert r.code in (0, 1, 3), r.out + r.err
+    trends = json.loads(report.read_text())["trends"]
+    assert [t["handler"] for t in trends] == [CHECKOUT], trends
+    assert trends[0]["merges"] in (
+        COMMITS - SLOW_FROM,
+        COMMITS - SLOW_FROM + 1,
+        COMMITS - SLOW_FROM + 2,
+    )
+    text = md.read_text()
+    assert "**On main**" in text and f"{CHECKOUT}: +" in text
+    assert "p95 on main" in text  # the trend chart
+    assert f"on main: {CHECKOUT}: +" in r.out

@@ -1,0 +1,205 @@
+"""Change points and trend notes of a target's history (perfgate.history.analysis), and how
+records are ordered and stored (perfgate.history.store), on histories whose answer is known."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from perfgate.history import History, HistoryPoint, HistoryRecord, Settings, analyse
+from perfgate.history.store import DirectoryStore, order_records, to_history
+from perfgate.report import HandlerStats, TrendKind
+
+LEVELS = {"GET /a": 20_000, "GET /b": 80_000, "POST /c": 300_000, "GET /d": 5_000}
+T0 = datetime(2025, 3, 1, tzinfo=timezone.utc)
+
+
+def sha(i: int) -> str:
+    return f"{i:02x}" * 20
+
+
+def history(
+    n: int,
+    factor,
+    *,
+    seed: int = 1,
+    sd: float = 0.02,
+    machine_sd: float = 0.0,
+    handlers: dict[str, int] = LEVELS,
+) -> History:
+    """``n`` commits; handler h at commit i has p95 = level × factor(h, i) × noise, where every
+    handler of a commit shares one machine factor (``machine_sd``) and has its own (``sd``)."""
+    rng = random.Random(seed)
+    points = []
+    for i in range(n):
+        machine = math.exp(rng.gauss(0, machine_sd))
+        p95 = {
+            h: round(level * factor(h, i) * machine * math.exp(rng.gauss(0, sd)))
+            for h, level in handlers.items()
+        }
+        points.append(HistoryPoint(sha(i), T0 + timedelta(hours=i), f"c{i}", "", p95, 15))
+    return History("store", points, target="svc", source="store")
+
+
+def step(handler: str, at: int, by: float):
+    return lambda h, i: by if h == handler and i >= at else 1.0
+
+
+def test_a_step_in_one_handler_is_its_only_change_point():
+    found = analyse(history(30, step("POST /c", 20, 1.25), machine_sd=0.15))
+    (cp,) = found.change_points
+    assert cp.handler == "POST /c" and cp.commit == sha(20) and cp.target == "svc"
+    assert cp.before_p95_ns == pytest.approx(300_000, rel=0.1)
+    assert cp.after_p95_ns / cp.before_p95_ns == pytest.approx(1.25, rel=0.08)
+    assert cp.delta_pct == pytest.approx((cp.after_p95_ns / cp.before_p95_ns - 1) * 100, abs=0.1)
+    assert 0 < cp.p_value <= 0.05
+    (note,) = found.trends
+    assert note.handler == "POST /c" and note.kind == TrendKind.STEP
+    assert note.since_commit == sha(20) and note.merges == 10
+    assert note.recent_commits[-1] == sha(29) and len(note.recent_p95_ns) == 20
+
+
+def test_the_machine_moving_every_handler_is_no_handlers_change():
+    # a noisy runner (15% between records) and a slower runner from commit 15 on
+    found = analyse(history(30, lambda h, i: 1.4 if i >= 15 else 1.0, machine_sd=0.15, seed=3))
+    assert found.change_points == [] and found.trends == []
+
+
+@pytest.mark.parametrize("seed", range(5, 9))
+def test_without_the_shared_shift_the_machine_hides_the_step(seed):
+    factor = step("GET /a", 20, 1.2)
+    with_shift = analyse(history(30, factor, machine_sd=0.3, seed=seed))
+    raw = analyse(history(30, factor, machine_sd=0.3, seed=seed), Settings(shared_shift=False))
+    assert [cp.handler for cp in with_shift.change_points] == ["GET /a"]
+    assert "GET /a" not in {cp.handler for cp in raw.change_points}
+
+
+def test_a_steady_handler_is_not_corrected_by_its_noisy_siblings():
+    """GET /d does not move with the machine; the others do, a lot. Corrected by their shift
+    it would take in their noise; its loading is 0, so it is analysed as it is."""
+    rng = random.Random(11)
+    points = []
+    for i in range(30):
+        machine = math.exp(rng.gauss(0, 0.25))
+        p95 = {h: round(v * machine * math.exp(rng.gauss(0, 0.02))) for h, v in LEVELS.items()}
+        p95["GET /d"] = round(5_000 * (1.1 if i >= 22 else 1.0) * math.exp(rng.gauss(0, 0.02)))
+        points.append(HistoryPoint(sha(i), T0 + timedelta(hours=i), "", "", p95))
+    found = analyse(History("store", points, target="svc", source="store"))
+    assert [(cp.handler, cp.commit) for cp in found.change_points] == [("GET /d", sha(22))]
+
+
+def test_two_handlers_are_analysed_as_they_are():
+    two = {"GET /a": 20_000, "GET /b": 80_000}
+    found = analyse(history(24, step("GET /b", 16, 0.8), handlers=two))
+    assert [(cp.handler, cp.commit) for cp in found.change_points] == [("GET /b", sha(16))]
+    assert found.change_points[0].delta_pct < -15
+    assert found.trends[0].delta_pct < 0  # an improvement is a trend too
+
+
+def test_a_drift_is_one_note_since_its_first_change_point():
+    drift = lambda h, i: 1.03 ** max(0, i - 29) if h == "GET /b" else 1.0  # noqa: E731
+    found = analyse(history(38, drift, sd=0.01, seed=5))
+    (note,) = found.trends
+    assert note.handler == "GET /b" and note.delta_pct > 10
+    assert 30 <= int(note.since_commit[:2], 16) <= 34 and note.merges >= 4
+    assert {cp.handler for cp in found.change_points} == {"GET /b"}
+
+
+def test_an_old_change_is_a_change_point_but_not_a_note():
+    found = analyse(history(40, step("GET /d", 10, 1.3)))
+    assert [cp.commit for cp in found.change_points] == [sha(10)]
+    assert found.trends == []
+
+
+def test_a_small_recent_change_makes_no_note():
+    found = analyse(history(40, step("GET /a", 34, 1.04), sd=0.002), Settings(note_min_pct=5))
+    assert [cp.commit for cp in found.change_points] == [sha(34)]
+    assert found.trends == []
+
+
+def test_only_the_newest_points_are_analysed():
+    found = analyse(history(50, step("GET /a", 10, 1.3)), Settings(max_points=30))
+    assert found.change_points == [] and len(found.points) == 50  # the history stays whole
+
+
+def test_handlers_missing_from_some_commits():
+    base = history(30, step("GET /a", 20, 1.3))
+    points = [
+        HistoryPoint(
+            p.commit,
+            p.date,
+            p.subject,
+            p.path,
+            {k: v for k, v in p.p95_ns.items() if not (k == "GET /d" and i < 12)},
+        )
+        for i, p in enumerate(base.points)
+    ]
+    found = analyse(History("store", points, target="svc", source="store"))
+    assert [(cp.handler, cp.commit) for cp in found.change_points] == [("GET /a", sha(20))]
+
+
+def test_too_short_a_history_has_no_change_points():
+    assert analyse(history(3, step("GET /a", 2, 2.0))).change_points == []
+    assert analyse(History("x", [], target="svc")).change_points == []
+
+
+# --- records: ordering and the directory store --------------------------------------------
+
+
+def rec(i: int, target: str = "svc", date_hours: int | None = None) -> HistoryRecord:
+    stats = HandlerStats(count=100, p50_ns=10, p95_ns=1_000 + i, p99_ns=2_000, run_p95_ns=[1, 2])
+    date = T0 + timedelta(hours=i if date_hours is None else date_hours)
+    return HistoryRecord(
+        target=target,
+        commit=sha(i),
+        parent=sha(i - 1) if i else "",
+        date=date.isoformat(),
+        subject=f"c{i}",
+        branch="main",
+        runs=2,
+        handlers={"GET /a": stats},
+    )
+
+
+def test_records_follow_the_branch_and_leave_out_other_commits():
+    records = [rec(2), rec(0), rec(1), rec(9)]
+    ordered, notes = order_records(records, [sha(2), sha(1), sha(0)], "main")
+    assert [r.commit for r in ordered] == [sha(0), sha(1), sha(2)]
+    assert notes == ["left out 1 record(s) of commits not on main's first-parent history"]
+
+
+def test_without_the_branch_records_go_by_commit_date():
+    records = [rec(0, date_hours=5), rec(1, date_hours=1), rec(2, date_hours=3)]
+    ordered, notes = order_records(records, None, "main")
+    assert [r.commit for r in ordered] == [sha(1), sha(2), sha(0)]
+    assert notes and notes[0].startswith("ordered by commit date")
+
+
+def test_a_directory_store_round_trip_skips_what_it_cannot_read(tmp_path):
+    store = DirectoryStore(tmp_path / "h")
+    store.prepare()
+    assert store.save([rec(0), rec(1), rec(0, target="other")]) == (
+        f"wrote 3 record(s) to {tmp_path / 'h'}"
+    )
+    (tmp_path / "h" / "svc" / "broken.json").write_text("{ nope")
+    (tmp_path / "h" / "svc" / f"{sha(7)}.json").write_text(rec(1).to_json())  # misnamed
+    loaded = store.load("svc")
+    assert sorted(r.commit for r in loaded.records) == [sha(0), sha(1)]
+    assert loaded.notes == [
+        f"skipped: svc/{sha(7)}.json holds a record of svc/{sha(1)}",
+        "skipped: svc/broken.json is not JSON",
+    ]
+    hist = to_history("svc", loaded.records, store.description, loaded.notes)
+    assert hist.points[0].p95_ns == {"GET /a": 1_000} and hist.points[0].runs == 2
+    assert store.load("nothing").records == []
+
+
+def test_a_directory_store_that_cannot_be_written_is_refused(tmp_path):
+    (tmp_path / "file").write_text("x")
+    from perfgate.errors import PerfgateError
+
+    with pytest.raises(PerfgateError, match="not a directory"):
+        DirectoryStore(tmp_path / "file").prepare()
