@@ -189,9 +189,11 @@ def run_check(
     env: Mapping[str, str],
     progress: Progress | None = None,
     against: str | None = None,
+    event_base: str | None = None,
 ) -> Checked:
     """Measure and judge every target — against the committed baselines, or with ``against``
-    (a ref; ``""``: the merge-base with the PR's base branch) A/B — in stages until every
+    (a ref; ``""``: the merge-base with the PR's base commit ``event_base`` when the clone has
+    it, else with its base branch) A/B — in stages until every
     handler is decided; and measure again from scratch (up to ``retries`` more times) while
     handlers came out ``inconclusive`` because the machine was busy and nothing failed: a
     decided failure stands."""
@@ -202,7 +204,7 @@ def run_check(
         if against is None:
             source = CommittedBaseline(root, targets, go, env, scratch)
         else:
-            sha_or_ref = against or default_against_ref(root, env)
+            sha_or_ref = against or default_against_ref(root, env, event_base)
             worktree = stack.enter_context(worktree_at(root, sha_or_ref))
             label = against or "merge-base"
             source = AgainstRef(root, targets, go, env, scratch, worktree, label)

@@ -25,7 +25,7 @@ from perfgate.commands.options import (
 from perfgate.config import Config, gate_paths
 from perfgate.errors import PerfgateError
 from perfgate.github.sticky import CommentWhen
-from perfgate.report import Report
+from perfgate.report import MAX_TEXT, Report
 
 
 @click.command()
@@ -50,7 +50,16 @@ from perfgate.report import Report
     default=None,
     metavar="[REF]",
     help="Measure REF too (in a git worktree), alternating runs, and decide on these "
-    "same-machine numbers. Without a value: the merge-base with the PR's base branch.",
+    "same-machine numbers. Without a value: the merge-base with the PR's base branch (in a "
+    "pull_request job: with the event's base commit).",
+)
+@click.option(
+    "--warning",
+    "warnings",
+    multiple=True,
+    metavar="TEXT",
+    help="Add TEXT to the report's warnings (shown in the comment and the summary). The Action "
+    "says so when it could not measure the PR's base and judged against the committed baseline.",
 )
 @click.option(
     "--history/--no-history",
@@ -80,6 +89,7 @@ def check(
     comment_key: str | None,
     comment_when: CommentWhen,
     against: str | None,
+    warnings: tuple[str, ...],
     history: bool,
     history_store: Path | None,
 ) -> None:
@@ -105,13 +115,23 @@ def check(
     from perfgate.gate import run_check
     from perfgate.toolchain import find_go
 
+    if any(len(w) > MAX_TEXT for w in warnings):
+        raise PerfgateError(f"--warning takes at most {MAX_TEXT} characters")
+
     config, root = load(config_path)
     targets = select_targets(config, target_names, runs, threshold)
     go = find_go()
-    checked = run_check(config, root, targets, go, dict(os.environ), progress, against)
+    event_base = None
+    if against == "":  # the merge-base: with the pull_request event's base commit, if any
+        from perfgate.github.context import load_context
+
+        event_base = load_context(os.environ).base_sha
+    checked = run_check(config, root, targets, go, dict(os.environ), progress, against, event_base)
     report = with_gate_changes(checked.report, config, root, config_file(config_path))
     if history:
         report = with_trends(report, root, [t.name for t in targets], history_store)
+    if warnings:
+        report = report.model_copy(update={"warnings": [*warnings, *report.warnings]})
     deliver(
         report,
         json_out=json_out,

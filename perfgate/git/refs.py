@@ -33,11 +33,23 @@ def base_branch_name(repo_dir: str | Path, env: Mapping[str, str] | None = None)
     return DEFAULT_BASE_BRANCH
 
 
-def default_against_ref(repo_dir: str | Path, env: Mapping[str, str] | None = None) -> str:
+def default_against_ref(
+    repo_dir: str | Path, env: Mapping[str, str] | None = None, event_base: str | None = None
+) -> str:
     """The full sha of the merge-base of HEAD and the base branch (``origin/<base>`` preferred).
 
-    Unknown base branch or no common history (a shallow clone) is exit 2 with a fetch hint.
+    When ``event_base`` (a pull_request event's ``pull_request.base.sha``, which the caller
+    reads from the event) names a commit the clone has, that commit decides: the merge-base of
+    HEAD and it, or the commit itself when the clone is too shallow to find one (the checkout of
+    GitHub's merge commit, whose first parent it is). Unknown base branch or no common history
+    (a shallow clone) is exit 2 with a fetch hint.
     """
+    with open_repo(repo_dir) as repo:
+        event_sha = rev_parse(repo, event_base) if event_base else None
+        if event_sha:
+            res = run(repo, "merge-base", "HEAD", event_sha, check=False)
+            found = res.stdout.strip().splitlines() if res.ok else []
+            return found[0] if found else event_sha
     base = base_branch_name(repo_dir, env)
     with open_repo(repo_dir) as repo:
         base_sha = rev_parse(repo, f"refs/remotes/origin/{base}") or rev_parse(

@@ -205,3 +205,9 @@ def test_init_with_a_perf_test_skeleton_names_it_in_the_config(tmp_path):
     assert 'package = "./api"' in config and 'run = "^TestPerfApi$"' in config
     r = perfgate("init", "--perf-test", "./api", cwd=tmp_path)
     assert r.returncode == 0 and "kept api/perf_test.go" in r.stdout, r.stdout
+
+
+def test_check_warning_longer_than_a_report_holds_is_exit_2_before_measuring(tmp_path):
+    r = perfgate("check", "--warning", "x" * 16_385, cwd=tmp_path)  # no config here either
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "--warning takes at most 16384 characters" in r.stderr and "Traceback" not in r.stderr

@@ -178,3 +178,21 @@ def test_no_common_history_is_an_error(pr_repo):
     pr_repo.commit_all("unrelated root")
     with pytest.raises(PerfgateError, match="no common ancestor"):
         default_against_ref(pr_repo.path, {"GITHUB_BASE_REF": "main"})
+
+
+def test_the_events_base_commit_decides_when_the_clone_has_it(pr_repo, tmp_path):
+    """The Action's A/B mode: the pull_request event names the base commit (main's tip C); the
+    merge-base of HEAD and it is the fork point, though no branch named in the event exists."""
+    main_tip = pr_repo.git("rev-parse", "main").strip()
+    env = {"GITHUB_BASE_REF": "develop"}
+    assert default_against_ref(pr_repo.path, env, main_tip) == pr_repo.fork_point
+    # With no common history (a shallow checkout of GitHub's merge commit), the commit itself.
+    pr_repo.git("checkout", "-q", "--orphan", "unrelated")
+    pr_repo.commit_all("unrelated root")
+    assert default_against_ref(pr_repo.path, env, main_tip) == main_tip
+
+
+def test_an_event_base_commit_missing_from_the_clone_falls_back_to_the_branch(pr_repo, tmp_path):
+    assert default_against_ref(pr_repo.path, {}, "1" * 40) == pr_repo.fork_point  # main
+    with pytest.raises(PerfgateError, match="base branch 'develop' not found"):
+        default_against_ref(pr_repo.path, {"GITHUB_BASE_REF": "develop"}, "1" * 40)

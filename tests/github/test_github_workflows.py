@@ -257,26 +257,58 @@ def test_the_history_records_main_only_with_write_access_where_it_pushes():
     assert "${{" not in record
 
 
-def run_action_script(tmp_path: Path, **inputs: str) -> subprocess.CompletedProcess[str]:
-    """Run the action's `perfgate check` step under bash with a stub perfgate that prints its
-    arguments, one per line."""
+# A stub perfgate: prints its arguments, one per line, and a "--" line; exits with
+# $STUB_AGAINST_EXIT when called with --against, else with $STUB_EXIT (default 0).
+STUB = """#!/usr/bin/env bash
+printf "%s\\n" "$@" --
+for a in "$@"; do
+  if [ "$a" = --against ]; then exit "${STUB_AGAINST_EXIT:-0}"; fi
+done
+exit "${STUB_EXIT:-0}"
+"""
+
+
+def run_action_script(
+    tmp_path: Path, step_id: str = "check", env_extra: dict[str, str] | None = None, **inputs: str
+) -> subprocess.CompletedProcess[str]:
+    """Run one of the action's steps under bash as Actions runs it (-e, pipefail), its inputs
+    from ``inputs`` (else the action's defaults), a stub perfgate on PATH (:data:`STUB`)."""
     bash = shutil.which("bash")
     if bash is None:
         pytest.skip("needs bash")
-    step = next(s for s in load_yaml(ACTION)["runs"]["steps"] if s.get("id") == "check")
+    step = next(s for s in load_yaml(ACTION)["runs"]["steps"] if s.get("id") == step_id)
     stub_dir = tmp_path / "bin"
     stub_dir.mkdir(exist_ok=True)
     stub = stub_dir / "perfgate"
-    stub.write_text('#!/usr/bin/env bash\nprintf "%s\\n" "$@"\n', encoding="utf-8")
+    stub.write_text(STUB, encoding="utf-8")
     stub.chmod(0o755)
     env = {"PATH": f"{stub_dir}{os.pathsep}{os.environ.get('PATH', '')}"}
     for name in step["env"]:
         if name.startswith("INPUT_"):
             default = load_yaml(ACTION)["inputs"][name[6:].lower().replace("_", "-")]["default"]
             env[name] = inputs.get(name[6:].lower(), default)
+    env.update(env_extra or {})
     return subprocess.run(
-        [bash, "-e", "-c", step["run"]], cwd=tmp_path, env=env, capture_output=True, text=True
+        [bash, "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        cwd=env.pop("CWD", tmp_path),
+        env=env,
+        capture_output=True,
+        text=True,
     )
+
+
+def calls(proc: subprocess.CompletedProcess[str]) -> list[list[str]]:
+    """The stub perfgate's invocations, each its argument list."""
+    out, current = [], []
+    for line in proc.stdout.splitlines():
+        if line.startswith("::"):
+            continue
+        if line == "--":
+            out.append(current)
+            current = []
+        else:
+            current.append(line)
+    return out
 
 
 def test_the_action_passes_its_inputs_to_perfgate_check(tmp_path: Path):
@@ -309,6 +341,7 @@ def test_the_action_passes_its_inputs_to_perfgate_check(tmp_path: Path):
         "--no-comment",
         "--against",
         "origin/main",
+        "--",
     ]
 
 
@@ -416,3 +449,168 @@ def test_every_action_input_and_output_is_documented_in_the_readme():
     assert set(action["outputs"]) <= rows, set(action["outputs"]) - rows
     for mode in ("always", "changes", "regressions", "never"):
         assert f"`{mode}`" in section
+
+
+# --- compare: base | baseline ---------------------------------------------------------------
+
+
+def test_the_action_compares_with_the_prs_base_it_fetches_and_both_sides_share_the_go_cache():
+    action = load_yaml(ACTION)
+    compare = action["inputs"]["compare"]
+    assert compare["default"] == "auto"
+    assert "compared-with" in action["outputs"]
+    steps = action["runs"]["steps"]
+    names = [s.get("name") for s in steps]
+    fetch = steps[names.index("Fetch the pull request's base")]
+    check = steps[names.index("perfgate check")]
+    assert (
+        names.index("Set up Go")
+        < names.index("Fetch the pull request's base")
+        < names.index("perfgate check")
+    )
+    assert fetch["id"] == "compare"
+    assert fetch["env"]["BASE_SHA"] == "${{ github.event.pull_request.base.sha }}"
+    assert fetch["env"]["INPUT_COMPARE"] == "${{ inputs.compare }}"
+    assert "fetch" in fetch["run"] and "--depth=1" in fetch["run"]
+    assert check["env"]["COMPARE_MODE"] == "${{ steps.compare.outputs.mode }}"
+    assert check["env"]["COMPARE_PROBLEM"] == "${{ steps.compare.outputs.problem }}"
+    # One Go build cache for both sides: restored and saved by setup-go, never overridden.
+    assert steps[names.index("Set up Go")]["with"]["cache"] is True
+    assert "GOCACHE" not in ACTION.read_text(encoding="utf-8")
+
+
+def test_the_pr_workflow_compares_with_the_base_and_keeps_the_untrusted_design():
+    wf = load_yaml(REPO / ".github" / "workflows" / "perfgate.yml")
+    assert wf["permissions"] == {"contents": "read"}
+    steps = wf["jobs"]["gate"]["steps"]
+    checkout = next(s for s in steps if s.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["fetch-depth"] == 0
+    gate = next(s for s in steps if s.get("uses") == "./")
+    assert gate["with"]["compare"] == "base" and gate["with"]["comment"] == "never"
+
+
+BASE = {"COMPARE_MODE": "base", "COMPARE_PROBLEM": ""}
+
+
+def test_base_mode_runs_against_and_keeps_its_verdict(tmp_path: Path):
+    out = tmp_path / "out"
+    for code in (0, 1, 3):
+        out.write_text("")
+        env = {**BASE, "STUB_AGAINST_EXIT": str(code), "GITHUB_OUTPUT": str(out)}
+        proc = run_action_script(tmp_path, env_extra=env)
+        assert proc.returncode == code, proc.stdout + proc.stderr
+        (only,) = calls(proc)  # a regression or an inconclusive check is never re-run
+        assert only[-1] == "--against" and "--warning" not in only
+        assert out.read_text().splitlines() == ["compared-with=base"]
+        assert "::warning" not in proc.stdout
+
+
+@pytest.mark.parametrize("committed", [0, 1])
+def test_a_base_that_cannot_be_measured_falls_back_to_the_committed_baseline(tmp_path, committed):
+    out = tmp_path / "out"
+    env = {**BASE, "STUB_AGAINST_EXIT": "2", "STUB_EXIT": str(committed), "GITHUB_OUTPUT": str(out)}
+    proc = run_action_script(tmp_path, env_extra=env, args="--html-out r.html")
+    assert proc.returncode == committed, proc.stdout + proc.stderr
+    ab, fallback = calls(proc)
+    assert ab[-1] == "--against"
+    assert "--against" not in fallback and fallback[-2:] == ["--html-out", "r.html"]
+    warning = fallback[fallback.index("--warning") + 1]
+    assert "could not measure the pull request's base" in warning
+    assert "judged against the committed baseline instead" in warning
+    assert f"::warning title=perfgate::{warning}" in proc.stdout
+    assert out.read_text().splitlines() == ["compared-with=baseline"]
+
+
+def test_a_missing_base_commit_falls_back_without_trying(tmp_path: Path):
+    env = {**BASE, "COMPARE_PROBLEM": "could not fetch the pull request's base commit abc"}
+    proc = run_action_script(tmp_path, env_extra={**env, "STUB_EXIT": "2"})
+    assert proc.returncode == 2  # no committed baseline either: still never a pass
+    (only,) = calls(proc)
+    assert "--against" not in only
+    assert "could not fetch the pull request's base commit abc" in only[only.index("--warning") + 1]
+    assert "::warning title=perfgate::" in proc.stdout
+
+
+def test_baseline_mode_and_an_against_in_args(tmp_path: Path):
+    proc = run_action_script(tmp_path, env_extra={"COMPARE_MODE": "baseline"})
+    (only,) = calls(proc)
+    assert proc.returncode == 0 and "--against" not in only and "--warning" not in only
+    proc = run_action_script(tmp_path, env_extra=BASE, args="--against=origin/main")
+    (only,) = calls(proc)  # the user's --against wins: no second --against, no fallback
+    assert only[-1] == "--against=origin/main" and only.count("--against") == 0
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", "-C", str(cwd), *args], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+@pytest.fixture
+def shallow_pr_clone(tmp_path: Path) -> tuple[Path, str, str]:
+    """A repository (base commit A, then a PR commit B on top) and a one-commit clone of B, as
+    actions/checkout makes it; returns the clone, A's sha and an unknown sha."""
+    if shutil.which("git") is None:
+        pytest.skip("needs git")
+    origin = tmp_path / "origin"
+    origin.mkdir()
+    git(origin, "init", "-q", "-b", "main")
+    git(origin, "config", "user.name", "T")
+    git(origin, "config", "user.email", "t@example.com")
+    git(origin, "config", "uploadpack.allowAnySHA1InWant", "true")
+    (origin / "a.txt").write_text("a\n")
+    git(origin, "add", "-A")
+    git(origin, "commit", "-qm", "A")
+    base = git(origin, "rev-parse", "HEAD")
+    (origin / "a.txt").write_text("b\n")
+    git(origin, "commit", "-qam", "B")
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--depth=1", f"file://{origin}", str(clone))
+    return clone, base, "f" * 40
+
+
+def resolve(tmp_path: Path, clone: Path, **env: str) -> tuple[subprocess.CompletedProcess, dict]:
+    out = tmp_path / "compare-out"
+    out.write_text("")
+    inputs = {"compare": env.pop("compare", "auto")}
+    proc = run_action_script(
+        tmp_path,
+        "compare",
+        {"CWD": str(clone), "GITHUB_OUTPUT": str(out), "FETCH_TOKEN": "", **env},
+        **inputs,
+    )
+    return proc, dict(line.split("=", 1) for line in out.read_text().splitlines())
+
+
+def test_the_base_commit_is_fetched_into_a_shallow_checkout(tmp_path, shallow_pr_clone):
+    clone, base, _ = shallow_pr_clone
+    assert subprocess.run(["git", "-C", str(clone), "cat-file", "-e", base]).returncode != 0
+    proc, out = resolve(tmp_path, clone, EVENT_NAME="pull_request", BASE_SHA=base)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert out == {"mode": "base", "problem": ""}
+    assert git(clone, "cat-file", "-t", base) == "commit"
+
+
+def test_an_unfetchable_or_absent_base_is_a_problem_not_a_pass(tmp_path, shallow_pr_clone):
+    clone, _, unknown = shallow_pr_clone
+    _, out = resolve(tmp_path, clone, EVENT_NAME="pull_request", BASE_SHA=unknown)
+    assert out["mode"] == "base"
+    assert out["problem"] == f"could not fetch the pull request's base commit {unknown}"
+    _, out = resolve(tmp_path, clone, EVENT_NAME="push", BASE_SHA="", compare="base")
+    assert out == {
+        "mode": "base",
+        "problem": "this push names no pull request base commit to measure",
+    }
+
+
+def test_compare_auto_is_base_on_pull_requests_only_and_bad_input_is_exit_2(
+    tmp_path, shallow_pr_clone
+):
+    clone, base, _ = shallow_pr_clone
+    _, out = resolve(tmp_path, clone, EVENT_NAME="push", BASE_SHA="")
+    assert out == {"mode": "baseline", "problem": ""}
+    _, out = resolve(tmp_path, clone, EVENT_NAME="pull_request", BASE_SHA=base, compare="baseline")
+    assert out == {"mode": "baseline", "problem": ""}
+    proc, out = resolve(tmp_path, clone, EVENT_NAME="pull_request", BASE_SHA=base, compare="ab")
+    assert proc.returncode == 2 and out == {}
+    assert "::error title=perfgate::input compare must be base or baseline" in proc.stdout

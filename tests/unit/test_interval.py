@@ -7,6 +7,7 @@ import random
 import pytest
 
 from perfgate.interval import (
+    Change,
     at_or_below,
     change,
     log_density,
@@ -131,10 +132,15 @@ def test_a_change_needs_two_runs_a_side():
 
 def test_bounds_stay_finite_with_two_runs_and_a_tiny_alpha():
     """Two runs a side: t at 1e-6 with one degree of freedom is about 3e5, so the bounds are
-    e^±(thousands); they are capped, never inf or an OverflowError."""
+    e^±(thousands); they are capped, never inf or an OverflowError, and stay in the report's
+    range (--runs 3 judges first after one or two runs)."""
     base = side_quantile(100_000, [100, 100], [99, 91], 20.0)
     head = side_quantile(101_000, [100, 100], [100, 90], 20.0)
     c = change(base, head, paired=True)
     hi, lo = c.upper(1e-6), c.lower(1e-6)
-    assert math.isfinite(hi) and math.isfinite(lo)
+    assert math.isfinite(hi) and math.isfinite(lo) and hi * 100 <= 1e30
     assert hi == pytest.approx(1e6 - 1) and lo > -1
+    wide = Change(log_ratio=0.1, se=5.0, dof=1.0)
+    assert wide.upper(1e-6) == pytest.approx(1e6 - 1)
+    assert wide.lower(1e-6) == pytest.approx(-1.0, abs=1e-5)
+    assert Change(log_ratio=0.1, se=0.01, dof=30.0).upper(0.05) < 0.2  # ordinary bounds: as before
