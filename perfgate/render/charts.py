@@ -32,6 +32,16 @@ class Bar:
 # --- Mermaid --------------------------------------------------------------------------------
 
 
+def _svg_open(width: int, height: int, left: int, title: str) -> list[str]:
+    """A chart's opening tag (labelled with its title) and the title line."""
+    return [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape.html(title)}">',
+        f'<text x="{left}" y="18" class="title">{escape.html(title)}</text>',
+    ]
+
+
 def _mermaid_label(text: str, limit: int = 48) -> str:
     """A quoted x-axis label (:func:`perfgate.render.escape.mermaid`)."""
     return escape.mermaid(text, limit)
@@ -135,10 +145,7 @@ def quantile_svg(series: Sequence[Series], title: str, width: int = 560, height:
     left, right, top, bottom = 48, 16, 28, 40
     pw, ph = width - left - right, height - top - bottom
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape.html(title)}">',
-        f'<text x="{left}" y="18" class="title">{escape.html(title)}</text>',
+        *_svg_open(width, height, left, title),
     ]
     if not drawn:
         out.append(f'<text x="{left}" y="{top + ph / 2}">no distribution recorded</text></svg>')
@@ -261,10 +268,7 @@ def line_chart_svg(
     left, right, top, bottom = 56, 16, 28, 44
     pw, ph = width - left - right, height - top - bottom
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{width}" '
-        f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape.html(title)}">',
-        f'<text x="{left}" y="18" class="title">{escape.html(title)}</text>',
+        *_svg_open(width, height, left, title),
         f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" class="frame"/>',
     ]
     if not points:

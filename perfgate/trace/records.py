@@ -12,6 +12,13 @@ NO_TASK = 0  # runtime/trace's "background" task id
 NO_PARENT = 2**64 - 1  # how the wire format says "no parent task"
 
 
+def _span(begin_ns: int | None, end_ns: int | None) -> int | None:
+    """end − begin, or None when either end lies outside the trace."""
+    if begin_ns is None or end_ns is None:
+        return None
+    return end_ns - begin_ns
+
+
 @dataclass(slots=True)
 class Task:
     """One runtime/trace task (for perfgate: one handler call).
@@ -35,9 +42,7 @@ class Task:
 
     @property
     def duration_ns(self) -> int | None:
-        if self.begin_ns is None or self.end_ns is None:
-            return None
-        return self.end_ns - self.begin_ns
+        return _span(self.begin_ns, self.end_ns)
 
 
 @dataclass(slots=True)
@@ -55,9 +60,7 @@ class Region:
 
     @property
     def duration_ns(self) -> int | None:
-        if self.begin_ns is None or self.end_ns is None:
-            return None
-        return self.end_ns - self.begin_ns
+        return _span(self.begin_ns, self.end_ns)
 
 
 @dataclass(slots=True)
