@@ -106,8 +106,7 @@ def pair_handlers(sides: TargetSides, paired: bool) -> list[Pairing]:
 def _classify(p: Pairing, sides: TargetSides, min_samples: int) -> Pairing:
     """Decide ``new``, ``missing`` and ``insufficient``; for the rest, ask the judge."""
     if p.base is None:
-        note = "not in the baseline (run 'perfgate baseline update' to add it)"
-        return replace(p, verdict=Verdict.NEW, note=note)
+        return replace(p, verdict=Verdict.NEW, note=sides.new_note)
     if p.head is None:
         return replace(
             p, verdict=Verdict.MISSING, note="in the baseline but no requests were measured"
@@ -175,6 +174,7 @@ def _result(
     elif busy is not None and p.name in busy.not_judged:
         verdict, note, on_busy_machine = Verdict.INCONCLUSIVE, busy.note(verdict, note), True
     e = j.explanation
+    reference = sides.reference.get(p.name)
     return HandlerResult(
         name=p.name,
         target=p.target,
@@ -188,7 +188,12 @@ def _result(
         delta_ci_pct=[round(x, 2) for x in j.decision.ci_pct] if j.decision else None,
         shift_pct=j.decision.shift_pct if j.decision else None,
         note=note,
-        reference=sides.reference.get(p.name),
+        reference=reference,
+        reference_drift_pct=(
+            p95_change_pct(reference, p.base.stats())
+            if reference is not None and p.base is not None
+            else None
+        ),
         explain=e.regions if e else [],
         runtime=e.runtime if e else [],
         busy_machine=on_busy_machine,

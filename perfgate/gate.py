@@ -28,7 +28,7 @@ from perfgate.git import Worktree, default_against_ref, head_provenance, worktre
 from perfgate.measure import Progress, Runner, Subject, measure, scratch_dir, stages
 from perfgate.report import Mode, ReportVerdict
 from perfgate.samples import Measurement
-from perfgate.toolchain import Go, machine
+from perfgate.toolchain import Go, child_env, machine, missing_tests
 
 
 def now_iso() -> str:
@@ -112,24 +112,45 @@ class AgainstRef:
         self.here = machine(go, env)
         self.committed = {t.name: _committed_baseline(root, t) for t in targets}
         self._subjects: dict[str, list[Subject]] = {}
+        self.no_base: dict[str, str] = {}  # target: why REF has no perf test to measure
 
     @property
     def against_ref(self) -> str:
         return f"{self.label} ({self.worktree.short_sha})"
 
     def subjects(self, target: Target) -> list[Subject]:
-        """REF's tree and the working tree, built once per check."""
+        """REF's tree and the working tree, built once per check. When REF has no perf test
+        for the target yet (its package or test is not there: the change under review adds
+        it), only the working tree: its handlers are ``new``."""
         if target.name not in self._subjects:
-            base_root = self.worktree.translate(self.root)
-            self._subjects[target.name] = [
-                Subject(self.go, base_root, target, self.scratch, "base", self.env),
-                Subject(self.go, self.root, target, self.scratch, "head", self.env),
-            ]
+            base = self._base_subject(target)
+            head = Subject(self.go, self.root, target, self.scratch, "head", self.env)
+            self._subjects[target.name] = [base, head] if base is not None else [head]
         return self._subjects[target.name]
 
+    def _base_subject(self, target: Target) -> Subject | None:
+        base_root = self.worktree.translate(self.root)
+        why = missing_tests(self.go, base_root, target.package, child_env(self.env, target.env))
+        if why is None:
+            subject = Subject(self.go, base_root, target, self.scratch, "base", self.env)
+            if subject.tests():
+                return subject
+            why = f"no test in {target.package} matches {target.run!r} there"
+        self.no_base[target.name] = (
+            f"{self.against_ref} has no perf test for this target yet ({why}): "
+            "its handlers are new, nothing was compared"
+        )
+        return None
+
     def sides(self, target: Target, runner: Runner) -> sides.TargetSides:
+        committed = self.committed[target.name]
+        if target.name in self.no_base:
+            head = runner.measurements[0]
+            return sides.against_nothing(
+                target, head, committed, self.here, self.no_base[target.name]
+            )
         base, head = runner.measurements
-        return sides.against(target, base, head, self.committed[target.name], self.here)
+        return sides.against(target, base, head, committed, self.here)
 
 
 def _committed_baseline(root: Path, target: Target) -> Baseline | None:

@@ -21,7 +21,14 @@ from perfgate.config import Target
 from perfgate.errors import PerfgateError
 from perfgate.report import check_handler_names
 from perfgate.samples import Measurement, RunSamples, samples_from_trace
-from perfgate.toolchain import Go, build_test_binary, child_env, package_dir, run_test_binary
+from perfgate.toolchain import (
+    Go,
+    build_test_binary,
+    child_env,
+    listed_tests,
+    package_dir,
+    run_test_binary,
+)
 from perfgate.trace import read_trace
 
 Progress = Callable[[str], None]
@@ -55,6 +62,10 @@ class Subject:
         self.workdir = package_dir(go, module_dir, target.package, self.env)
         self.binary = scratch / f"{target.name}-{label}.test"
         build_test_binary(go, module_dir, target.package, self.binary, target.go_flags, self.env)
+
+    def tests(self) -> list[str]:
+        """The tests of the built binary that the target's ``run`` regex selects."""
+        return listed_tests(self.binary, self.workdir, self.target.run, self.env)
 
     def run_once(self, index: int) -> RunSamples:
         trace_path = self.scratch / f"{self.target.name}-{self.label}-{index}.trace"

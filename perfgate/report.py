@@ -288,6 +288,8 @@ class HandlerResult(_Strict):
     shift_pct: Pct | None = None
     note: Text = ""
     reference: HandlerStats | None = None  # A/B mode: the committed baseline, for reference
+    # A/B mode: the base side's p95 measured now against the reference's, in percent
+    reference_drift_pct: Pct | None = None
     # contributors, largest first; the same by goroutine state
     explain: list[ExplainItem] = Field(default_factory=list, max_length=MAX_ITEMS)
     runtime: list[ExplainItem] = Field(default_factory=list, max_length=MAX_ITEMS)
@@ -336,6 +338,12 @@ class TargetInfo(_Strict):
     reruns: Annotated[int, Field(ge=0, le=1_000_000)] = 0
     disturbed_runs: Annotated[int, Field(ge=0, le=1_000_000)] = 0
     baseline_disturbed_runs: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    # A/B mode: where and when the committed baseline (the reference) was measured, and how far
+    # the base side measured now sits from it (median over handlers of the p95's change, %):
+    # large, and the committed numbers have gone stale.
+    reference_machine: Text | None = None
+    reference_created: Short | None = None
+    reference_drift_pct: Pct | None = None
 
 
 class TrendKind(_Word):

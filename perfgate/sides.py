@@ -11,13 +11,14 @@ judges the same way. Pure: measurements and baselines in, sides out.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from perfgate.baseline import Baseline, Machine
 from perfgate.busy import median_share
 from perfgate.config import Target
-from perfgate.judge import Sample
+from perfgate.judge import Sample, p95_change_pct
 from perfgate.report import HandlerStats, HandlerSummary, TargetInfo
 from perfgate.samples import Measurement
 
@@ -46,6 +47,8 @@ class TargetSides:
     base: Side
     head: Side
     reference: Mapping[str, HandlerStats] = field(default_factory=dict)
+    # the note of a handler measured on the head side only
+    new_note: str = "not in the baseline (run 'perfgate baseline update' to add it)"
 
 
 def committed(target: Target, baseline: Baseline, head: Measurement, here: Machine) -> TargetSides:
@@ -83,27 +86,89 @@ def against(
 ) -> TargetSides:
     """REF (``base``) vs the working tree (``head``), measured in pairs on ``here``; the
     committed baseline (``reference``, None when there is none) for reference."""
-    ref_stats = (
-        {n: h.stats() for n, h in reference.handlers.items()} if reference is not None else {}
+    base_side = Side(base.summaries(target.wants), base)
+    info = _against_info(target, head, reference, here)
+    info = info.model_copy(
+        update={
+            "incomplete_tasks": base.incomplete_tasks + head.incomplete_tasks,
+            "baseline_cpu_share": median_share(base.cpu_shares()),
+            "baseline_neighbour_load": median_share(base.neighbour_loads()),
+            "reference_drift_pct": reference_drift(base_side.handlers, reference),
+        }
     )
     return TargetSides(
         target=target,
-        info=TargetInfo(
-            name=target.name,
-            package=target.package,
-            runs=len(head.runs),
-            baseline_path=target.baseline_path if reference is not None else None,
-            baseline_commit=(reference.meta.commit or None) if reference is not None else None,
-            machine=here.model_dump(),
-            incomplete_tasks=base.incomplete_tasks + head.incomplete_tasks,
-            cpu_share=median_share(head.cpu_shares()),
-            baseline_cpu_share=median_share(base.cpu_shares()),
-            neighbour_load=median_share(head.neighbour_loads()),
-            baseline_neighbour_load=median_share(base.neighbour_loads()),
-            reruns=head.reruns,
-            disturbed_runs=head.disturbed_kept,
-        ),
-        base=Side(base.summaries(target.wants), base),
+        info=info,
+        base=base_side,
         head=Side(head.summaries(target.wants), head),
-        reference=ref_stats,
+        reference=_reference_stats(reference),
+        new_note=NEW_IN_CHANGE,
     )
+
+
+def against_nothing(
+    target: Target, head: Measurement, reference: Baseline | None, here: Machine, why: str
+) -> TargetSides:
+    """The working tree alone, when REF has no perf test for ``target`` (``why``): every
+    handler is ``new``; the committed baseline, if any, for reference."""
+    info = _against_info(target, head, reference, here)
+    info = info.model_copy(
+        update={"incomplete_tasks": head.incomplete_tasks, "warnings": [*info.warnings, why]}
+    )
+    return TargetSides(
+        target=target,
+        info=info,
+        base=Side({}),
+        head=Side(head.summaries(target.wants), head),
+        reference=_reference_stats(reference),
+        new_note="not at the base: the perf test is new in this change",
+    )
+
+
+NEW_IN_CHANGE = "not measured at the base: new in this change"
+
+
+def _reference_stats(reference: Baseline | None) -> dict[str, HandlerStats]:
+    return {n: h.stats() for n, h in reference.handlers.items()} if reference is not None else {}
+
+
+def _against_info(
+    target: Target, head: Measurement, reference: Baseline | None, here: Machine
+) -> TargetInfo:
+    """What both A/B forms share: the working tree's runs, and where the committed baseline
+    (the reference) was measured."""
+    meta = reference.meta if reference is not None else None
+    return TargetInfo(
+        name=target.name,
+        package=target.package,
+        runs=len(head.runs),
+        baseline_path=target.baseline_path if reference is not None else None,
+        baseline_commit=(meta.commit or None) if meta is not None else None,
+        machine=here.model_dump(),
+        cpu_share=median_share(head.cpu_shares()),
+        neighbour_load=median_share(head.neighbour_loads()),
+        reruns=head.reruns,
+        disturbed_runs=head.disturbed_kept,
+        reference_machine=describe_machine(meta) if meta is not None else None,
+        reference_created=(meta.created or None) if meta is not None else None,
+    )
+
+
+def describe_machine(m: Machine) -> str | None:
+    """A machine in a few words: ``"AMD EPYC 7763, GOMAXPROCS 2, go1.26.0"`` (None: unknown)."""
+    parts = [m.cpu, f"GOMAXPROCS {m.gomaxprocs}" if m.gomaxprocs else "", m.go_version]
+    return ", ".join(p for p in parts if p) or None
+
+
+def reference_drift(base: Mapping[str, HandlerSummary], reference: Baseline | None) -> float | None:
+    """How far the base side measured now sits from the committed baseline: the median over
+    the handlers on both of the p95's change, in percent (None: nothing to compare)."""
+    if reference is None:
+        return None
+    changes = [
+        change
+        for name, summary in base.items()
+        if name in reference.handlers
+        and (change := p95_change_pct(reference.handlers[name], summary)) is not None
+    ]
+    return round(statistics.median(changes), 2) if changes else None

@@ -294,6 +294,48 @@ def package_dir(go: Go, module_dir: Path, package: str, env: Mapping[str, str]) 
     return Path(proc.stdout.strip().splitlines()[0])
 
 
+def missing_tests(go: Go, module_dir: Path, package: str, env: Mapping[str, str]) -> str | None:
+    """Why the tree at ``module_dir`` has no tests in ``package`` — its directory is not there,
+    or holds no ``_test.go`` file — or None when it has some (or when ``go list`` fails: the
+    build then says what is wrong)."""
+    proc = run_tree(
+        [
+            go.path,
+            "list",
+            "-e",
+            "-f",
+            "{{.Dir}}|{{len .TestGoFiles}}|{{len .XTestGoFiles}}",
+            package,
+        ],
+        cwd=module_dir,
+        env=go_env(env),
+        timeout=300,
+    )
+    fields = (proc.stdout.strip().splitlines() or [""])[0].split("|")
+    if proc.returncode != 0 or len(fields) != 3:
+        return None
+    directory, tests, xtests = fields
+    if not directory or not Path(directory).is_dir():
+        return f"package {package} is not there"
+    if int(tests) + int(xtests) == 0:
+        return f"package {package} has no _test.go file there"
+    return None
+
+
+def listed_tests(binary: Path, workdir: Path, run_regex: str, env: Mapping[str, str]) -> list[str]:
+    """The tests a compiled test binary would run with ``-test.run=run_regex`` (its top-level
+    names, from ``-test.list``)."""
+    proc = run_tree(
+        [str(binary), f"-test.list={run_regex}"], cwd=workdir, env=dict(env), timeout=300
+    )
+    if proc.returncode != 0:
+        raise PerfgateError(
+            f"{binary.name} -test.list exited {proc.returncode}:\n"
+            f"{_tail(proc.stdout + proc.stderr) or '(no output)'}"
+        )
+    return [line for line in proc.stdout.splitlines() if line.strip()]
+
+
 def run_test_binary(
     binary: Path,
     workdir: Path,

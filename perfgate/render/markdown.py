@@ -27,6 +27,7 @@ from perfgate.render.text import (
     headers,
     label,
     multi_target,
+    reference_lines,
     rows,
     trend_line,
     verdict_heading,
@@ -173,6 +174,9 @@ def render_markdown(
     warnings = all_warnings(report)
     if warnings:
         parts += [f"> ⚠️ {escape.md(w)}" for w in warnings] + [""]
+    references = reference_lines(report)
+    if references:
+        parts += [f"📏 {escape.md(r)}" for r in references] + [""]
     if report.trends:
         parts += _trend_lines(report)
     multi = multi_target(report)

@@ -60,7 +60,13 @@ def _row(h: HandlerResult, multi: bool, icons: bool) -> list[str]:
     verdict = f"{VERDICT_ICON[h.verdict]} {h.verdict.value}" if icons else h.verdict.value
     note = h.note
     if h.reference is not None and h.reference.count:
-        note = f"{note}; committed baseline p95 {format_ns(h.reference.p95_ns)}".lstrip("; ")
+        drift = (
+            f" (base today {format_pct(h.reference_drift_pct)})"
+            if h.reference_drift_pct is not None
+            else ""
+        )
+        reference = f"committed baseline p95 {format_ns(h.reference.p95_ns)}{drift}"
+        note = f"{note}; {reference}".lstrip("; ")
     return [
         label(h, multi),
         str(h.current.count) if h.current else "0",
@@ -128,6 +134,40 @@ def all_warnings(report: Report) -> list[str]:
     return out
 
 
+STALE_PCT = 10.0  # the base measured now this far from the committed baseline: refresh it
+
+
+def reference_lines(report: Report) -> list[str]:
+    """A/B mode: per target, where and when the committed baseline shown for reference was
+    measured, and how far the base measured now sits from it (median over its handlers) — so
+    reviewers see when the committed numbers have gone stale (as they are: the caller escapes
+    them)."""
+    out = []
+    for t in report.targets:
+        if report.mode != Mode.AGAINST or t.baseline_path is None:
+            continue
+        where = [t.baseline_path]
+        if t.baseline_commit:
+            where.append(f"commit {t.baseline_commit[:7]}")
+        if t.reference_machine:
+            where.append(f"measured on {t.reference_machine}")
+        if t.reference_created:
+            where.append(t.reference_created)
+        line = f"{t.name}: committed baseline ({', '.join(where)})"
+        if t.reference_drift_pct is not None:
+            line += (
+                f": the base measured now sits {format_pct(t.reference_drift_pct)} from it "
+                "(median over handlers)"
+            )
+            if abs(t.reference_drift_pct) >= STALE_PCT:
+                line += (
+                    " — the committed numbers have gone stale here: refresh them "
+                    "('perfgate baseline update') before relying on compare: baseline"
+                )
+        out.append(line)
+    return out
+
+
 def gate_files_notice(report: Report) -> str | None:
     """The plain words for a pull request that changes the gate's own files, or None."""
     if not report.gate_files_changed:
@@ -165,6 +205,8 @@ def render_text(report: Report) -> str:
         lines.append(f"warning: {escape.text(notice)}")
     for w in all_warnings(report):
         lines.append(f"warning: {escape.text(w)}")
+    for r in reference_lines(report):
+        lines.append(f"reference: {escape.text(r)}")
     multi = multi_target(report)
     for t in report.trends:
         lines.append(f"on main: {trend_line(t, multi, esc=escape.text)}")
