@@ -26,7 +26,7 @@ from perfgate.config import Config, Target
 from perfgate.errors import PerfgateError
 from perfgate.git import Worktree, default_against_ref, head_provenance, worktree_at
 from perfgate.measure import Progress, Runner, Subject, measure, scratch_dir, stages
-from perfgate.report import Mode, ReportVerdict
+from perfgate.report import Mode, ReportVerdict, Verdict
 from perfgate.samples import Measurement
 from perfgate.toolchain import Go, child_env, machine, missing_tests
 
@@ -193,6 +193,11 @@ def measure_and_judge(
         )
         if not checked.undecided:
             return checked
+        regressed = [h.name for h in checked.report.handlers if h.verdict == Verdict.REGRESSED]
+        if regressed:
+            if progress:
+                progress(f"look {look}/{looks}: {', '.join(regressed)} regressed: stopping here")
+            return _stopped_at_regression(checked, regressed, look, looks)
         if progress:
             names = ", ".join(checked.undecided[:3]) + (" …" if len(checked.undecided) > 3 else "")
             progress(
@@ -200,6 +205,37 @@ def measure_and_judge(
                 f"({names}): measuring more runs"
             )
     raise AssertionError("the last look decides every handler")
+
+
+def _stopped_at_regression(
+    checked: Checked, regressed: Sequence[str], look: int, looks: int
+) -> Checked:
+    """The check's outcome when a handler regressed before the last look: the gate fails
+    whatever the others come to (a regression decided at an early look spends that look's share
+    of alpha, so it stands), so it stops there; handlers not decided yet are ``inconclusive``,
+    and say so."""
+    undecided = set(checked.undecided)
+    why = f"not decided: the check stopped at look {look} of {looks} once {regressed[0]} regressed"
+    handlers = [
+        h.model_copy(
+            update={
+                "verdict": Verdict.INCONCLUSIVE,
+                "note": f"{why}; {h.note}",
+            }
+        )
+        if f"{h.target}: {h.name}" in undecided and h.verdict == Verdict.PASS
+        else h
+        for h in checked.report.handlers
+    ]
+    warning = (
+        f"the check stopped at look {look} of {looks}, once a handler regressed "
+        f"({', '.join(regressed)}): {len(undecided)} handler(s) not decided by then are "
+        "inconclusive; fix the regression and check again"
+    )
+    report = checked.report.model_copy(
+        update={"handlers": handlers, "warnings": [*checked.report.warnings, warning]}
+    )
+    return Checked(report, checked.sides, [])
 
 
 def run_check(
