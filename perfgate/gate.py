@@ -194,7 +194,7 @@ def measure_and_judge(
         if not checked.undecided:
             return checked
         regressed = [h.name for h in checked.report.handlers if h.verdict == Verdict.REGRESSED]
-        if regressed:
+        if regressed and not _rising(checked):
             if progress:
                 progress(f"look {look}/{looks}: {', '.join(regressed)} regressed: stopping here")
             return _stopped_at_regression(checked, regressed, look, looks)
@@ -207,13 +207,27 @@ def measure_and_judge(
     raise AssertionError("the last look decides every handler")
 
 
+def _rising(checked: Checked) -> bool:
+    """Whether a handler not decided yet rose by more than its threshold: it may be the change's
+    real culprit (a regression elsewhere can be its side effect: shared GC, a shared lock), so
+    the check measures on until it is decided too."""
+    undecided = set(checked.undecided)
+    return any(
+        f"{h.target}: {h.name}" in undecided
+        and h.delta_pct is not None
+        and h.threshold_pct is not None
+        and h.delta_pct > h.threshold_pct
+        for h in checked.report.handlers
+    )
+
+
 def _stopped_at_regression(
     checked: Checked, regressed: Sequence[str], look: int, looks: int
 ) -> Checked:
-    """The check's outcome when a handler regressed before the last look: the gate fails
-    whatever the others come to (a regression decided at an early look spends that look's share
-    of alpha, so it stands), so it stops there; handlers not decided yet are ``inconclusive``,
-    and say so."""
+    """The check's outcome when a handler regressed before the last look and no undecided one
+    rose past its threshold: the gate fails whatever the others come to (a regression decided
+    at an early look spends that look's share of alpha, so it stands), so it stops there;
+    handlers not decided yet are ``inconclusive``, and say so."""
     undecided = set(checked.undecided)
     why = f"not decided: the check stopped at look {look} of {looks} once {regressed[0]} regressed"
     handlers = [
