@@ -174,9 +174,15 @@ def main() -> None:
                         code, seconds, report = service.check(mode, slowed)
                         times[mode].append(seconds)
                         retried = any("measured 2 times" in w for w in report["warnings"])
+                        others = [
+                            h["name"]
+                            for h in report["handlers"]
+                            if h["verdict"] == "regressed" and h["name"] != service.handler
+                        ]
                         notes[mode].append(
                             f"exit {code} {verdict_of(report, service.handler)} "
                             f"{runs_made(report)}r{' retried' if retried else ''}"
+                            + (f" (also regressed: {', '.join(others)})" if others else "")
                         )
                         print(f"  {name} {'slowed' if slowed else 'unchanged'} {mode}: "
                               f"{seconds:.1f}s {notes[mode][-1]}", flush=True)  # fmt: skip
