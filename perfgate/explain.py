@@ -47,10 +47,13 @@ from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import and_, eq, sub
 
 from perfgate.report import Breakdown, ExplainItem, Verdict
 from perfgate.stats import nearest_rank
 from perfgate.trace import Region, TraceData
+from perfgate.trace.columns import NO_TIME, opt_goroutine
 from perfgate.trace.states import OVERLAPPING, RUNNABLE_NAME
 from perfgate.units import format_delta
 
@@ -202,7 +205,122 @@ class RunComponents:
 def run_components(data: TraceData) -> dict[str, RunComponents]:
     """Every complete, named task of one trace, by handler (task name), split into components:
     its regions, and when the trace was read with goroutine states, its runtime states
-    (``"runtime: …"``, see :mod:`perfgate.trace.states`)."""
+    (``"runtime: …"``, see :mod:`perfgate.trace.states`).
+
+    With the C extension this works on the trace's columns (:func:`_columns`): no object per
+    task or region, C loops for the common tasks, :func:`attribute` only for the odd ones. The
+    pure-Python path builds the objects (:func:`_objects`). Both give the same numbers."""
+    from perfgate.trace import scan
+
+    if scan.accelerated():
+        got = _columns(data)
+        if got is not None:
+            return got
+    return _objects(data)
+
+
+def _columns(data: TraceData) -> dict[str, RunComponents] | None:
+    from perfgate.trace.scan import _scan
+
+    ann = data.annotations
+    tc, rc, strings = ann.tasks, ann.regions, ann.strings
+    complete = list(tc.complete())
+    kinds = {k for k in compress(tc.name, complete) if strings[k]}
+    # The complete named tasks grouped by name (trace order within a name): one block of
+    # ``rows`` per handler, so every column of a handler is one contiguous slice.
+    rows = array("q")
+    blocks: dict[str, tuple[int, int]] = {}
+    if len(kinds) <= 16:
+        for k in sorted(kinds):
+            start = len(rows)
+            rows.extend(
+                compress(range(len(complete)), map(and_, complete, map(eq, tc.name, repeat(k))))
+            )
+            blocks[strings[k]] = (start, len(rows))
+    else:
+        grouped: dict[int, list[int]] = {}
+        for i in compress(range(len(complete)), complete):
+            k = tc.name[i]
+            if k in kinds:
+                grouped.setdefault(k, []).append(i)
+        for k in sorted(grouped):
+            start = len(rows)
+            rows.extend(grouped[k])
+            blocks[strings[k]] = (start, len(rows))
+    n = len(rows)
+    got = _scan.region_components(
+        (tc.id, tc.begin, tc.end), rows, (rc.task, rc.name, rc.goroutine, rc.begin, rc.end)
+    )
+    if got is None:
+        return None
+    odd_b, names_b, matrix = got
+    matrix = memoryview(matrix)
+    region_names = [region_component(strings[k]) for k in memoryview(names_b).cast("I")]
+    columns: dict[str, memoryview] = {
+        name: matrix[j * n * 8 : (j + 1) * n * 8] for j, name in enumerate([*region_names, OUTSIDE])
+    }
+    states = data.states.task_columns(ann, rows) if data.states is not None else {}
+    odd = array("q")
+    odd.frombytes(odd_b)
+    odd_parts = _odd_parts(data, rows, odd)
+    begin, end = tc.begin, tc.end
+    out: dict[str, RunComponents] = {}
+    for name, (lo, hi) in blocks.items():
+        block = rows[lo:hi]
+        comp = RunComponents(
+            durations=array(
+                "q", map(sub, map(end.__getitem__, block), map(begin.__getitem__, block))
+            )
+        )
+        mine = [(r - lo, parts) for r, parts in odd_parts if lo <= r < hi]
+        keys = {key for _, parts in mine for key in parts}
+        for cname, buf in columns.items():
+            col = array("q")
+            col.frombytes(buf[lo * 8 : hi * 8])
+            if cname in keys or any(col):
+                comp.columns[cname] = col
+        for cname, col_all in states.items():
+            col = col_all[lo:hi]
+            if any(col):
+                comp.columns[cname] = col
+        for r, parts in mine:  # regions on several goroutines, nested, ...: attribute()
+            for key in parts.keys() - comp.columns.keys():
+                comp.columns[key] = array("q", bytes(8 * (hi - lo)))
+            for key, col in comp.columns.items():
+                if not is_runtime(key):
+                    col[r] = parts.get(key, 0)
+        comp.columns = dict(sorted(comp.columns.items()))
+        out[name] = comp
+    return out
+
+
+def _odd_parts(data: TraceData, rows: array, odd: array) -> list[tuple[int, dict[str, int]]]:
+    """:func:`attribute` of the tasks at positions ``odd`` of ``rows`` (their regions' part)."""
+    if not odd:
+        return []
+    tc, rc = data.annotations.tasks, data.annotations.regions
+    ids = {tc.id[rows[r]] for r in odd}
+    by_task: dict[int, list[Region]] = defaultdict(list)
+    strings = data.annotations.strings
+    for i in compress(range(len(rc)), map(ids.__contains__, rc.task)):
+        by_task[rc.task[i]].append(
+            Region(
+                rc.task[i],
+                strings[rc.name[i]],
+                opt_goroutine(rc.goroutine[i]),
+                None if rc.begin[i] == NO_TIME else rc.begin[i],
+                None if rc.end[i] == NO_TIME else rc.end[i],
+            )
+        )
+    out = []
+    for r in odd:
+        i = rows[r]
+        out.append((r, attribute(tc.begin[i], tc.end[i], by_task.get(tc.id[i], []))))
+    return out
+
+
+def _objects(data: TraceData) -> dict[str, RunComponents]:
+    """:func:`run_components` from the Task and Region objects (the pure-Python path)."""
     by_task: dict[int, list[Region]] = defaultdict(list)
     for r in data.regions:
         by_task[r.task_id].append(r)
