@@ -43,11 +43,12 @@ regions of child tasks fall into whatever region of the parent encloses them.
 
 from __future__ import annotations
 
+import tempfile
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from operator import and_, eq, sub
 
 from perfgate.report import Breakdown, ExplainItem, Verdict
@@ -181,16 +182,56 @@ def _shared(begin_ns: int, total: int, per_goroutine: Iterable[list[Span]]) -> d
     return {name: round(ns) for name, ns in out.items()}
 
 
-@dataclass
 class RunComponents:
     """One handler's tasks in one run, column-wise: task i took ``durations[i]`` ns, of which
     ``columns[c][i]`` ns in component c (0 where the task had none of it).
 
-    Columns of 8-byte integers keep a run's per-request breakdown small (no trace in memory).
+    Columns of 8-byte integers keep a run's per-request breakdown small (no trace in memory),
+    and :meth:`spill` moves them to a :class:`Spill` file: a check then holds only each
+    request's duration per run, whatever its number of runs; ``columns`` reads them back.
     """
 
-    durations: array = field(default_factory=lambda: array("q"))
-    columns: dict[str, array] = field(default_factory=dict)
+    def __init__(self, durations: array | None = None, columns: dict[str, array] | None = None):
+        self.durations = durations if durations is not None else array("q")
+        self._columns = columns if columns is not None else {}
+        self._stored: tuple[Spill, int, list[str]] | None = None
+
+    @property
+    def columns(self) -> dict[str, array]:
+        if self._stored is None:
+            return self._columns
+        spill, offset, names = self._stored
+        size = 8 * len(self.durations)
+        raw = spill.read(offset, size * len(names))
+        out = {}
+        for j, name in enumerate(names):
+            col = array("q")
+            col.frombytes(raw[j * size : (j + 1) * size])
+            out[name] = col
+        return out
+
+    @columns.setter
+    def columns(self, columns: dict[str, array]) -> None:
+        self._columns, self._stored = columns, None
+
+    @property
+    def column_names(self) -> list[str]:
+        return list(self._columns) if self._stored is None else list(self._stored[2])
+
+    def spill(self, to: Spill) -> None:
+        """Move the columns to ``to`` (read back on each access to :attr:`columns`)."""
+        if self._stored is None:
+            names = list(self._columns)
+            offset = to.write([self._columns[n] for n in names])
+            self._stored, self._columns = (to, offset, names), {}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RunComponents):
+            return NotImplemented
+        return self.durations == other.durations and self.columns == other.columns
+
+    def __repr__(self) -> str:
+        return f"RunComponents(durations={self.durations!r}, columns={self.columns!r})"
 
     @classmethod
     def of(cls, tasks: Sequence[tuple[int, Mapping[str, int]]]) -> RunComponents:
@@ -200,6 +241,29 @@ class RunComponents:
             durations=array("q", [d for d, _ in tasks]),
             columns={n: array("q", [parts.get(n, 0) for _, parts in tasks]) for n in names},
         )
+
+
+class Spill:
+    """An anonymous temporary file (gone when closed or collected) holding runs' component
+    columns off the heap; one per measured source tree."""
+
+    def __init__(self) -> None:
+        # Kept open for the object's life, closed (and the file gone) when it is collected.
+        self._file = tempfile.TemporaryFile(prefix="perfgate-components-")  # noqa: SIM115
+        self._end = 0
+
+    def write(self, columns: Sequence[array]) -> int:
+        """Append the columns; where they start."""
+        offset = self._end
+        self._file.seek(offset)
+        for col in columns:
+            self._file.write(memoryview(col).cast("B"))
+            self._end += len(col) * col.itemsize
+        return offset
+
+    def read(self, offset: int, size: int) -> bytes:
+        self._file.seek(offset)
+        return self._file.read(size)
 
 
 def run_components(data: TraceData) -> dict[str, RunComponents]:
@@ -354,29 +418,33 @@ def summarize(runs: Sequence[RunComponents]) -> Breakdown | None:
     but not the p95; a window reaching p99 (tried first) let those dominate its mean and blame
     whichever region happened to be preempted. 5% of the requests (300 of 6000 at 10 runs ×
     600) is still enough for stable means.
+
+    The window's bounds come from the pooled durations; the sums are then made one run at a
+    time (a run's columns may be read back from a :class:`Spill`).
     """
-    durations = array("q")
-    names = sorted({name for run in runs for name in run.columns})
-    columns: dict[str, array] = {name: array("q") for name in names}
-    for run in runs:
-        n = len(run.durations)
-        durations.extend(run.durations)
-        for name in names:
-            col = run.columns.get(name)
-            columns[name].extend(col if col is not None else array("q", bytes(8 * n)))
-    if not durations:
+    count = sum(len(run.durations) for run in runs)
+    if not count:
         return None
-    ordered = sorted(durations)
+    ordered = sorted(chain.from_iterable(run.durations for run in runs))
     low, high = nearest_rank(ordered, WINDOW_LOW), nearest_rank(ordered, WINDOW_HIGH)
-    window = [i for i, d in enumerate(durations) if low <= d <= high]
-    n = len(window)
+    del ordered
+    names = sorted({name for run in runs for name in run.column_names})
+    window = dict.fromkeys(names, 0)
+    overall = dict.fromkeys(names, 0)
+    n = 0
+    for run in runs:
+        mask = [low <= d <= high for d in run.durations]
+        n += sum(mask)
+        for name, col in run.columns.items():
+            window[name] += sum(compress(col, mask))
+            overall[name] += sum(col)
     return Breakdown(
-        p95_window={name: round(sum(columns[name][i] for i in window) / n) for name in names},
-        overall={name: round(sum(columns[name]) / len(durations)) for name in names},
+        p95_window={name: round(window[name] / n) for name in names},
+        overall={name: round(overall[name] / count) for name in names},
         window_from_ns=low,
         window_to_ns=high,
         window_count=n,
-        count=len(durations),
+        count=count,
     )
 
 
