@@ -11,14 +11,14 @@ from collections.abc import Sequence
 from tabulate import tabulate
 
 from perfgate.render import escape
-from perfgate.report import HandlerStats
 from perfgate.trace import TraceData, scanner_name
+from perfgate.trace_summary import ReportStats
 from perfgate.units import format_ns
 
 
 def to_json(
     traces: Sequence[TraceData],
-    stats: dict[str, HandlerStats],
+    stats: dict[str, ReportStats],
     runtime: dict[str, dict[str, int]] | None = None,
 ) -> str:
     """The ``--json`` document (integers in ns); with ``runtime`` (``--states``), each handler
@@ -66,7 +66,7 @@ def to_json(
 
 def to_text(
     traces: Sequence[TraceData],
-    stats: dict[str, HandlerStats],
+    stats: dict[str, ReportStats],
     runtime: dict[str, dict[str, int]] | None = None,
 ) -> str:
     """A table per task type (and with ``runtime``, a table of mean time per request in each
