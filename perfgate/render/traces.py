@@ -8,8 +8,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from tabulate import tabulate
-
 from perfgate.render import escape
 from perfgate.trace import TraceData, scanner_name
 from perfgate.trace_summary import ReportStats
@@ -72,6 +70,8 @@ def to_text(
     """A table per task type (and with ``runtime``, a table of mean time per request in each
     runtime state), then one line per trace about what was (not) read. Task names are the
     traced program's: :func:`perfgate.render.escape.text` keeps each to one harmless line."""
+    from tabulate import tabulate  # here: --json needs it not (4 MB of report's budget)
+
     headers = ["handler", "count", "p50", "p90", "p95", "p99", "max", "mean"]
     rows = [
         [
