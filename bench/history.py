@@ -85,7 +85,7 @@ def record(args: argparse.Namespace) -> None:
                         "rep": 0,
                         "start": round(start, 3),
                         "cpu_share": run.cpu_share,
-                        "durations": run.durations,
+                        "durations": {k: list(v) for k, v in run.durations.items()},
                     }
                     out.write(json.dumps(line) + "\n")
                 print(f"round {rnd + 1}/{args.rounds}", file=sys.stderr)

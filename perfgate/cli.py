@@ -17,6 +17,7 @@ Around every command, here:
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
 import signal
@@ -24,19 +25,11 @@ import sys
 import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TextIO
+from typing import Any, ClassVar, TextIO
 
 import click
-from pydantic import ValidationError
 
 from perfgate import __version__
-from perfgate.commands.baseline import baseline
-from perfgate.commands.check import check
-from perfgate.commands.comment import comment
-from perfgate.commands.history import history
-from perfgate.commands.init import init
-from perfgate.commands.merge import merge
-from perfgate.commands.report import report
 from perfgate.errors import EXIT_REGRESSION, EXIT_USAGE, PerfgateError
 from perfgate.redact import redact, secret_values
 from perfgate.render import escape
@@ -140,12 +133,6 @@ class PerfgateGroup(click.Group):
             if exc.hint:
                 click.echo(f"perfgate: {escape.lines(exc.hint)}", err=True)
             ctx.exit(exc.exit_code)
-        except ValidationError as exc:  # data past a bound that no edge caught: still exit 2
-            from perfgate.report import describe_validation_error
-
-            what = escape.lines(describe_validation_error(exc))
-            click.echo(f"perfgate: error: invalid data: {what}", err=True)
-            ctx.exit(EXIT_USAGE)
         except KeyboardInterrupt as exc:
             signum = exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
             name = signal.Signals(signum).name
@@ -157,9 +144,39 @@ class PerfgateGroup(click.Group):
             ctx.exit(128 + signum)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
-        except Exception:  # a bug: its traceback, with no secret in it
+        except Exception as exc:
+            pydantic = sys.modules.get("pydantic")  # imported by the commands that need it
+            if pydantic is not None and isinstance(exc, pydantic.ValidationError):
+                # data past a bound that no edge caught: still exit 2
+                from perfgate.report import describe_validation_error
+
+                what = escape.lines(describe_validation_error(exc))
+                click.echo(f"perfgate: error: invalid data: {what}", err=True)
+                ctx.exit(EXIT_USAGE)
+            # a bug: its traceback, with no secret in it
             click.echo(traceback.format_exc(), err=True, nl=False)
             ctx.exit(EXIT_REGRESSION)
+
+    # Commands are imported when used: `perfgate report` loads neither pydantic's models nor
+    # the GitHub client (about 15 MB, within its memory budget: docs/benchmarks.md).
+    COMMANDS: ClassVar[dict[str, str]] = {
+        "baseline": "perfgate.commands.baseline",
+        "check": "perfgate.commands.check",
+        "comment": "perfgate.commands.comment",
+        "history": "perfgate.commands.history",
+        "init": "perfgate.commands.init",
+        "merge": "perfgate.commands.merge",
+        "report": "perfgate.commands.report",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context | None, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.COMMANDS:
+            module = importlib.import_module(self.COMMANDS[cmd_name])
+            self.add_command(getattr(module, cmd_name))
+        return self.commands.get(cmd_name)
 
 
 @click.group(cls=PerfgateGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -183,8 +200,5 @@ def main() -> None:
     Stopped by a signal: 128 + the signal (130 Ctrl-C, 143 SIGTERM), after cleaning up.
     """
 
-
-for _command in (report, check, baseline, init, history, comment, merge):
-    main.add_command(_command)
 
 __all__ = ["main"]

@@ -43,14 +43,18 @@ regions of child tasks fall into whatever region of the parent encloses them.
 
 from __future__ import annotations
 
+import tempfile
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain, compress, repeat
+from operator import and_, eq, sub
 
 from perfgate.report import Breakdown, ExplainItem, Verdict
 from perfgate.stats import nearest_rank
 from perfgate.trace import Region, TraceData
+from perfgate.trace.columns import NO_TIME, opt_goroutine
 from perfgate.trace.states import OVERLAPPING, RUNNABLE_NAME
 from perfgate.units import format_delta
 
@@ -178,16 +182,56 @@ def _shared(begin_ns: int, total: int, per_goroutine: Iterable[list[Span]]) -> d
     return {name: round(ns) for name, ns in out.items()}
 
 
-@dataclass
 class RunComponents:
     """One handler's tasks in one run, column-wise: task i took ``durations[i]`` ns, of which
     ``columns[c][i]`` ns in component c (0 where the task had none of it).
 
-    Columns of 8-byte integers keep a run's per-request breakdown small (no trace in memory).
+    Columns of 8-byte integers keep a run's per-request breakdown small (no trace in memory),
+    and :meth:`spill` moves them to a :class:`Spill` file: a check then holds only each
+    request's duration per run, whatever its number of runs; ``columns`` reads them back.
     """
 
-    durations: array = field(default_factory=lambda: array("q"))
-    columns: dict[str, array] = field(default_factory=dict)
+    def __init__(self, durations: array | None = None, columns: dict[str, array] | None = None):
+        self.durations = durations if durations is not None else array("q")
+        self._columns = columns if columns is not None else {}
+        self._stored: tuple[Spill, int, list[str]] | None = None
+
+    @property
+    def columns(self) -> dict[str, array]:
+        if self._stored is None:
+            return self._columns
+        spill, offset, names = self._stored
+        size = 8 * len(self.durations)
+        raw = spill.read(offset, size * len(names))
+        out = {}
+        for j, name in enumerate(names):
+            col = array("q")
+            col.frombytes(raw[j * size : (j + 1) * size])
+            out[name] = col
+        return out
+
+    @columns.setter
+    def columns(self, columns: dict[str, array]) -> None:
+        self._columns, self._stored = columns, None
+
+    @property
+    def column_names(self) -> list[str]:
+        return list(self._columns) if self._stored is None else list(self._stored[2])
+
+    def spill(self, to: Spill) -> None:
+        """Move the columns to ``to`` (read back on each access to :attr:`columns`)."""
+        if self._stored is None:
+            names = list(self._columns)
+            offset = to.write([self._columns[n] for n in names])
+            self._stored, self._columns = (to, offset, names), {}
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RunComponents):
+            return NotImplemented
+        return self.durations == other.durations and self.columns == other.columns
+
+    def __repr__(self) -> str:
+        return f"RunComponents(durations={self.durations!r}, columns={self.columns!r})"
 
     @classmethod
     def of(cls, tasks: Sequence[tuple[int, Mapping[str, int]]]) -> RunComponents:
@@ -199,10 +243,148 @@ class RunComponents:
         )
 
 
+class Spill:
+    """An anonymous temporary file (gone when closed or collected) holding runs' component
+    columns off the heap; one per measured source tree."""
+
+    def __init__(self) -> None:
+        # Kept open for the object's life, closed (and the file gone) when it is collected.
+        self._file = tempfile.TemporaryFile(prefix="perfgate-components-")  # noqa: SIM115
+        self._end = 0
+
+    def write(self, columns: Sequence[array]) -> int:
+        """Append the columns; where they start."""
+        offset = self._end
+        self._file.seek(offset)
+        for col in columns:
+            self._file.write(memoryview(col).cast("B"))
+            self._end += len(col) * col.itemsize
+        return offset
+
+    def read(self, offset: int, size: int) -> bytes:
+        self._file.seek(offset)
+        return self._file.read(size)
+
+
 def run_components(data: TraceData) -> dict[str, RunComponents]:
     """Every complete, named task of one trace, by handler (task name), split into components:
     its regions, and when the trace was read with goroutine states, its runtime states
-    (``"runtime: …"``, see :mod:`perfgate.trace.states`)."""
+    (``"runtime: …"``, see :mod:`perfgate.trace.states`).
+
+    With the C extension this works on the trace's columns (:func:`_columns`): no object per
+    task or region, C loops for the common tasks, :func:`attribute` only for the odd ones. The
+    pure-Python path builds the objects (:func:`_objects`). Both give the same numbers."""
+    from perfgate.trace import scan
+
+    if scan.accelerated():
+        got = _columns(data)
+        if got is not None:
+            return got
+    return _objects(data)
+
+
+def _columns(data: TraceData) -> dict[str, RunComponents] | None:
+    from perfgate.trace.scan import _scan
+
+    ann = data.annotations
+    tc, rc, strings = ann.tasks, ann.regions, ann.strings
+    complete = list(tc.complete())
+    kinds = {k for k in compress(tc.name, complete) if strings[k]}
+    # The complete named tasks grouped by name (trace order within a name): one block of
+    # ``rows`` per handler, so every column of a handler is one contiguous slice.
+    rows = array("q")
+    blocks: dict[str, tuple[int, int]] = {}
+    if len(kinds) <= 16:
+        for k in sorted(kinds):
+            start = len(rows)
+            rows.extend(
+                compress(range(len(complete)), map(and_, complete, map(eq, tc.name, repeat(k))))
+            )
+            blocks[strings[k]] = (start, len(rows))
+    else:
+        grouped: dict[int, list[int]] = {}
+        for i in compress(range(len(complete)), complete):
+            k = tc.name[i]
+            if k in kinds:
+                grouped.setdefault(k, []).append(i)
+        for k in sorted(grouped):
+            start = len(rows)
+            rows.extend(grouped[k])
+            blocks[strings[k]] = (start, len(rows))
+    n = len(rows)
+    got = _scan.region_components(
+        (tc.id, tc.begin, tc.end), rows, (rc.task, rc.name, rc.goroutine, rc.begin, rc.end)
+    )
+    if got is None:
+        return None
+    odd_b, names_b, matrix = got
+    matrix = memoryview(matrix)
+    region_names = [region_component(strings[k]) for k in memoryview(names_b).cast("I")]
+    columns: dict[str, memoryview] = {
+        name: matrix[j * n * 8 : (j + 1) * n * 8] for j, name in enumerate([*region_names, OUTSIDE])
+    }
+    states = data.states.task_columns(ann, rows) if data.states is not None else {}
+    odd = array("q")
+    odd.frombytes(odd_b)
+    odd_parts = _odd_parts(data, rows, odd)
+    begin, end = tc.begin, tc.end
+    out: dict[str, RunComponents] = {}
+    for name, (lo, hi) in blocks.items():
+        block = rows[lo:hi]
+        comp = RunComponents(
+            durations=array(
+                "q", map(sub, map(end.__getitem__, block), map(begin.__getitem__, block))
+            )
+        )
+        mine = [(r - lo, parts) for r, parts in odd_parts if lo <= r < hi]
+        keys = {key for _, parts in mine for key in parts}
+        for cname, buf in columns.items():
+            col = array("q")
+            col.frombytes(buf[lo * 8 : hi * 8])
+            if cname in keys or any(col):
+                comp.columns[cname] = col
+        for cname, col_all in states.items():
+            col = col_all[lo:hi]
+            if any(col):
+                comp.columns[cname] = col
+        for r, parts in mine:  # regions on several goroutines, nested, ...: attribute()
+            for key in parts.keys() - comp.columns.keys():
+                comp.columns[key] = array("q", bytes(8 * (hi - lo)))
+            for key, col in comp.columns.items():
+                if not is_runtime(key):
+                    col[r] = parts.get(key, 0)
+        comp.columns = dict(sorted(comp.columns.items()))
+        out[name] = comp
+    return out
+
+
+def _odd_parts(data: TraceData, rows: array, odd: array) -> list[tuple[int, dict[str, int]]]:
+    """:func:`attribute` of the tasks at positions ``odd`` of ``rows`` (their regions' part)."""
+    if not odd:
+        return []
+    tc, rc = data.annotations.tasks, data.annotations.regions
+    ids = {tc.id[rows[r]] for r in odd}
+    by_task: dict[int, list[Region]] = defaultdict(list)
+    strings = data.annotations.strings
+    for i in compress(range(len(rc)), map(ids.__contains__, rc.task)):
+        by_task[rc.task[i]].append(
+            Region(
+                rc.task[i],
+                strings[rc.name[i]],
+                opt_goroutine(rc.goroutine[i]),
+                None if rc.begin[i] == NO_TIME else rc.begin[i],
+                None if rc.end[i] == NO_TIME else rc.end[i],
+            )
+        )
+    out = []
+    for r in odd:
+        i = rows[r]
+        out.append((r, attribute(tc.begin[i], tc.end[i], by_task.get(tc.id[i], []))))
+    return out
+
+
+def _objects(data: TraceData) -> dict[str, RunComponents]:
+    """:func:`run_components` from the Task and Region objects (the pure-Python path)."""
     by_task: dict[int, list[Region]] = defaultdict(list)
     for r in data.regions:
         by_task[r.task_id].append(r)
@@ -236,29 +418,33 @@ def summarize(runs: Sequence[RunComponents]) -> Breakdown | None:
     but not the p95; a window reaching p99 (tried first) let those dominate its mean and blame
     whichever region happened to be preempted. 5% of the requests (300 of 6000 at 10 runs ×
     600) is still enough for stable means.
+
+    The window's bounds come from the pooled durations; the sums are then made one run at a
+    time (a run's columns may be read back from a :class:`Spill`).
     """
-    durations = array("q")
-    names = sorted({name for run in runs for name in run.columns})
-    columns: dict[str, array] = {name: array("q") for name in names}
-    for run in runs:
-        n = len(run.durations)
-        durations.extend(run.durations)
-        for name in names:
-            col = run.columns.get(name)
-            columns[name].extend(col if col is not None else array("q", bytes(8 * n)))
-    if not durations:
+    count = sum(len(run.durations) for run in runs)
+    if not count:
         return None
-    ordered = sorted(durations)
+    ordered = sorted(chain.from_iterable(run.durations for run in runs))
     low, high = nearest_rank(ordered, WINDOW_LOW), nearest_rank(ordered, WINDOW_HIGH)
-    window = [i for i, d in enumerate(durations) if low <= d <= high]
-    n = len(window)
+    del ordered
+    names = sorted({name for run in runs for name in run.column_names})
+    window = dict.fromkeys(names, 0)
+    overall = dict.fromkeys(names, 0)
+    n = 0
+    for run in runs:
+        mask = [low <= d <= high for d in run.durations]
+        n += sum(mask)
+        for name, col in run.columns.items():
+            window[name] += sum(compress(col, mask))
+            overall[name] += sum(col)
     return Breakdown(
-        p95_window={name: round(sum(columns[name][i] for i in window) / n) for name in names},
-        overall={name: round(sum(columns[name]) / len(durations)) for name in names},
+        p95_window={name: round(window[name] / n) for name in names},
+        overall={name: round(overall[name] / count) for name in names},
         window_from_ns=low,
         window_to_ns=high,
         window_count=n,
-        count=len(durations),
+        count=count,
     )
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from perfgate.config import Target
 from perfgate.errors import PerfgateError
+from perfgate.explain import Spill
 from perfgate.report import check_handler_names
 from perfgate.samples import Measurement, RunSamples, samples_from_trace
 from perfgate.toolchain import (
@@ -61,6 +62,7 @@ class Subject:
         self.env = child_env(env, target.env)  # no secrets for the code under test
         self.workdir = package_dir(go, module_dir, target.package, self.env)
         self.binary = scratch / f"{target.name}-{label}.test"
+        self.spill = Spill()  # the runs' component columns, off the heap
         build_test_binary(go, module_dir, target.package, self.binary, target.go_flags, self.env)
 
     def tests(self) -> list[str]:
@@ -79,14 +81,15 @@ class Subject:
                 "the perf test crashed or was killed while tracing",
                 hint="run the test by hand with 'go test -run …' to see why it stopped",
             )
-        samples = samples_from_trace(data, with_components=True)
+        samples = samples_from_trace(data, with_components=True, spill=self.spill)
+        if data.states is not None:
+            samples.running_seconds = data.states.running_ns() / 1e9
+        del data  # the trace's columns: gone before the next run
         check_handler_names(list(samples.durations), f"the trace of run {index + 1}")
         samples.seconds = result.seconds
         samples.cpu_seconds = result.cpu_seconds
         samples.foreign_cpu_seconds = result.foreign_cpu_seconds
         samples.cpus = os.cpu_count() or 0
-        if data.states is not None:
-            samples.running_seconds = data.states.running_ns() / 1e9
         trace_path.unlink(missing_ok=True)
         return samples
 

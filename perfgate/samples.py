@@ -7,11 +7,13 @@ noise test works on, so the runs are kept apart. Pure: :mod:`perfgate.measure` f
 
 from __future__ import annotations
 
+from array import array
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 
-from perfgate.explain import RunComponents, run_components, summarize
+from perfgate.explain import RunComponents, Spill, run_components, summarize
 from perfgate.report import Breakdown, HandlerStats, HandlerSummary
 from perfgate.stats import handler_stats, sketch
 from perfgate.trace import TraceData
@@ -26,7 +28,7 @@ class RunSamples:
     :mod:`perfgate.explain`).
     """
 
-    durations: dict[str, list[int]]
+    durations: dict[str, Sequence[int]]  # lists, or arrays of int64 when measured
     incomplete: int
     seconds: float
     components: dict[str, RunComponents] = field(default_factory=dict)
@@ -58,13 +60,25 @@ class RunSamples:
         return self.cpu_seconds / self.running_seconds
 
 
-def samples_from_trace(data: TraceData, with_components: bool = False) -> RunSamples:
-    """Group the complete tasks of one trace by type name (and split them into components)."""
+def samples_from_trace(
+    data: TraceData, with_components: bool = False, spill: Spill | None = None
+) -> RunSamples:
+    """Group the complete tasks of one trace by type name (and split them into components,
+    their columns moved to ``spill`` when given). Durations are kept as 8-byte arrays (one
+    array per handler, shared with its components)."""
+    durations: dict[str, Sequence[int]] = {}
+    components = run_components(data) if with_components else {}
+    for name, values in data.durations_by_name().items():  # from the columns, no Task objects
+        c = components.get(name)
+        durations[name] = c.durations if c is not None else array("q", values)
+    if spill is not None:
+        for c in components.values():
+            c.spill(spill)
     return RunSamples(
-        durations=data.durations_by_name(),  # from the columns, no Task objects
+        durations=durations,
         incomplete=data.incomplete_tasks,
         seconds=0.0,
-        components=run_components(data) if with_components else {},
+        components=components,
     )
 
 
@@ -108,16 +122,18 @@ class Measurement:
     def summaries(self, wants: Callable[[str], bool]) -> dict[str, HandlerSummary]:
         """Each wanted handler's summary: statistics, sketch and breakdown (what a baseline file
         stores per handler, and what a side measured now is compared with)."""
-        stats = self.handler_stats()
-        pooled = self.sorted_samples()
-        breakdowns = self.breakdowns()
-        return {
-            name: HandlerSummary(
-                **s.model_dump(), sketch_ns=sketch(pooled[name]), breakdown=breakdowns.get(name)
-            )
-            for name, s in stats.items()
-            if wants(name)
-        }
+        names = sorted({name for run in self.runs for name in run.durations})
+        out = {}
+        for name in names:  # one handler at a time: its pooled samples are sorted once
+            if not wants(name):
+                continue
+            runs = self.durations(name)
+            pooled = sorted(chain.from_iterable(runs))
+            s = handler_stats(runs, pooled)
+            b = self.breakdown(name)
+            out[name] = HandlerSummary(**s.model_dump(), sketch_ns=sketch(pooled), breakdown=b)
+            del pooled
+        return out
 
     def durations(self, name: str) -> list[list[int]]:
         """Each run's request durations of one handler (empty where the run had none)."""
@@ -128,7 +144,11 @@ class Measurement:
         names = sorted({name for run in self.runs for name in run.components})
         out = {}
         for name in names:
-            b = summarize([run.components[name] for run in self.runs if name in run.components])
+            b = self.breakdown(name)
             if b is not None:
                 out[name] = b
         return out
+
+    def breakdown(self, name: str) -> Breakdown | None:
+        """One handler's breakdown (None: no run has its components)."""
+        return summarize([run.components[name] for run in self.runs if name in run.components])

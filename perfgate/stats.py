@@ -17,14 +17,18 @@ from perfgate.report import HandlerStats
 SKETCH_POINTS = 101  # quantiles at 0%, 1%, …, 100%: the baseline's sketch of the distribution
 
 
-def handler_stats(runs: Sequence[Sequence[int]]) -> HandlerStats:
+def handler_stats(
+    runs: Sequence[Sequence[int]], pooled: Sequence[int] | None = None
+) -> HandlerStats:
     """Pooled statistics over all runs, plus each run's own p95 and request count.
 
     Runs with no samples are left out of the per-run lists (the handler was not hit in that run).
     ``run_le_p95`` and ``p95_log_density`` are what the p95's confidence interval is made of
-    (:mod:`perfgate.interval`).
+    (:mod:`perfgate.interval`). ``pooled``: every run's samples together, sorted, when the
+    caller has them already.
     """
-    pooled = sorted(x for run in runs for x in run)
+    if pooled is None:
+        pooled = sorted(x for run in runs for x in run)
     if not pooled:
         raise ValueError("no samples")
     hit = [sorted(r) for r in runs if r]

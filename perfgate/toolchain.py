@@ -20,8 +20,10 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from perfgate.baseline import Machine
+if TYPE_CHECKING:
+    from perfgate.baseline import Machine
 from perfgate.errors import PerfgateError
 from perfgate.redact import scrub_env
 
@@ -157,6 +159,8 @@ def gomaxprocs(env: Mapping[str, str]) -> int:
 
 
 def machine(go: Go, env: Mapping[str, str]) -> Machine:
+    from perfgate.baseline import Machine  # here: `perfgate report` needs no pydantic models
+
     return Machine(
         go_version=go.version,
         goos=go.goos,

@@ -8,17 +8,15 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from tabulate import tabulate
-
 from perfgate.render import escape
-from perfgate.report import HandlerStats
 from perfgate.trace import TraceData, scanner_name
+from perfgate.trace_summary import ReportStats
 from perfgate.units import format_ns
 
 
 def to_json(
     traces: Sequence[TraceData],
-    stats: dict[str, HandlerStats],
+    stats: dict[str, ReportStats],
     runtime: dict[str, dict[str, int]] | None = None,
 ) -> str:
     """The ``--json`` document (integers in ns); with ``runtime`` (``--states``), each handler
@@ -66,12 +64,14 @@ def to_json(
 
 def to_text(
     traces: Sequence[TraceData],
-    stats: dict[str, HandlerStats],
+    stats: dict[str, ReportStats],
     runtime: dict[str, dict[str, int]] | None = None,
 ) -> str:
     """A table per task type (and with ``runtime``, a table of mean time per request in each
     runtime state), then one line per trace about what was (not) read. Task names are the
     traced program's: :func:`perfgate.render.escape.text` keeps each to one harmless line."""
+    from tabulate import tabulate  # here: --json needs it not (4 MB of report's budget)
+
     headers = ["handler", "count", "p50", "p90", "p95", "p99", "max", "mean"]
     rows = [
         [

@@ -2195,7 +2195,8 @@ static int cmp_pair_u64(const void *pa, const void *pb) {
 }
 
 PyDoc_STRVAR(task_totals_doc,
-"task_totals(tasks, irregular, index, chunks, gc, stw, assists, ncodes) -> (names, counts, sums)\n"
+"task_totals(tasks, irregular, index, chunks, gc, stw, assists, ncodes, rows=None)\n"
+"    -> (names, counts, sums)\n"
 "--\n\n"
 "states.py's task_breakdown summed per task type over every complete task with a type name\n"
 "(the same sweep as states.py's totals_by_name: n log n whatever the tasks' overlaps).\n"
@@ -2204,16 +2205,22 @@ PyDoc_STRVAR(task_totals_doc,
 "(gids, offsets, base, times, codes); gc, stw: int64 [begin, end, ...] (NO_TIME: open);\n"
 "assists: (gids, offsets, ranges) per goroutine; ncodes: state codes. Returns per type:\n"
 "its name index, task count and ncodes + 3 sums (ns per code, GC, stop-the-world, assists),\n"
-"as int64 bytes.");
+"as int64 bytes. rows (int64 task indices of distinct complete named tasks): one row per\n"
+"given task instead, in that order (its name index, a count of 1 and its own sums: each\n"
+"task's breakdown), the sums column-major (code c of row r at c * len(rows) + r).");
 
 static PyObject *task_totals(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *tasks, *irr, *index, *chunks, *gc_o, *stw_o, *assists;
     Py_ssize_t ncodes;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!OOO!n", &PyTuple_Type, &tasks, &PyDict_Type, &irr,
+    PyObject *rows_o = Py_None;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!OOO!n|O", &PyTuple_Type, &tasks, &PyDict_Type, &irr,
                           &PyTuple_Type, &index, &PyList_Type, &chunks, &gc_o, &stw_o,
-                          &PyTuple_Type, &assists, &ncodes))
+                          &PyTuple_Type, &assists, &ncodes, &rows_o))
         return NULL;
+    int per_task = rows_o != Py_None;
+    Py_buffer rowsb;
+    int have_rows = 0;
     if (PyTuple_GET_SIZE(tasks) != 6 || PyTuple_GET_SIZE(index) != 4 ||
         PyTuple_GET_SIZE(assists) != 3 || ncodes < 1 || ncodes > (1 << 20)) {
         PyErr_SetString(PyExc_ValueError, "bad arguments");
@@ -2243,6 +2250,14 @@ static PyObject *task_totals(PyObject *self, PyObject *args) {
         if (hold(NULL, PyTuple_GET_ITEM(index, nib), &ib[nib]) < 0) goto done;
     for (; nab < 3; nab++)
         if (hold(NULL, PyTuple_GET_ITEM(assists, nab), &ab[nab]) < 0) goto done;
+    if (per_task) {
+        if (hold(NULL, rows_o, &rowsb) < 0) goto done;
+        have_rows = 1;
+        if (rowsb.itemsize != 8) {
+            PyErr_SetString(PyExc_ValueError, "rows must be int64");
+            goto done;
+        }
+    }
     if (hold(NULL, gc_o, &gcb) < 0) goto done;
     have_gc = 1;
     if (hold(NULL, stw_o, &stwb) < 0) goto done;
@@ -2294,13 +2309,26 @@ static PyObject *task_totals(PyObject *self, PyObject *args) {
     memset(total.v, 0, (size_t)ncodes * sizeof(int64_t));
     /* Per complete named task: its type's row, the GC and stop-the-world overlaps, and a
      * (goroutine, task) pair per goroutine of the task. */
-    for (Py_ssize_t i = 0; i < nt; i++) {
+    for (Py_ssize_t i = 0; i < nt; i++) task_row[i] = -1;
+    Py_ssize_t niter = per_task ? rowsb.len / 8 : nt;
+    for (Py_ssize_t r = 0; r < niter; r++) {
+        Py_ssize_t i = per_task ? (Py_ssize_t)((const int64_t *)rowsb.buf)[r] : r;
+        if (i < 0 || i >= nt) {
+            PyErr_SetString(PyExc_ValueError, "row out of range");
+            goto done;
+        }
         int64_t begin = (int64_t)at(&tb[2], i), end = (int64_t)at(&tb[3], i);
         uint64_t name = at(&tb[1], i);
-        task_row[i] = -1;
-        if (begin == NO_TIME || end == NO_TIME || name == 0) continue;
-        int created;
-        uint32_t *row = map_slot(&rows, name, (uint32_t)names.n, &created);
+        if (begin == NO_TIME || end == NO_TIME || name == 0 || task_row[i] != -1) {
+            if (per_task) {
+                PyErr_SetString(PyExc_ValueError, "rows must be distinct complete named tasks");
+                goto done;
+            }
+            continue;
+        }
+        int created = 1;
+        uint32_t fresh = (uint32_t)names.n;
+        uint32_t *row = per_task ? &fresh : map_slot(&rows, name, (uint32_t)names.n, &created);
         if (row == NULL) goto done;
         if (created) {
             if (PUSH(&names, (uint32_t)name) < 0 || PUSH(&counts, 0) < 0 ||
@@ -2424,9 +2452,21 @@ static PyObject *task_totals(PyObject *self, PyObject *args) {
         }
         p = q;
     }
+    if (per_task && names.n) { /* column-major: code c of row r at c * nrows + r */
+        int64_t *cm = xmalloc((size_t)sums.n * sizeof(int64_t));
+        if (cm == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (Py_ssize_t r = 0; r < names.n; r++)
+            for (Py_ssize_t c = 0; c < width; c++) cm[c * names.n + r] = sums.v[r * width + c];
+        xfree(sums.v);
+        sums.v = cm;
+    }
     result = Py_BuildValue("(NNN)", take_bytes(names.v, names.n, 4),
                            take_bytes(counts.v, counts.n, 8), take_bytes(sums.v, sums.n, 8));
 done:
+    if (have_rows) PyBuffer_Release(&rowsb);
     for (int k = 0; k < ntb; k++) PyBuffer_Release(&tb[k]);
     for (int k = 0; k < nib; k++) PyBuffer_Release(&ib[k]);
     for (int k = 0; k < nab; k++) PyBuffer_Release(&ab[k]);
@@ -2455,8 +2495,259 @@ done:
     return result;
 }
 
+/* ---- region_components: explain.py's attribute for the common tasks ------------------------- */
+
+typedef struct {
+    int64_t b, e;
+    uint64_t row, name, g;
+} Span;
+
+static int cmp_span(const void *pa, const void *pb) {
+    const Span *a = pa, *b = pb;
+    if (a->row != b->row) return (a->row > b->row) - (a->row < b->row);
+    if (a->b != b->b) return (a->b > b->b) - (a->b < b->b);
+    return (a->e < b->e) - (a->e > b->e); /* longer first: (begin, -end) */
+}
+
+#define MAX_CELLS ((int64_t)1 << 27) /* region columns x rows beyond this: None (Python path) */
+
+PyDoc_STRVAR(region_components_doc,
+"region_components(tasks, rows, regions) -> (odd, names, matrix) or None\n"
+"--\n\n"
+"explain.py's attribute for each given task (rows: int64 indices of complete tasks) whose\n"
+"regions, clipped to its span, are on one goroutine and none inside another: each region\n"
+"name's self time and the time outside regions. tasks: (id, begin, end) columns; regions:\n"
+"(task, name, goroutine, begin, end) columns. odd: int64 positions in rows left to Python\n"
+"(regions on several goroutines, nested regions, a task id used by several given tasks, a\n"
+"task of zero length); names: uint32 region name indices, one per matrix column; matrix:\n"
+"int64 column-major, len(names) + 1 columns of len(rows) (the last: outside regions), 0 for\n"
+"odd rows. None when the matrix would be too large.");
+
+static PyObject *region_components(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *tasks, *rows_o, *regions;
+    if (!PyArg_ParseTuple(args, "O!OO!", &PyTuple_Type, &tasks, &rows_o, &PyTuple_Type, &regions))
+        return NULL;
+    if (PyTuple_GET_SIZE(tasks) != 3 || PyTuple_GET_SIZE(regions) != 5) {
+        PyErr_SetString(PyExc_ValueError, "bad arguments");
+        return NULL;
+    }
+    Py_buffer tb[3], rb[5], rowsb;
+    int ntb = 0, nrb = 0, have_rows = 0;
+    PyObject *result = NULL;
+    Map byid = {0}, cols = {0};
+    I64Vec odd = {0};
+    U32Vec names = {0};
+    Span *spans = NULL;
+    Py_ssize_t nspans = 0, spancap = 0;
+    uint8_t *bad = NULL;
+    int64_t *matrix = NULL;
+    for (; ntb < 3; ntb++)
+        if (hold(NULL, PyTuple_GET_ITEM(tasks, ntb), &tb[ntb]) < 0) goto done;
+    for (; nrb < 5; nrb++)
+        if (hold(NULL, PyTuple_GET_ITEM(regions, nrb), &rb[nrb]) < 0) goto done;
+    if (hold(NULL, rows_o, &rowsb) < 0) goto done;
+    have_rows = 1;
+    Py_ssize_t nt = tb[0].len / tb[0].itemsize, nr = rb[0].len / rb[0].itemsize;
+    Py_ssize_t n = rowsb.len / rowsb.itemsize;
+    const int64_t *rows = rowsb.buf;
+    if (rowsb.itemsize != 8 || tb[1].len / tb[1].itemsize != nt ||
+        tb[2].len / tb[2].itemsize != nt) {
+        PyErr_SetString(PyExc_ValueError, "bad task columns or rows");
+        goto done;
+    }
+    for (int k = 1; k < 5; k++)
+        if (rb[k].len / rb[k].itemsize != nr) {
+            PyErr_SetString(PyExc_ValueError, "region columns differ in length");
+            goto done;
+        }
+    bad = xcalloc((size_t)(n ? n : 1), 1);
+    if (bad == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    /* Task id -> its position in rows; an id given twice: both odd (each gets all its regions). */
+    for (Py_ssize_t r = 0; r < n; r++) {
+        Py_ssize_t i = (Py_ssize_t)rows[r];
+        if (i < 0 || i >= nt) {
+            PyErr_SetString(PyExc_ValueError, "row out of range");
+            goto done;
+        }
+        if ((int64_t)at(&tb[1], i) == NO_TIME || (int64_t)at(&tb[2], i) == NO_TIME) {
+            PyErr_SetString(PyExc_ValueError, "rows must be complete tasks");
+            goto done;
+        }
+        if ((int64_t)at(&tb[2], i) == (int64_t)at(&tb[1], i)) bad[r] = 1;
+        int created;
+        uint32_t *slot = map_slot(&byid, at(&tb[0], i), (uint32_t)r, &created);
+        if (slot == NULL) goto done;
+        if (!created) {
+            bad[r] = 1;
+            bad[*slot] = 1;
+        }
+    }
+    for (Py_ssize_t x = 0; x < nr; x++) {
+        uint32_t *slot = map_get(&byid, at(&rb[0], x));
+        if (slot == NULL || bad[*slot]) continue;
+        Py_ssize_t i = (Py_ssize_t)rows[*slot];
+        int64_t tbeg = (int64_t)at(&tb[1], i), tend = (int64_t)at(&tb[2], i);
+        int64_t b = (int64_t)at(&rb[3], x), e = (int64_t)at(&rb[4], x);
+        b = b == NO_TIME ? tbeg : (b > tbeg ? b : tbeg);
+        e = e == NO_TIME ? tend : (e < tend ? e : tend);
+        if (e <= b) continue;
+        if (grow((void **)&spans, &spancap, nspans + 1, sizeof(Span)) < 0) goto done;
+        uint64_t g = at(&rb[2], x);
+        spans[nspans].b = b;
+        spans[nspans].e = e;
+        spans[nspans].row = *slot;
+        spans[nspans].name = at(&rb[1], x);
+        spans[nspans].g = none_g(g) ? NO_G : g;
+        nspans++;
+    }
+    qsort(spans, (size_t)nspans, sizeof(Span), cmp_span);
+    /* Odd tasks: several goroutines, or nesting (in nesting order, a region starting before the
+     * previous one ended). */
+    for (Py_ssize_t x = 0; x < nspans;) {
+        Py_ssize_t y = x + 1;
+        while (y < nspans && spans[y].row == spans[x].row) {
+            if (spans[y].g != spans[x].g || spans[y].b < spans[y - 1].e) bad[spans[x].row] = 1;
+            y++;
+        }
+        if (!bad[spans[x].row])
+            for (Py_ssize_t z = x; z < y; z++) {
+                int created;
+                if (map_slot(&cols, spans[z].name, (uint32_t)names.n, &created) == NULL) goto done;
+                if (created && PUSH(&names, (uint32_t)spans[z].name) < 0) goto done;
+            }
+        x = y;
+    }
+    Py_ssize_t width = names.n + 1;
+    if ((int64_t)width * (int64_t)(n ? n : 1) > MAX_CELLS) {
+        Py_INCREF(Py_None);
+        result = Py_None;
+        goto done;
+    }
+    matrix = xcalloc((size_t)(n ? width * n : 1), sizeof(int64_t));
+    if (matrix == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int64_t *outside = matrix + names.n * n;
+    for (Py_ssize_t r = 0; r < n; r++) {
+        if (bad[r]) continue;
+        Py_ssize_t i = (Py_ssize_t)rows[r];
+        outside[r] = (int64_t)at(&tb[2], i) - (int64_t)at(&tb[1], i);
+    }
+    for (Py_ssize_t x = 0; x < nspans; x++) {
+        Py_ssize_t r = (Py_ssize_t)spans[x].row;
+        if (bad[r]) continue;
+        uint32_t k = *map_get(&cols, spans[x].name);
+        matrix[k * n + r] += spans[x].e - spans[x].b;
+        outside[r] -= spans[x].e - spans[x].b; /* not nested: never below 0 */
+    }
+    for (Py_ssize_t r = 0; r < n; r++)
+        if (bad[r] && PUSH(&odd, r) < 0) goto done;
+    result = Py_BuildValue("(NNN)", take_bytes(odd.v, odd.n, 8), take_bytes(names.v, names.n, 4),
+                           take_bytes(matrix, width * n, 8));
+done:
+    for (int k = 0; k < ntb; k++) PyBuffer_Release(&tb[k]);
+    for (int k = 0; k < nrb; k++) PyBuffer_Release(&rb[k]);
+    if (have_rows) PyBuffer_Release(&rowsb);
+    map_free(&byid);
+    map_free(&cols);
+    FREE(&odd);
+    FREE(&names);
+    xfree(spans);
+    xfree(bad);
+    xfree(matrix);
+    return result;
+}
+
+/* ---- running_total: states.py's running_ns -------------------------------------------------- */
+
+PyDoc_STRVAR(running_total_doc,
+"running_total(index, chunks, running) -> int\n"
+"--\n\n"
+"states.py's running_ns: the time all goroutines together spent in code `running`, each\n"
+"change lasting until the goroutine's next one (the last until the trace's last change).\n"
+"index, chunks: as for task_totals.");
+
+static PyObject *running_total(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *index, *chunks;
+    unsigned long long running;
+    if (!PyArg_ParseTuple(args, "O!O!K", &PyTuple_Type, &index, &PyList_Type, &chunks, &running))
+        return NULL;
+    if (PyTuple_GET_SIZE(index) != 4) {
+        PyErr_SetString(PyExc_ValueError, "bad arguments");
+        return NULL;
+    }
+    Py_buffer ib[4];
+    int nib = 0;
+    Py_ssize_t nch = PyList_GET_SIZE(chunks), ncv = 0;
+    CView *cv = xcalloc((size_t)(nch ? nch : 1), sizeof(CView));
+    PyObject *result = NULL;
+    if (cv == NULL) return PyErr_NoMemory();
+    for (; nib < 4; nib++)
+        if (hold(NULL, PyTuple_GET_ITEM(index, nib), &ib[nib]) < 0) goto done;
+    for (; ncv < nch; ncv++) {
+        PyObject *c = PyList_GET_ITEM(chunks, ncv);
+        if (!PyTuple_Check(c) || PyTuple_GET_SIZE(c) != 5) {
+            PyErr_SetString(PyExc_ValueError, "chunks must be 5-tuples");
+            goto done;
+        }
+        CView *v = &cv[ncv];
+        v->base = PyLong_AsLongLong(PyTuple_GET_ITEM(c, 2));
+        if (PyErr_Occurred()) goto done;
+        Py_buffer *bufs[4] = {&v->gids, &v->offsets, &v->times, &v->codes};
+        int items[4] = {0, 1, 3, 4}, k = 0;
+        for (; k < 4; k++)
+            if (hold(NULL, PyTuple_GET_ITEM(c, items[k]), bufs[k]) < 0) break;
+        if (k < 4) {
+            while (k-- > 0) PyBuffer_Release(bufs[k]);
+            goto done;
+        }
+    }
+    int64_t end = 0; /* as running_ns: the latest change, or 0 */
+    for (Py_ssize_t c = 0; c < ncv; c++) {
+        Py_ssize_t m = cv[c].times.len / cv[c].times.itemsize;
+        for (Py_ssize_t i = 0; i < m; i++) {
+            int64_t t = cv[c].base + (int64_t)at(&cv[c].times, i);
+            if (t > end) end = t;
+        }
+    }
+    int64_t total = 0;
+    Py_ssize_t ngids = ib[0].len / ib[0].itemsize;
+    for (Py_ssize_t k = 0; k < ngids; k++) {
+        Walk w = {cv, &ib[2], &ib[3], 0, 0, 0, 0, NULL};
+        if (!walk_start(&w, (Py_ssize_t)at(&ib[1], k), (Py_ssize_t)at(&ib[1], k + 1))) continue;
+        int64_t t = walk_time(&w);
+        uint64_t code = walk_code(&w);
+        while (walk_next(&w)) {
+            int64_t nxt = walk_time(&w);
+            if (code == running) total += nxt - t;
+            t = nxt;
+            code = walk_code(&w);
+        }
+        if (code == running) total += end - t;
+    }
+    result = PyLong_FromLongLong(total);
+done:
+    for (int k = 0; k < nib; k++) PyBuffer_Release(&ib[k]);
+    for (Py_ssize_t c = 0; c < ncv; c++) {
+        PyBuffer_Release(&cv[c].gids);
+        PyBuffer_Release(&cv[c].offsets);
+        PyBuffer_Release(&cv[c].times);
+        PyBuffer_Release(&cv[c].codes);
+    }
+    xfree(cv);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
     {"task_totals", task_totals, METH_VARARGS, task_totals_doc},
+    {"region_components", region_components, METH_VARARGS, region_components_doc},
+    {"running_total", running_total, METH_VARARGS, running_total_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -321,9 +321,14 @@ class GoroutineStates:
     def running_ns(self) -> int:
         """Time all goroutines together spent running (wall-clock ns, summed over goroutines),
         up to the last state change in the trace."""
+        from perfgate.trace import scan  # scan imports this module
+
         chunks, (gids, start, chunk_of, pos_of) = self._segments()
         if not len(gids):
             return 0
+        if scan.accelerated():
+            rows = [(c.gids, c.offsets, c.base, c.times, c.codes) for c in chunks]
+            return scan._scan.running_total(tuple(self._segments()[1]), rows, RUNNING)
         end = 0
         for c in chunks:
             if len(c.times):
@@ -446,9 +451,30 @@ class GoroutineStates:
                 parts[c] = parts.get(c, 0) + ns
         return parts
 
-    def _totals_c(self, ann: Annotations) -> dict[str, tuple[int, dict[str, int]]]:
+    def task_columns(self, ann: Annotations, rows: array) -> dict[str, array]:
+        """:meth:`task_breakdown` of each task ``rows`` names (int64 indices of distinct,
+        complete, named tasks) as columns: component name -> its ns for each of them, in
+        order (a component no task has is left out). Needs the C extension."""
         from perfgate.trace.scan import _scan
 
+        if ann.irregular is None:
+            ann.irregular = task_goroutine_index(ann)
+        _, _, sums = self._c_totals(ann, _scan, rows)
+        n = len(rows)
+        ncodes = WAITING + len(self.reasons)
+        out: dict[str, array] = {}
+        if not n:
+            return out
+        codes = [(c, self.component(c)) for c in range(ncodes) if c != NOT_EXIST]
+        overlapping = [(ncodes + k, c) for k, c in enumerate((GC_NAME, STW_NAME, ASSIST_NAME))]
+        for k, name in codes + overlapping:
+            col = array("q")
+            col.frombytes(sums[k * n * 8 : (k + 1) * n * 8])
+            if any(col):
+                out[name] = col
+        return out
+
+    def _c_totals(self, ann: Annotations, _scan: object, rows: array | None = None) -> tuple:
         chunks, index = self._segments()
         tc = ann.tasks
         assists_g = array("Q", sorted(self.assists))
@@ -458,7 +484,7 @@ class GoroutineStates:
             assists_flat.extend(_flat(self.assists[g]))
             assists_off.append(len(assists_flat) // 2)
         ncodes = WAITING + len(self.reasons)
-        names, counts, sums = _scan.task_totals(
+        args = (
             (tc.id, tc.name, tc.begin, tc.end, tc.begin_g, tc.end_g),
             ann.irregular,
             tuple(index),
@@ -468,6 +494,13 @@ class GoroutineStates:
             (assists_g, assists_off, assists_flat),
             ncodes,
         )
+        return _scan.task_totals(*args) if rows is None else _scan.task_totals(*args, rows)  # type: ignore[attr-defined]
+
+    def _totals_c(self, ann: Annotations) -> dict[str, tuple[int, dict[str, int]]]:
+        from perfgate.trace.scan import _scan
+
+        names, counts, sums = self._c_totals(ann, _scan)
+        ncodes = WAITING + len(self.reasons)
         names = memoryview(names).cast("I")
         counts = memoryview(counts).cast("q")
         sums = memoryview(sums).cast("q")

@@ -211,3 +211,40 @@ def test_check_warning_longer_than_a_report_holds_is_exit_2_before_measuring(tmp
     r = perfgate("check", "--warning", "x" * 16_385, cwd=tmp_path)  # no config here either
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert "--warning takes at most 16384 characters" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_report_loads_no_pydantic_model_nor_the_github_client():
+    """`perfgate report` must stay light (its whole process is held to 2 x the trace + 50 MB,
+    docs/benchmarks.md): the CLI imports a command only when it runs."""
+    code = (
+        "import sys\n"
+        "from perfgate.cli import main\n"
+        "try:\n"
+        f"    main(['report', '--states', '--json', {str(FIXTURES / 'go1.26.trace')!r}])\n"
+        "except SystemExit as e:\n"
+        "    assert not e.code, e.code\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('pydantic', 'github',"
+        " 'tabulate', 'git'))\n"
+        "print('HEAVY', heavy, file=sys.stderr)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert "HEAVY []" in proc.stderr, proc.stderr
+
+
+def test_report_statistics_are_the_gates_statistics():
+    """trace_summary's plain numbers equal perfgate.stats.handler_stats' on the same runs."""
+    from perfgate.stats import handler_stats
+    from perfgate.trace import read_trace
+    from perfgate.trace_summary import summarize
+
+    datas = [read_trace(FIXTURES / f"go1.{v}.trace") for v in (22, 26)]
+    got = summarize(datas)
+    runs = [d.durations_by_name() for d in datas]
+    assert got and set(got) == {n for r in runs for n in r}
+    for name, s in got.items():
+        want = handler_stats([r.get(name, []) for r in runs])
+        assert (s.count, s.p50_ns, s.p90_ns, s.p95_ns, s.p99_ns, s.max_ns, s.mean_ns) == (
+            want.count, want.p50_ns, want.p90_ns, want.p95_ns, want.p99_ns, want.max_ns,
+            want.mean_ns,
+        )  # fmt: skip

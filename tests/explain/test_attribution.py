@@ -176,3 +176,43 @@ def test_several_goroutines_match_brute_force_and_add_up(regions):
     for name in set(got) | set(want):
         assert abs(got.get(name, 0) - want.get(name, 0)) <= 1, name
     assert abs(sum(got.values()) - 1000) <= len(got)
+
+
+@st.composite
+def traces(draw) -> TraceData:
+    """Tasks (some sharing an id, some of zero length, some incomplete or unnamed) and their
+    regions on one or more goroutines, nested or not, some open at a trace edge."""
+    tasks = []
+    for i in range(draw(st.integers(0, 8))):
+        b = draw(st.integers(0, 500))
+        e = draw(st.one_of(st.none(), st.integers(b, b + 300)))
+        tid = draw(st.integers(1, 6)) if draw(st.booleans()) else 100 + i
+        name = draw(st.sampled_from(["GET /a", "GET /b", ""]))
+        tasks.append(Task(id=tid, name=name, begin_ns=b, end_ns=e))
+    regions = []
+    for _ in range(draw(st.integers(0, 20))):
+        b = draw(st.one_of(st.none(), st.integers(0, 800)))
+        e = draw(st.one_of(st.none(), st.integers(b or 0, 900)))
+        task = draw(st.sampled_from([t.id for t in tasks] or [1]))
+        g = draw(st.sampled_from([1, 1, 1, 2, None]))
+        regions.append(reg(draw(st.sampled_from("abc")), b, e, g=g, task=task))
+    return TraceData(path="t", version="1.26", tasks=tasks, regions=regions)
+
+
+@settings(max_examples=300, deadline=None)
+@given(traces())
+def test_run_components_from_columns_equal_the_object_path(data):
+    """The C column path gives exactly what attribute() gives task by task."""
+    from perfgate.explain import _columns, _objects
+    from perfgate.trace import scan
+
+    if not scan.accelerated():
+        return
+
+    def plain(got):
+        return {
+            k: (list(c.durations), {n: list(v) for n, v in c.columns.items()})
+            for k, c in got.items()
+        }
+
+    assert plain(_columns(data)) == plain(_objects(data))

@@ -223,5 +223,7 @@ def test_comment_dry_run_prints_the_body(tmp_path, standin, report):
 
 
 def test_the_main_cli_registers_both_commands():
-    assert main.commands.get("comment") is comment_command
-    assert main.commands.get("merge") is merge_command
+    # commands are imported when first used (perfgate.cli.PerfgateGroup.get_command)
+    assert main.get_command(None, "comment") is comment_command
+    assert main.get_command(None, "merge") is merge_command
+    assert {"comment", "merge"} <= set(main.list_commands(None))

@@ -58,7 +58,7 @@ def dumps(m: Measurement) -> str:
             columns = {
                 k: list(col) for k, col in sorted((c.columns if c else {}).items()) if any(col)
             }
-            entry = {"durations": run.durations[name], "components": columns}
+            entry = {"durations": list(run.durations[name]), "components": columns}
             handlers.append(f"    {json.dumps(name)}: {json.dumps(entry, separators=(',', ':'))}")
         head = {
             "incomplete": run.incomplete,

@@ -141,3 +141,33 @@ def test_c_reader_equals_python_reader_on_damaged_traces(
     tmp = tmp_path_factory.mktemp("flip")
     _compare(bytes(data), tmp)
     _compare(bytes(data), tmp, states=True)
+
+
+def _components_both_ways(data) -> tuple[object, object]:
+    from perfgate.explain import _columns, _objects
+
+    def plain(got):
+        return {
+            k: (list(c.durations), {n: list(v) for n, v in c.columns.items()})
+            for k, c in got.items()
+        }
+
+    return plain(_columns(data)), plain(_objects(data))
+
+
+@needs_c
+@pytest.mark.parametrize("trace", STATE_TRACES, ids=[p.name for p in STATE_TRACES])
+def test_run_components_from_columns_equal_the_object_path(trace: Path) -> None:
+    """explain.run_components works on the columns in C (odd tasks through attribute()):
+    the same per-task components as building every Task and Region and attributing each,
+    and the C running_ns equals the Python one."""
+    data = read_trace(trace, reader="native", states=True)
+    columns, objects = _components_both_ways(data)
+    assert columns == objects and objects
+    assert data.states is not None
+    c = data.states.running_ns()
+    os.environ[scan.PURE_PYTHON_ENV] = "1"
+    try:
+        assert data.states.running_ns() == c > 0
+    finally:
+        del os.environ[scan.PURE_PYTHON_ENV]
