@@ -210,7 +210,7 @@ def _change_points(
                 min_size=s.min_size,
                 seed=zlib.crc32(f"{target}\0{ser.handler}".encode()),
             )
-            out[ser.handler] = _large_enough(values, found, s)
+            out[ser.handler] = _large_enough(values, found, s, ser.log)
         return out
 
     if not s.shared_shift or len(series) < MIN_SHARED:
@@ -307,38 +307,44 @@ def noise_of(values: Sequence[float]) -> float:
 
 
 def _large_enough(
-    values: Sequence[float], cps: Sequence[ChangePoint], s: Settings
+    values: Sequence[float],
+    cps: Sequence[ChangePoint],
+    s: Settings,
+    raw: Sequence[float] | None = None,
 ) -> list[ChangePoint]:
     """Drop, weakest first, change points whose levels on either side (medians of the values
     between change points) differ by less than ``s.min_t`` standard errors, given the noise of
     the series (:func:`noise_of`, at least ``s.min_noise_pct``), or by less than
-    ``s.min_change_pct``. The permutation test keeps false change points to ``alpha`` per test,
-    but cannot go below the share of the series' arrangements that are as extreme (2 in 252 for
-    ten commits split five and five); a handler whose change is no larger than what its noise
-    makes of a few commits is not reported. Ten commits estimate the noise poorly — by chance
-    their differences can be small, and a few percent of a machine's drift between records then
-    looks like a step — hence the floor: a handler moves by about ``min_noise_pct`` between two
-    sessions on its own (the gate allows for as much, ``drift``), and a change smaller than a
-    trend note would name is not one worth naming either."""
+    ``s.min_change_pct`` — in ``values`` and in ``raw`` (the values before the correction for
+    the shared shift, whose medians the change point reports). The permutation test keeps false
+    change points to ``alpha`` per test, but cannot go below the share of the series'
+    arrangements that are as extreme (2 in 252 for ten commits split five and five); a handler
+    whose change is no larger than what its noise makes of a few commits is not reported. Ten
+    commits estimate the noise poorly — by chance their differences can be small, and a few
+    percent of a machine's drift between records then looks like a step — hence the floor: a
+    handler moves by about ``min_noise_pct`` between two sessions on its own (the gate allows
+    for as much, ``drift``), and a change smaller than a trend note would name is not one worth
+    naming either."""
     kept = list(cps)
     noise = _noise(values, s)
     min_gap = math.log1p(s.min_change_pct / 100)
 
-    def score(before: Sequence[float], after: Sequence[float]) -> float:
-        """Above 1: large enough; the smaller of the two criteria's ratios."""
+    def gap(z: Sequence[float], a: int, b: int, c: int) -> float:
+        return abs(_median(z[b:c]) - _median(z[a:b])) / min_gap
+
+    def score(a: int, b: int, c: int) -> float:
+        """1 or more: large enough (the smallest of the criteria's ratios) for the change at
+        ``b`` between the stretches ``a:b`` and ``b:c``."""
         parts = []
         if s.min_t > 0:
-            parts.append(_t(before, after, noise) / s.min_t)
+            parts.append(_t(values[a:b], values[b:c], noise) / s.min_t)
         if min_gap > 0:
-            parts.append(abs(_median(after) - _median(before)) / min_gap)
+            parts += [gap(values, a, b, c)] + ([gap(raw, a, b, c)] if raw is not None else [])
         return min(parts, default=math.inf)
 
     while kept:
         bounds = [0, *(c.index for c in kept), len(values)]
-        strength = [
-            score(values[bounds[i] : bounds[i + 1]], values[bounds[i + 1] : bounds[i + 2]])
-            for i in range(len(kept))
-        ]
+        strength = [score(*bounds[i : i + 3]) for i in range(len(kept))]
         weakest = min(range(len(kept)), key=strength.__getitem__)
         if strength[weakest] >= 1:
             break
