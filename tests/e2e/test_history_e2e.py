@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
+from statistics import median
 
 import pytest
 from e2e_support import copy_module, perfgate, slow_down
@@ -55,12 +56,11 @@ def main_history(tmp_path_factory) -> tuple[Path, Path, list[str]]:
     commits = []
     for i in range(1, COMMITS + 1):
         if i == SLOW_FROM:
-            # A quarter of checkout's p95 as the quietest of the first five records measured it,
+            # A quarter of checkout's p95 as the first five records measured it (their median),
             # as extra CPU work: what a slower code path does. On two cores the other handlers
-            # wait for that CPU a little too; the analysis must not name that. (A record made
-            # while other processes had the CPUs has a p95 of milliseconds: a quarter of that
-            # would be a far larger change, and slow the others far more.)
-            extra = round(min(recorded_p95(repo, c, CHECKOUT) for c in commits) / 4 / 1000)
+            # wait for that CPU a little too; the analysis must not name that.
+            before = [recorded_p95(repo, c, CHECKOUT) for c in commits]
+            extra = round(median(before) / 4 / 1000)
             slow_down(repo / "example_service" / "checkout.go", "priceCart", extra)
         (repo / "CHANGES.md").write_text(f"change {i}\n")
         git(repo, "add", "-A")
@@ -99,7 +99,10 @@ def test_history_names_the_change_point_of_the_slower_handler_only(main_history)
     points = doc["change_points"]
     # The check: checkout's change point at the sixth commit (or one next to it), and
     # none for the other handlers.
-    assert [p["handler"] for p in points] == [CHECKOUT], points
+    # (How much slower checkout's p95 came out is the machine's doing: the same extra work made
+    # it 13% to 35% slower in quiet runs, and 3% on one busy one. The message shows it.)
+    p95s = {h: [recorded_p95(repo, c, h) for c in commits] for h in doc["targets"][0]["handlers"]}
+    assert [p["handler"] for p in points] == [CHECKOUT], (points, p95s)
     (cp,) = points
     assert commits.index(cp["commit"]) + 1 in (SLOW_FROM - 1, SLOW_FROM, SLOW_FROM + 1), points
     assert cp["after_p95_ns"] > cp["before_p95_ns"] and cp["delta_pct"] > 5
