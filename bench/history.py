@@ -236,6 +236,11 @@ METHODS = {
     "perfgate": perfgate_method(),
     "perfgate, no shared-shift correction": perfgate_method(shared_shift=False),
     "perfgate, no min_t": perfgate_method(min_t=0),
+    "perfgate, no noise floor or minimum change": perfgate_method(
+        min_noise_pct=0, min_change_pct=0
+    ),
+    "perfgate, noise floor only": perfgate_method(min_change_pct=0),
+    "perfgate, minimum change only": perfgate_method(min_noise_pct=0),
     "Apache Otava 0.8.0 (defaults)": otava_method,
 }
 

@@ -36,6 +36,7 @@ DEFAULT_MIN_SAMPLES = 59  # below this a distribution-free 95% interval for p95 
 DEFAULT_ALPHA = 0.05  # committed mode: the threshold and drift allowance keep real alarms rarer
 DEFAULT_AB_ALPHA = 0.01  # --against: chance that a check of unchanged code flags any handler
 DEFAULT_DRIFT_PCT = 2.0  # committed mode: a handler's own drift between sessions (sd)
+DEFAULT_HISTORY_MIN_CHANGE_PCT = 5.0  # perfgate history: the smallest change point named
 DEFAULT_MAX_NEIGHBOUR_LOAD = 0.15  # other processes' share of the CPU that disturbs a run
 DEFAULT_LOOKS = 3  # a check judges its runs after a third, two thirds and all of them
 MAX_THRESHOLD_PCT = 100.0  # above: a p95 would have to more than double to count
@@ -212,6 +213,8 @@ class Config(BaseModel):
     # Committed mode: how much a handler drifts on its own between sessions (a standard
     # deviation, in percent), which no run of either side can show.
     drift: float = DEFAULT_DRIFT_PCT
+    # perfgate history: a change point must move a handler's p95 by at least this much.
+    history_min_change: float = DEFAULT_HISTORY_MIN_CHANGE_PCT
     # How many times a check judges its runs: it stops as soon as every handler is decided.
     looks: int = Field(default=DEFAULT_LOOKS, ge=1, le=10)
     retries: int = Field(default=1, ge=0, le=5)  # re-measure when the machine was busy
@@ -234,6 +237,13 @@ class Config(BaseModel):
                 "regression pass"
             )
         return pct
+
+    @field_validator("history_min_change", mode="before")
+    @classmethod
+    def _history_min_change(cls, v: Any) -> float:
+        if v in (0, "0", "0%"):
+            return 0.0
+        return parse_percent(v, "history_min_change")
 
     @property
     def drift_pct(self) -> float:

@@ -129,7 +129,7 @@ def check(
     checked = run_check(config, root, targets, go, dict(os.environ), progress, against, event_base)
     report = with_gate_changes(checked.report, config, root, config_file(config_path))
     if history:
-        report = with_trends(report, root, [t.name for t in targets], history_store)
+        report = with_trends(report, root, [t.name for t in targets], history_store, config)
     if warnings:
         report = report.model_copy(update={"warnings": [*warnings, *report.warnings]})
     deliver(
@@ -168,13 +168,22 @@ def with_gate_changes(report: Report, config: Config, root: Path, file: Path | N
     return report.model_copy(update={"gate_files_changed": list(changes.files)})
 
 
-def with_trends(report: Report, root: Path, targets: list[str], store_dir: Path | None) -> Report:
+def with_trends(
+    report: Report,
+    root: Path,
+    targets: list[str],
+    store_dir: Path | None,
+    config: Config | None = None,
+) -> Report:
     """The report with main's recent trends for ``targets``; as it was when there is no
-    history store, or it cannot be read (the gate never depends on it)."""
+    history store, or it cannot be read (the gate never depends on it). ``config``: the
+    analysis's settings (``drift``, ``history_min_change``; default: theirs)."""
+    from perfgate.history.analysis import Settings, settings_for
     from perfgate.history.trends import check_trends
 
+    settings = settings_for(config.drift_pct, config.history_min_change) if config else Settings()
     try:
-        trends = check_trends(root, targets, dict(os.environ), store_dir)
+        trends = check_trends(root, targets, dict(os.environ), store_dir, settings)
     except PerfgateError:
         return report
     return report.model_copy(update={"trends": trends}) if trends else report

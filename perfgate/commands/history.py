@@ -82,6 +82,7 @@ def show(
     of the baseline file."""
     from perfgate.git import base_branch_name
     from perfgate.history import analyse, baseline_history
+    from perfgate.history.analysis import settings_for
     from perfgate.history.store import BranchStore, DirectoryStore, Store, load_history
     from perfgate.render.history import (
         render_history_html,
@@ -100,12 +101,13 @@ def show(
     else:
         store = BranchStore(root, fetch=True, env=os.environ)
     order_branch = branch or ("main" if store_dir is not None else base_branch_name(root))
+    settings = settings_for(config.drift_pct, config.history_min_change)
     histories = []
     for target in targets:
         found = load_history(store, root, target.name, order_branch)
         if not found.points and store_dir is None:  # nothing recorded: the baseline's versions
             found = replace(baseline_history(root, root / target.baseline_path), target=target.name)
-        histories.append(analyse(found))
+        histories.append(analyse(found, settings))
     if as_json:
         click.echo(render_history_json(histories), nl=False)
     else:

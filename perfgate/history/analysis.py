@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
+from perfgate.config import DEFAULT_DRIFT_PCT, DEFAULT_HISTORY_MIN_CHANGE_PCT
 from perfgate.history.changepoints import (
     DEFAULT_ALPHA,
     DEFAULT_MIN_SIZE,
@@ -51,7 +52,11 @@ class Settings:
 
     ``alpha``: the permutation test's level; ``permutations``: shuffles per test; ``min_size``:
     commits on each side of a change point at least; ``min_t``: a change point must move the
-    level by this many standard errors (see :func:`_large_enough`); ``shared_shift``: correct
+    level by this many standard errors (see :func:`_large_enough`), the commit-to-commit noise
+    taken as at least ``min_noise_pct`` (the gate's ``drift``: how far a handler moves on its
+    own between two sessions); ``min_change_pct``: … and by at least this much (a practical
+    effect, the same as ``note_min_pct``: a change too small to make a note is not named);
+    ``shared_shift``: correct
     for the shift the other handlers share; ``max_points``: only the newest this many commits
     are analysed (the search is quadratic in it); ``recent``: a change point among a
     handler's newest this many commits makes a note; ``note_min_pct``: … when it changed the
@@ -64,6 +69,8 @@ class Settings:
     max_points: int = 120
     shared_shift: bool = True
     min_t: float = 3.0
+    min_noise_pct: float = DEFAULT_DRIFT_PCT
+    min_change_pct: float = DEFAULT_HISTORY_MIN_CHANGE_PCT
     recent: int = 10
     note_min_pct: float = 5.0
     chart_points: int = 20
@@ -77,6 +84,12 @@ class _Series:
     at: list[int]
     p95: list[int]
     log: list[float]
+
+
+def settings_for(drift_pct: float, min_change_pct: float) -> Settings:
+    """The analysis's settings from the configuration's: the noise floor is the gate's
+    ``drift``, the minimum change ``history_min_change``."""
+    return Settings(min_noise_pct=drift_pct, min_change_pct=min_change_pct)
 
 
 def analyse(history: History, settings: Settings | None = None) -> History:
@@ -197,7 +210,7 @@ def _change_points(
                 min_size=s.min_size,
                 seed=zlib.crc32(f"{target}\0{ser.handler}".encode()),
             )
-            out[ser.handler] = _large_enough(values, found, s.min_t)
+            out[ser.handler] = _large_enough(values, found, s, ser.log)
         return out
 
     if not s.shared_shift or len(series) < MIN_SHARED:
@@ -218,7 +231,9 @@ def _change_points(
 
         # Strongest by the handler's own values: a step leaked from another handler through
         # the correction is not there at all, a real one is (with the machine's noise).
-        h, cp = max(new, key=lambda item: _step_t(by_name[item[0]].log, modelled[item[0]], item[1]))
+        h, cp = max(
+            new, key=lambda item: _step_t(by_name[item[0]].log, modelled[item[0]], item[1], s)
+        )
         modelled[h] = sorted([*modelled[h], cp], key=lambda c: c.index)
         shift = _polish(series, modelled, shift)
     return found
@@ -257,13 +272,21 @@ def _polish(
     return shift
 
 
-def _step_t(values: Sequence[float], others: Sequence[ChangePoint], cp: ChangePoint) -> float:
+def _step_t(
+    values: Sequence[float], others: Sequence[ChangePoint], cp: ChangePoint, s: Settings
+) -> float:
     """How many standard errors the levels on either side of ``cp`` differ by, in ``values``
     cut at ``others`` too (see :func:`_large_enough`)."""
     cuts = sorted({c.index for c in others} | {cp.index})
     bounds = [0, *cuts, len(values)]
     i = bounds.index(cp.index)
-    return _t(values[bounds[i - 1] : cp.index], values[cp.index : bounds[i + 1]], noise_of(values))
+    before, after = values[bounds[i - 1] : cp.index], values[cp.index : bounds[i + 1]]
+    return _t(before, after, _noise(values, s))
+
+
+def _noise(values: Sequence[float], s: Settings) -> float:
+    """The series' commit-to-commit noise (:func:`noise_of`), at least ``s.min_noise_pct``."""
+    return max(noise_of(values), math.log1p(s.min_noise_pct / 100))
 
 
 def _t(before: Sequence[float], after: Sequence[float], noise: float) -> float:
@@ -284,24 +307,46 @@ def noise_of(values: Sequence[float]) -> float:
 
 
 def _large_enough(
-    values: Sequence[float], cps: Sequence[ChangePoint], min_t: float
+    values: Sequence[float],
+    cps: Sequence[ChangePoint],
+    s: Settings,
+    raw: Sequence[float] | None = None,
 ) -> list[ChangePoint]:
     """Drop, weakest first, change points whose levels on either side (medians of the values
-    between change points) differ by less than ``min_t`` standard errors, given the noise of
-    the series (:func:`noise_of`). The permutation test keeps false change points to ``alpha``
-    per test, but cannot go below the share of the series' arrangements that are as extreme
-    (2 in 252 for ten commits split five and five); a handler whose change is no larger than
-    what its noise makes of a few commits is not reported."""
+    between change points) differ by less than ``s.min_t`` standard errors, given the noise of
+    the series (:func:`noise_of`, at least ``s.min_noise_pct``), or by less than
+    ``s.min_change_pct`` — in ``values`` and in ``raw`` (the values before the correction for
+    the shared shift, whose medians the change point reports). The permutation test keeps false
+    change points to ``alpha`` per test, but cannot go below the share of the series'
+    arrangements that are as extreme (2 in 252 for ten commits split five and five); a handler
+    whose change is no larger than what its noise makes of a few commits is not reported. Ten
+    commits estimate the noise poorly — by chance their differences can be small, and a few
+    percent of a machine's drift between records then looks like a step — hence the floor: a
+    handler moves by about ``min_noise_pct`` between two sessions on its own (the gate allows
+    for as much, ``drift``), and a change smaller than a trend note would name is not one worth
+    naming either."""
     kept = list(cps)
-    noise = noise_of(values)
-    while kept and min_t > 0:
+    noise = _noise(values, s)
+    min_gap = math.log1p(s.min_change_pct / 100)
+
+    def gap(z: Sequence[float], a: int, b: int, c: int) -> float:
+        return abs(_median(z[b:c]) - _median(z[a:b])) / min_gap
+
+    def score(a: int, b: int, c: int) -> float:
+        """1 or more: large enough (the smallest of the criteria's ratios) for the change at
+        ``b`` between the stretches ``a:b`` and ``b:c``."""
+        parts = []
+        if s.min_t > 0:
+            parts.append(_t(values[a:b], values[b:c], noise) / s.min_t)
+        if min_gap > 0:
+            parts += [gap(values, a, b, c)] + ([gap(raw, a, b, c)] if raw is not None else [])
+        return min(parts, default=math.inf)
+
+    while kept:
         bounds = [0, *(c.index for c in kept), len(values)]
-        strength = [
-            _t(values[bounds[i] : bounds[i + 1]], values[bounds[i + 1] : bounds[i + 2]], noise)
-            for i in range(len(kept))
-        ]
+        strength = [score(*bounds[i : i + 3]) for i in range(len(kept))]
         weakest = min(range(len(kept)), key=strength.__getitem__)
-        if strength[weakest] >= min_t:
+        if strength[weakest] >= 1:
             break
         del kept[weakest]
     return kept

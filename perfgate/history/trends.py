@@ -7,6 +7,7 @@ drift. Data next to the verdicts, never part of them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from perfgate.errors import PerfgateError
@@ -23,10 +24,12 @@ def check_trends(
     targets: Sequence[str],
     env: Mapping[str, str],
     store_dir: Path | None = None,
+    settings: Settings | None = None,
 ) -> list[TrendNote]:
     """The trend notes of ``targets`` on the pull request's base branch; empty when there is
     no history store. Problems reading it are :class:`~perfgate.errors.PerfgateError`s for the
-    caller to skip."""
+    caller to skip. ``settings``: the analysis's (default :class:`Settings`), analysing the
+    newest ``CHECK_WINDOW`` commits."""
     store: Store = (
         DirectoryStore(store_dir) if store_dir else BranchStore(root, fetch=True, env=env)
     )
@@ -34,7 +37,7 @@ def check_trends(
         branch = base_branch_name(root, env)
     except PerfgateError:  # not a git checkout: a directory store, ordered by commit date
         branch = "main"
-    settings = Settings(max_points=CHECK_WINDOW)
+    settings = replace(settings or Settings(), max_points=CHECK_WINDOW)
     notes: list[TrendNote] = []
     for target in targets:
         history = load_history(store, root, target, branch)

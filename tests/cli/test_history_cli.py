@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from perfgate.config import load_config
 from perfgate.git import check_history_writable, commit_history_files
 from perfgate.history import HistoryRecord
 from perfgate.report import HandlerStats
@@ -42,14 +43,16 @@ def git(repo: Path, *args: str) -> str:
     ).stdout.strip()
 
 
-def records(commits: list[str], slow_from: int, seed: int = 1) -> list[HistoryRecord]:
-    """One record per commit; POST /c 30% slower from ``slow_from`` on."""
+def records(
+    commits: list[str], slow_from: int, seed: int = 1, by: float = 1.3
+) -> list[HistoryRecord]:
+    """One record per commit; POST /c ``by`` times slower (30%) from ``slow_from`` on."""
     rng = random.Random(seed)
     out = []
     for i, sha in enumerate(commits):
         stats = {}
         for h, level in LEVELS.items():
-            factor = 1.3 if h == "POST /c" and i >= slow_from else 1.0
+            factor = by if h == "POST /c" and i >= slow_from else 1.0
             p95 = round(level * factor * math.exp(rng.gauss(0, 0.02)))
             stats[h] = HandlerStats(
                 count=3000, p50_ns=p95 // 2, p95_ns=p95, p99_ns=p95 * 2, run_p95_ns=[p95] * 5
@@ -112,6 +115,22 @@ def test_a_directory_store_shows_the_table_and_the_change_point(project, tmp_pat
     page = html.read_text()
     assert page.startswith("<!DOCTYPE html>") and "<script" not in page
     assert page.count("<svg") == 3 and 'class="cp"' in page
+
+
+def test_history_min_change_sets_the_smallest_change_point(project, tmp_path):
+    commits = [f"{i:040x}" for i in range(1, 13)]
+    store = tmp_path / "store" / "svc"
+    store.mkdir(parents=True)
+    for r in records(commits, slow_from=8, by=1.08):
+        (store / f"{r.commit}.json").write_text(r.to_json())
+    r = perfgate("history", "--store", str(tmp_path / "store"), "--json", cwd=project)
+    assert r.returncode == 0, r.stderr
+    (cp,) = json.loads(r.stdout)["change_points"]  # 8%: above the default minimum, 5%
+    assert cp["handler"] == "POST /c" and cp["commit"] == commits[8]
+    (project / "perfgate.toml").write_text('history_min_change = "10%"\n' + CONFIG)
+    r = perfgate("history", "--store", str(tmp_path / "store"), "--json", cwd=project)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["change_points"] == []
 
 
 def test_the_history_branch_in_first_parent_order(project):
@@ -218,6 +237,10 @@ def test_check_adds_main_s_trends_and_skips_a_missing_store(project, tmp_path):
         ("POST /c", commits[8], 4)
     ]
     assert '"trends"' in noted.to_json() and '"trends"' not in report.to_json()
+    # the configuration's minimum change: a 30% step is below 40%
+    (project / "perfgate.toml").write_text('history_min_change = "40%"\n' + CONFIG)
+    config, _ = load_config(project / "perfgate.toml", project)
+    assert with_trends(report, project, ["svc"], tmp_path / "store", config) is report
     # no git repository and no store: the report as it was, no error
     assert with_trends(report, project, ["svc"], None) is report
     git(project, "init", "-q", "-b", "main")

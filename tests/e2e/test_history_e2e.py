@@ -10,12 +10,12 @@ Real Go, a real git repository with a bare remote; nothing inside perfgate is pa
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 from pathlib import Path
+from statistics import median
 
 import pytest
-from e2e_support import copy_module, perfgate
+from e2e_support import copy_module, perfgate, slow_down
 
 pytestmark = [pytest.mark.slow, pytest.mark.e2e, pytest.mark.usefixtures("go_available")]
 
@@ -56,19 +56,12 @@ def main_history(tmp_path_factory) -> tuple[Path, Path, list[str]]:
     commits = []
     for i in range(1, COMMITS + 1):
         if i == SLOW_FROM:
-            # A quarter of checkout's p95 as the first record measured it, spent waiting (a
-            # slower downstream call). Extra CPU work would also slow the other handlers a
-            # little, on two cores (they share the CPUs): a real change point on them too.
-            extra = max(round(recorded_p95(repo, commits[0], CHECKOUT) / 4 / 1000), 50)
-            go_file = repo / "example_service" / "checkout.go"
-            text, n = re.subn(
-                r"^(func priceCart\([^\n]*\{)$",
-                rf"\1\n\ttime.Sleep({extra} * time.Microsecond)",
-                go_file.read_text(),
-                flags=re.M,
-            )
-            assert n == 1
-            go_file.write_text(text)
+            # A quarter of checkout's p95 as the first five records measured it (their median),
+            # as extra CPU work: what a slower code path does. On two cores the other handlers
+            # wait for that CPU a little too; the analysis must not name that.
+            before = [recorded_p95(repo, c, CHECKOUT) for c in commits]
+            extra = round(median(before) / 4 / 1000)
+            slow_down(repo / "example_service" / "checkout.go", "priceCart", extra)
         (repo / "CHANGES.md").write_text(f"change {i}\n")
         git(repo, "add", "-A")
         git(repo, "commit", "-qm", f"change {i}")
@@ -104,11 +97,13 @@ def test_history_names_the_change_point_of_the_slower_handler_only(main_history)
     shown = [c["commit"] for c in doc["targets"][0]["commits"]]
     assert shown == commits  # main's first-parent order, oldest first
     points = doc["change_points"]
-    # Flat handlers drift a few percent between records made minutes apart, and the analysis
-    # sometimes names that (a known weakness, issue 16): none may look like the checkout step.
-    (cp,) = [p for p in points if p["handler"] == CHECKOUT]
-    others = [p for p in points if p["handler"] != CHECKOUT]
-    assert all(abs(p["delta_pct"]) < cp["delta_pct"] / 2 for p in others), points
+    # The issue's check: checkout's change point at the sixth commit (or one next to it), and
+    # none for the other handlers.
+    # (How much slower checkout's p95 came out is the machine's doing: the same extra work made
+    # it 13% to 35% slower in quiet runs, and 3% on one busy one. The message shows it.)
+    p95s = {h: [recorded_p95(repo, c, h) for c in commits] for h in doc["targets"][0]["handlers"]}
+    assert [p["handler"] for p in points] == [CHECKOUT], (points, p95s)
+    (cp,) = points
     assert commits.index(cp["commit"]) + 1 in (SLOW_FROM - 1, SLOW_FROM, SLOW_FROM + 1), points
     assert cp["after_p95_ns"] > cp["before_p95_ns"] and cp["delta_pct"] > 5
     assert 0 < cp["p_value"] <= 0.05
@@ -134,9 +129,8 @@ def test_a_pull_request_check_reads_the_pushed_history(main_history, tmp_path):
     )
     assert r.code in (0, 1, 3), r.out + r.err
     trends = json.loads(report.read_text())["trends"]
-    assert [t["handler"] for t in trends if t["handler"] == CHECKOUT] == [CHECKOUT], trends
-    step = next(t for t in trends if t["handler"] == CHECKOUT)
-    assert all(abs(t["delta_pct"]) < step["delta_pct"] / 2 for t in trends if t is not step)
+    assert [t["handler"] for t in trends] == [CHECKOUT], trends
+    (step,) = trends
     assert step["merges"] in (
         COMMITS - SLOW_FROM,
         COMMITS - SLOW_FROM + 1,

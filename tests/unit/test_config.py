@@ -106,3 +106,15 @@ def test_parsers():
     assert (
         parse_duration_s("5m") == 300 and parse_duration_s("90s") == 90 and parse_duration_s(3) == 3
     )
+
+
+def test_history_min_change(tmp_path):
+    config, _ = load_config(write(tmp_path, MINIMAL), tmp_path)
+    assert config.history_min_change == 5.0
+    config, _ = load_config(write(tmp_path, 'history_min_change = "3%"\n' + MINIMAL), tmp_path)
+    assert config.history_min_change == 3.0
+    config, _ = load_config(write(tmp_path, 'history_min_change = "0%"\n' + MINIMAL), tmp_path)
+    assert config.history_min_change == 0.0
+    with pytest.raises(PerfgateError) as err:
+        load_config(write(tmp_path, 'history_min_change = "some"\n' + MINIMAL), tmp_path)
+    assert "history_min_change must be a percentage" in str(err.value)

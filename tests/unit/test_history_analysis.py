@@ -115,9 +115,38 @@ def test_an_old_change_is_a_change_point_but_not_a_note():
 
 
 def test_a_small_recent_change_makes_no_note():
-    found = analyse(history(40, step("GET /a", 34, 1.04), sd=0.002), Settings(note_min_pct=5))
+    settings = Settings(note_min_pct=5, min_change_pct=3)
+    found = analyse(history(40, step("GET /a", 34, 1.04), sd=0.002), settings)
     assert [cp.commit for cp in found.change_points] == [sha(34)]
     assert found.trends == []
+
+
+def test_a_change_below_the_minimum_change_is_not_a_change_point():
+    # A clear 4% step (noise 0.2%): a change point when the minimum change allows it only.
+    steady = history(40, step("GET /a", 20, 1.04), sd=0.002)
+    assert analyse(steady).change_points == []  # the default minimum: 5%
+    found = analyse(steady, Settings(min_change_pct=3))
+    assert [(cp.handler, cp.commit) for cp in found.change_points] == [("GET /a", sha(20))]
+    assert analyse(history(40, step("GET /a", 20, 1.07), sd=0.002)).change_points
+
+
+def quiet_ten(factor) -> History:
+    """Ten commits whose differences happen to be small: every handler's noise as the series
+    shows it is far below the floor's 2%."""
+    return history(10, factor, sd=0.003, seed=3)
+
+
+def test_the_noise_floor_keeps_a_few_percent_in_ten_commits_from_being_a_change_point():
+    # 4% in ten commits whose noise looks like 0.3%: about 13 standard errors by the series'
+    # own noise, 2.5 by the floor's 2% — what a handler drifts between sessions on its own.
+    wobble = quiet_ten(step("GET /b", 5, 1.04))
+    bare = Settings(min_noise_pct=0, min_change_pct=0)
+    assert [cp.handler for cp in analyse(wobble, bare).change_points] == ["GET /b"]
+    assert analyse(wobble, Settings(min_change_pct=0)).change_points == []
+    assert analyse(wobble).change_points == []
+    # a quarter is far beyond both
+    (cp,) = analyse(quiet_ten(step("GET /b", 5, 1.25))).change_points
+    assert cp.handler == "GET /b" and cp.commit == sha(5)
 
 
 def test_only_the_newest_points_are_analysed():
