@@ -37,6 +37,9 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from checks import git  # noqa: E402
+
 REPO = Path(__file__).resolve().parents[1]
 ZOO = REPO / "bench" / "zoo"
 ENV = {
@@ -44,15 +47,6 @@ ENV = {
     "GOTOOLCHAIN": "local",
     "PYTHONPATH": str(REPO),
 }
-
-
-def git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=bench", "-c", "user.email=bench@example.org", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
 
 
 class Service:

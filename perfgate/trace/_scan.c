@@ -204,6 +204,12 @@ static int idc_push(IdCol *c, uint64_t x) {
     return idc_set(c, c->n - 1, x);
 }
 
+/* Free a column's values and leave it empty (reusable). */
+static void idc_free(IdCol *c) {
+    xfree(c->v);
+    memset(c, 0, sizeof *c);
+}
+
 /* The column as (typecode, bytes), its buffer freed. */
 static PyObject *idc_take(IdCol *c) {
     size_t elem = c->wide ? 8 : 4;
@@ -2763,28 +2769,20 @@ static void Reader_clear_buffers(Reader *R) {
     map_free(&R->odd);
     FREE(&R->reasons);
     pool_free(&R->pool);
-    xfree(R->t_id.v);
-    memset(&R->t_id, 0, sizeof(IdCol));
-    xfree(R->t_parent.v);
-    memset(&R->t_parent, 0, sizeof(IdCol));
-    xfree(R->t_bg.v);
-    memset(&R->t_bg, 0, sizeof(IdCol));
-    xfree(R->t_eg.v);
-    memset(&R->t_eg, 0, sizeof(IdCol));
+    idc_free(&R->t_id);
+    idc_free(&R->t_parent);
+    idc_free(&R->t_bg);
+    idc_free(&R->t_eg);
     FREE(&R->t_name);
     FREE(&R->t_begin);
     FREE(&R->t_end);
-    xfree(R->r_task.v);
-    memset(&R->r_task, 0, sizeof(IdCol));
-    xfree(R->r_g.v);
-    memset(&R->r_g, 0, sizeof(IdCol));
+    idc_free(&R->r_task);
+    idc_free(&R->r_g);
     FREE(&R->r_name);
     FREE(&R->r_begin);
     FREE(&R->r_end);
-    xfree(R->l_task.v);
-    memset(&R->l_task, 0, sizeof(IdCol));
-    xfree(R->l_g.v);
-    memset(&R->l_g, 0, sizeof(IdCol));
+    idc_free(&R->l_task);
+    idc_free(&R->l_g);
     FREE(&R->l_key);
     FREE(&R->l_value);
     FREE(&R->l_time);
