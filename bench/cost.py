@@ -38,7 +38,7 @@ from pathlib import Path
 from tabulate import tabulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from checks import git  # noqa: E402
+from checks import git
 
 REPO = Path(__file__).resolve().parents[1]
 ZOO = REPO / "bench" / "zoo"
