@@ -245,6 +245,13 @@ def _decide(
         )
     else:
         verdict, note = Verdict.PASS, f"within ±{q.threshold_pct:g}%{beyond}"
+    if verdict == Verdict.PASS and decided and not rule.final:
+        # Passed before the last look: by its bound at 1 − pass_beta, not by the interval shown
+        # (the look's share of alpha, far wider this early).
+        note += (
+            f"; decided early: a rise of at most {sure_hi * 100:+.0f}% "
+            f"({1 - rule.pass_beta:.0%} upper bound; {runs})"
+        )
     return Decision(
         verdict,
         note,

@@ -11,6 +11,7 @@ include/exclude, thresholds) and the judge's own rule.
 """
 
 import random
+import re
 
 import pytest
 
@@ -191,8 +192,13 @@ def test_before_the_last_look_an_unclear_handler_is_undecided_and_a_clear_one_de
     assert verdicts["GET /a"] == Verdict.REGRESSED  # +80%: clear at the first look
     assert verdicts["GET /b"] == Verdict.PASS  # unchanged and tight: clear too
     assert checked.undecided == ["svc: GET /c"]  # +13% against a 15% threshold: measure more
+    # The early pass says what it was decided by: its 95% upper bound, below the threshold.
+    b = next(r for r in checked.report.handlers if r.name == "GET /b")
+    bound = re.search(r"decided early: a rise of at most ([+-]\d+)% \(95% upper bound; ", b.note)
+    assert bound is not None and int(bound.group(1)) < 15, b.note
     final = check(base, cur, alpha=0.01, look=Look(3, 3))
     assert final.undecided == []
+    assert all("decided early" not in r.note for r in final.report.handlers)
 
 
 def test_a_shift_shared_by_every_handler_is_taken_out():
