@@ -2078,6 +2078,26 @@ static int hold(void *unused, PyObject *o, Py_buffer *b) {
     return 0;
 }
 
+/* Hold one chunk of goroutine-state changes, a (gids, offsets, base, times, codes) tuple, in
+ * ``v``; on failure nothing stays held. */
+static int hold_chunk(PyObject *c, CView *v) {
+    if (!PyTuple_Check(c) || PyTuple_GET_SIZE(c) != 5) {
+        PyErr_SetString(PyExc_ValueError, "chunks must be 5-tuples");
+        return -1;
+    }
+    v->base = PyLong_AsLongLong(PyTuple_GET_ITEM(c, 2));
+    if (PyErr_Occurred()) return -1;
+    Py_buffer *bufs[4] = {&v->gids, &v->offsets, &v->times, &v->codes};
+    int items[4] = {0, 1, 3, 4}, k = 0;
+    for (; k < 4; k++)
+        if (hold(NULL, PyTuple_GET_ITEM(c, items[k]), bufs[k]) < 0) break;
+    if (k < 4) {
+        while (k-- > 0) PyBuffer_Release(bufs[k]);
+        return -1;
+    }
+    return 0;
+}
+
 /* states.py's RangeSum: how much of [b, e) a set of ranges covers, summed over the ranges:
  * F(e) - F(b), F(x) the total length of the ranges' parts up to x, from sorted starts and ends
  * with prefix sums. An open range start or end (NO_TIME) reaches beyond any time. */
@@ -2269,30 +2289,7 @@ static PyObject *task_totals(PyObject *self, PyObject *args) {
     if (hold(NULL, stw_o, &stwb) < 0) goto done;
     have_stw = 1;
     for (; ncv < nch; ncv++) {
-        PyObject *c = PyList_GET_ITEM(chunks, ncv);
-        if (!PyTuple_Check(c) || PyTuple_GET_SIZE(c) != 5) {
-            PyErr_SetString(PyExc_ValueError, "chunks must be 5-tuples");
-            goto done;
-        }
-        CView *v = &cv[ncv];
-        v->base = PyLong_AsLongLong(PyTuple_GET_ITEM(c, 2));
-        if (PyErr_Occurred()) goto done;
-        if (hold(NULL, PyTuple_GET_ITEM(c, 0), &v->gids) < 0) goto done;
-        if (hold(NULL, PyTuple_GET_ITEM(c, 1), &v->offsets) < 0) {
-            PyBuffer_Release(&v->gids);
-            goto done;
-        }
-        if (hold(NULL, PyTuple_GET_ITEM(c, 3), &v->times) < 0) {
-            PyBuffer_Release(&v->gids);
-            PyBuffer_Release(&v->offsets);
-            goto done;
-        }
-        if (hold(NULL, PyTuple_GET_ITEM(c, 4), &v->codes) < 0) {
-            PyBuffer_Release(&v->gids);
-            PyBuffer_Release(&v->offsets);
-            PyBuffer_Release(&v->times);
-            goto done;
-        }
+        if (hold_chunk(PyList_GET_ITEM(chunks, ncv), &cv[ncv]) < 0) goto done;
     }
     Py_ssize_t nt = tb[0].len / tb[0].itemsize;
     for (int k = 1; k < 6; k++)
@@ -2697,22 +2694,7 @@ static PyObject *running_total(PyObject *self, PyObject *args) {
     for (; nib < 4; nib++)
         if (hold(NULL, PyTuple_GET_ITEM(index, nib), &ib[nib]) < 0) goto done;
     for (; ncv < nch; ncv++) {
-        PyObject *c = PyList_GET_ITEM(chunks, ncv);
-        if (!PyTuple_Check(c) || PyTuple_GET_SIZE(c) != 5) {
-            PyErr_SetString(PyExc_ValueError, "chunks must be 5-tuples");
-            goto done;
-        }
-        CView *v = &cv[ncv];
-        v->base = PyLong_AsLongLong(PyTuple_GET_ITEM(c, 2));
-        if (PyErr_Occurred()) goto done;
-        Py_buffer *bufs[4] = {&v->gids, &v->offsets, &v->times, &v->codes};
-        int items[4] = {0, 1, 3, 4}, k = 0;
-        for (; k < 4; k++)
-            if (hold(NULL, PyTuple_GET_ITEM(c, items[k]), bufs[k]) < 0) break;
-        if (k < 4) {
-            while (k-- > 0) PyBuffer_Release(bufs[k]);
-            goto done;
-        }
+        if (hold_chunk(PyList_GET_ITEM(chunks, ncv), &cv[ncv]) < 0) goto done;
     }
     int64_t end = 0; /* as running_ns: the latest change, or 0 */
     for (Py_ssize_t c = 0; c < ncv; c++) {
