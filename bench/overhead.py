@@ -103,17 +103,23 @@ def baseline(root: Path) -> None:
         sys.exit(f"perfgate baseline update failed:\n{proc.stderr}")
 
 
-def plain(root: Path, runs: int) -> float:
+def go_test_trace(root: Path) -> Path:
+    """One plain `go test -trace` run of the perf test; the trace it wrote."""
     trace = root.with_suffix(".trace")
+    subprocess.run(
+        ["go", "test", "-count=1", f"-run={RUN}", f"-trace={trace}", PACKAGE],
+        cwd=root,
+        env=ENV,
+        check=True,
+        capture_output=True,
+    )
+    return trace
+
+
+def plain(root: Path, runs: int) -> float:
     start = time.perf_counter()
     for _ in range(runs):
-        subprocess.run(
-            ["go", "test", "-count=1", f"-run={RUN}", f"-trace={trace}", PACKAGE],
-            cwd=root,
-            env=ENV,
-            check=True,
-            capture_output=True,
-        )
+        trace = go_test_trace(root)
     elapsed = time.perf_counter() - start
     trace.unlink(missing_ok=True)
     return elapsed
@@ -209,14 +215,7 @@ def main() -> None:
 
 def trace_size(root: Path) -> float:
     """MB of trace one plain run writes."""
-    trace = root.with_suffix(".trace")
-    subprocess.run(
-        ["go", "test", "-count=1", f"-run={RUN}", f"-trace={trace}", PACKAGE],
-        cwd=root,
-        env=ENV,
-        check=True,
-        capture_output=True,
-    )
+    trace = go_test_trace(root)
     size = trace.stat().st_size / 1e6
     trace.unlink()
     return size
