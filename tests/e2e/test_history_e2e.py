@@ -98,12 +98,15 @@ def test_history_names_the_change_point_of_the_slower_handler_only(main_history)
     assert shown == commits  # main's first-parent order, oldest first
     points = doc["change_points"]
     # The check: checkout's change point at the sixth commit (or one next to it), and
-    # none for the other handlers.
+    # no other handler named as slower. (A machine that speeds up mid-test can give another
+    # handler a real step down — seen once in five clean CI runs: GET /products 101 µs → 72 µs
+    # over four records — which is no false blame.)
     # (How much slower checkout's p95 came out is the machine's doing: the same extra work made
     # it 13% to 35% slower in quiet runs, and 3% on one busy one. The message shows it.)
     p95s = {h: [recorded_p95(repo, c, h) for c in commits] for h in doc["targets"][0]["handlers"]}
-    assert [p["handler"] for p in points] == [CHECKOUT], (points, p95s)
-    (cp,) = points
+    slower = [p for p in points if p["after_p95_ns"] > p["before_p95_ns"]]
+    assert [p["handler"] for p in slower] == [CHECKOUT], (points, p95s)
+    (cp,) = slower
     assert commits.index(cp["commit"]) + 1 in (SLOW_FROM - 1, SLOW_FROM, SLOW_FROM + 1), points
     assert cp["after_p95_ns"] > cp["before_p95_ns"] and cp["delta_pct"] > 5
     assert 0 < cp["p_value"] <= 0.05
@@ -129,8 +132,9 @@ def test_a_pull_request_check_reads_the_pushed_history(main_history, tmp_path):
     )
     assert r.code in (0, 1, 3), r.out + r.err
     trends = json.loads(report.read_text())["trends"]
-    assert [t["handler"] for t in trends] == [CHECKOUT], trends
-    (step,) = trends
+    rising = [t for t in trends if t["delta_pct"] > 0]  # see the test above on faster ones
+    assert [t["handler"] for t in rising] == [CHECKOUT], trends
+    (step,) = rising
     assert step["merges"] in (
         COMMITS - SLOW_FROM,
         COMMITS - SLOW_FROM + 1,
