@@ -24,6 +24,10 @@ and the peak RSS of the perfgate process itself (its own ``ru_maxrss``: the Go t
 runs and the go tool are other processes). ``--memory-runs A B`` then runs the largest load's
 check with A and with B runs (untimed) and prints both peaks: the memory a check needs should
 not grow with its number of runs.
+
+``--service NAME`` does the same with a zoo service (``bench/zoo``, e.g. catalog or sessions)
+instead of example_service: the zoo's module is copied and its perf test's ``zoo.Load``
+``PerRoute`` multiplied — a service the gate was not tuned on.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -44,9 +49,33 @@ ENV = {
     **{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GH_"))},
     "GOTOOLCHAIN": "local",
 }
-PACKAGE = "./example_service"
-RUN = "^TestPerfExampleService$"
 REQUESTS = re.compile(r"^(\s*perfRequestsPerRoute\s*=\s*)(\d+)", re.M)
+ZOO_REQUESTS = re.compile(r"^(\s*PerRoute:\s*)(\d+)", re.M)  # a zoo service's zoo.Load
+ZOO = REPO / "bench" / "zoo"
+
+
+@dataclass(frozen=True)
+class Service:
+    """The service whose perf test is scaled: example_service or one of the zoo's."""
+
+    name: str
+
+    @property
+    def zoo(self) -> bool:
+        return self.name != "example_service"
+
+    @property
+    def package(self) -> str:
+        return f"./{self.name}"
+
+    @property
+    def run(self) -> str:
+        if self.zoo:
+            return f"^TestPerf{self.name.capitalize()}$"
+        return "^TestPerfExampleService$"
+
+
+SERVICE = Service("example_service")  # set from --service in main()
 
 # perfgate run in-process under a wrapper that writes the process's own peak RSS (KB) at exit.
 PEAK_WRAPPER = (
@@ -63,19 +92,25 @@ def scaled_module(dest: Path, load: int, runs: int) -> tuple[Path, int]:
     """A git repository under ``dest`` holding this module with ``load`` × the requests per
     route, and a perfgate.toml for an exact ``runs``-run check. Returns it and the requests per
     route."""
-    dest.mkdir(parents=True)
-    shutil.copy2(REPO / "go.mod", dest / "go.mod")
-    for d in ("example_service", "perftest"):
-        shutil.copytree(REPO / d, dest / d)
-    (dest / "example_service" / "routes_baseline_test.go").unlink()  # needs baselines/*.json
-    perf_test = dest / "example_service" / "perf_test.go"
+    svc = SERVICE
+    if svc.zoo:
+        shutil.copytree(ZOO, dest, ignore=shutil.ignore_patterns("*.py", "*.json", "__pycache__"))
+        pattern = ZOO_REQUESTS
+    else:
+        dest.mkdir(parents=True)
+        shutil.copy2(REPO / "go.mod", dest / "go.mod")
+        for d in ("example_service", "perftest"):
+            shutil.copytree(REPO / d, dest / d)
+        (dest / "example_service" / "routes_baseline_test.go").unlink()  # needs baselines/*.json
+        pattern = REQUESTS
+    perf_test = dest / svc.name / "perf_test.go"
     text = perf_test.read_text()
-    base = int(REQUESTS.search(text).group(2))  # type: ignore[union-attr]
-    perf_test.write_text(REQUESTS.sub(lambda m: f"{m.group(1)}{base * load}", text, count=1))
+    base = int(pattern.search(text).group(2))  # type: ignore[union-attr]
+    perf_test.write_text(pattern.sub(lambda m: f"{m.group(1)}{base * load}", text, count=1))
     (dest / "perfgate.toml").write_text(
         "# bench/overhead.py: a check makes exactly --runs runs\n"
         "looks = 1\nretries = 0\nmax_neighbour_load = 1\n\n"
-        f'[[targets]]\nname = "example_service"\npackage = "{PACKAGE}"\nrun = "{RUN}"\n'
+        f'[[targets]]\nname = "{svc.name}"\npackage = "{svc.package}"\nrun = "{svc.run}"\n'
         f"baseline_runs = {runs}\n"
     )
     for args in (
@@ -107,7 +142,7 @@ def go_test_trace(root: Path) -> Path:
     """One plain `go test -trace` run of the perf test; the trace it wrote."""
     trace = root.with_suffix(".trace")
     subprocess.run(
-        ["go", "test", "-count=1", f"-run={RUN}", f"-trace={trace}", PACKAGE],
+        ["go", "test", "-count=1", f"-run={SERVICE.run}", f"-trace={trace}", SERVICE.package],
         cwd=root,
         env=ENV,
         check=True,
@@ -149,6 +184,12 @@ def main() -> None:
     )
     parser.add_argument("--loads", type=int, nargs="+", default=[1, 10, 30])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--service",
+        default="example_service",
+        help="example_service, or a zoo service (bench/zoo: catalog, sessions, ...) whose "
+        "zoo.Load PerRoute is scaled",
+    )
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument(
         "--memory-runs",
@@ -159,6 +200,8 @@ def main() -> None:
         help="also run the largest load's check with A and B runs and print both peaks",
     )
     args = parser.parse_args()
+    global SERVICE
+    SERVICE = Service(args.service)
     rows = []
     with tempfile.TemporaryDirectory(prefix="perfgate-overhead-") as tmp:
         roots = {}
