@@ -2098,6 +2098,17 @@ static int hold_chunk(PyObject *c, CView *v) {
     return 0;
 }
 
+/* Release what hold_chunk held for the first n views, and the array. */
+static void release_chunks(CView *cv, Py_ssize_t n) {
+    for (Py_ssize_t c = 0; c < n; c++) {
+        PyBuffer_Release(&cv[c].gids);
+        PyBuffer_Release(&cv[c].offsets);
+        PyBuffer_Release(&cv[c].times);
+        PyBuffer_Release(&cv[c].codes);
+    }
+    xfree(cv);
+}
+
 /* states.py's RangeSum: how much of [b, e) a set of ranges covers, summed over the ranges:
  * F(e) - F(b), F(x) the total length of the ranges' parts up to x, from sorted starts and ends
  * with prefix sums. An open range start or end (NO_TIME) reaches beyond any time. */
@@ -2475,13 +2486,7 @@ done:
     for (int k = 0; k < nab; k++) PyBuffer_Release(&ab[k]);
     if (have_gc) PyBuffer_Release(&gcb);
     if (have_stw) PyBuffer_Release(&stwb);
-    for (Py_ssize_t c = 0; c < ncv; c++) {
-        PyBuffer_Release(&cv[c].gids);
-        PyBuffer_Release(&cv[c].offsets);
-        PyBuffer_Release(&cv[c].times);
-        PyBuffer_Release(&cv[c].codes);
-    }
-    xfree(cv);
+    release_chunks(cv, ncv);
     xfree(ends);
     xfree(task_row);
     xfree(marked);
@@ -2722,13 +2727,7 @@ static PyObject *running_total(PyObject *self, PyObject *args) {
     result = PyLong_FromLongLong(total);
 done:
     for (int k = 0; k < nib; k++) PyBuffer_Release(&ib[k]);
-    for (Py_ssize_t c = 0; c < ncv; c++) {
-        PyBuffer_Release(&cv[c].gids);
-        PyBuffer_Release(&cv[c].offsets);
-        PyBuffer_Release(&cv[c].times);
-        PyBuffer_Release(&cv[c].codes);
-    }
-    xfree(cv);
+    release_chunks(cv, ncv);
     return result;
 }
 
