@@ -241,6 +241,8 @@ METHODS = {
     ),
     "perfgate, noise floor only": perfgate_method(min_change_pct=0),
     "perfgate, minimum change only": perfgate_method(min_noise_pct=0),
+    "perfgate, minimum change 3%": perfgate_method(min_change_pct=3),
+    "perfgate, minimum change 4%": perfgate_method(min_change_pct=4),
     "Apache Otava 0.8.0 (defaults)": otava_method,
 }
 

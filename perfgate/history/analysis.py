@@ -55,12 +55,13 @@ class Settings:
     level by this many standard errors (see :func:`_large_enough`), the commit-to-commit noise
     taken as at least ``min_noise_pct`` (the gate's ``drift``: how far a handler moves on its
     own between two sessions); ``min_change_pct``: … and by at least this much (a practical
-    effect, the same as ``note_min_pct``: a change too small to make a note is not named);
-    ``shared_shift``: correct
-    for the shift the other handlers share; ``max_points``: only the newest this many commits
-    are analysed (the search is quadratic in it); ``recent``: a change point among a
-    handler's newest this many commits makes a note; ``note_min_pct``: … when it changed the
-    p95 by at least this much; ``chart_points``: commits in a note's chart data.
+    effect: a few percent's wobble between records is not a change; 3% by default, below
+    ``note_min_pct`` so that a change point can be found before it is large enough for a
+    note); ``shared_shift``: correct for the shift the other handlers share; ``max_points``:
+    only the newest this many commits are analysed (the search is quadratic in it);
+    ``recent``: a change point among a handler's newest this many commits makes a note;
+    ``note_min_pct``: … when it changed the p95 by at least this much; ``chart_points``:
+    commits in a note's chart data.
     """
 
     alpha: float = DEFAULT_ALPHA

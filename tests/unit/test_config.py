@@ -110,9 +110,9 @@ def test_parsers():
 
 def test_history_min_change(tmp_path):
     config, _ = load_config(write(tmp_path, MINIMAL), tmp_path)
-    assert config.history_min_change == 5.0
-    config, _ = load_config(write(tmp_path, 'history_min_change = "3%"\n' + MINIMAL), tmp_path)
     assert config.history_min_change == 3.0
+    config, _ = load_config(write(tmp_path, 'history_min_change = "5%"\n' + MINIMAL), tmp_path)
+    assert config.history_min_change == 5.0
     config, _ = load_config(write(tmp_path, 'history_min_change = "0%"\n' + MINIMAL), tmp_path)
     assert config.history_min_change == 0.0
     with pytest.raises(PerfgateError) as err:

@@ -122,10 +122,10 @@ def test_a_small_recent_change_makes_no_note():
 
 
 def test_a_change_below_the_minimum_change_is_not_a_change_point():
-    # A clear 4% step (noise 0.2%): a change point when the minimum change allows it only.
-    steady = history(40, step("GET /a", 20, 1.04), sd=0.002)
-    assert analyse(steady).change_points == []  # the default minimum: 5%
-    found = analyse(steady, Settings(min_change_pct=3))
+    # A clear 2.5% step (noise 0.2%): a change point when the minimum change allows it only.
+    steady = history(40, step("GET /a", 20, 1.025), sd=0.002)
+    assert analyse(steady).change_points == []  # the default minimum: 3%
+    found = analyse(steady, Settings(min_change_pct=2))
     assert [(cp.handler, cp.commit) for cp in found.change_points] == [("GET /a", sha(20))]
     assert analyse(history(40, step("GET /a", 20, 1.07), sd=0.002)).change_points
 
