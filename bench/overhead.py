@@ -75,8 +75,6 @@ class Service:
         return "^TestPerfExampleService$"
 
 
-SERVICE = Service("example_service")  # set from --service in main()
-
 # perfgate run in-process under a wrapper that writes the process's own peak RSS (KB) at exit.
 PEAK_WRAPPER = (
     "import atexit, resource, runpy, sys\n"
@@ -88,11 +86,10 @@ PEAK_WRAPPER = (
 )
 
 
-def scaled_module(dest: Path, load: int, runs: int) -> tuple[Path, int]:
-    """A git repository under ``dest`` holding this module with ``load`` × the requests per
-    route, and a perfgate.toml for an exact ``runs``-run check. Returns it and the requests per
-    route."""
-    svc = SERVICE
+def scaled_module(dest: Path, svc: Service, load: int, runs: int) -> tuple[Path, int]:
+    """A git repository under ``dest`` holding ``svc``'s module with ``load`` × the requests
+    per route, and a perfgate.toml for an exact ``runs``-run check. Returns it and the requests
+    per route."""
     if svc.zoo:
         shutil.copytree(ZOO, dest, ignore=shutil.ignore_patterns("*.py", "*.json", "__pycache__"))
         pattern = ZOO_REQUESTS
@@ -138,11 +135,11 @@ def baseline(root: Path) -> None:
         sys.exit(f"perfgate baseline update failed:\n{proc.stderr}")
 
 
-def go_test_trace(root: Path) -> Path:
+def go_test_trace(root: Path, svc: Service) -> Path:
     """One plain `go test -trace` run of the perf test; the trace it wrote."""
     trace = root.with_suffix(".trace")
     subprocess.run(
-        ["go", "test", "-count=1", f"-run={SERVICE.run}", f"-trace={trace}", SERVICE.package],
+        ["go", "test", "-count=1", f"-run={svc.run}", f"-trace={trace}", svc.package],
         cwd=root,
         env=ENV,
         check=True,
@@ -151,10 +148,10 @@ def go_test_trace(root: Path) -> Path:
     return trace
 
 
-def plain(root: Path, runs: int) -> float:
+def plain(root: Path, svc: Service, runs: int) -> float:
     start = time.perf_counter()
     for _ in range(runs):
-        trace = go_test_trace(root)
+        trace = go_test_trace(root, svc)
     elapsed = time.perf_counter() - start
     trace.unlink(missing_ok=True)
     return elapsed
@@ -200,16 +197,15 @@ def main() -> None:
         help="also run the largest load's check with A and B runs and print both peaks",
     )
     args = parser.parse_args()
-    global SERVICE
-    SERVICE = Service(args.service)
+    svc = Service(args.service)
     rows = []
     with tempfile.TemporaryDirectory(prefix="perfgate-overhead-") as tmp:
         roots = {}
         for load in args.loads:
-            root, _ = scaled_module(Path(tmp) / f"x{load}", load, args.runs)
-            plain(root, 1)  # warm the build cache for both sides
+            root, _ = scaled_module(Path(tmp) / f"x{load}", svc, load, args.runs)
+            plain(root, svc, 1)  # warm the build cache for both sides
             baseline(root)
-            trace_mb = trace_size(root)
+            trace_mb = trace_size(root, svc)
             roots[load] = root
             times: dict[str, list[float]] = {"plain": [], "perfgate": []}
             peaks = []
@@ -217,7 +213,7 @@ def main() -> None:
                 order = ("plain", "perfgate") if r % 2 == 0 else ("perfgate", "plain")
                 for side in order:
                     if side == "plain":
-                        times["plain"].append(plain(root, args.runs))
+                        times["plain"].append(plain(root, svc, args.runs))
                     else:
                         g, peak, tasks = check(root, args.runs)
                         times["perfgate"].append(g)
@@ -256,9 +252,9 @@ def main() -> None:
             )
 
 
-def trace_size(root: Path) -> float:
+def trace_size(root: Path, svc: Service) -> float:
     """MB of trace one plain run writes."""
-    trace = go_test_trace(root)
+    trace = go_test_trace(root, svc)
     size = trace.stat().st_size / 1e6
     trace.unlink()
     return size
