@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -29,6 +28,9 @@ from pathlib import Path
 from statistics import median
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "e2e"))
+from e2e_support import perfgate as run_perfgate  # noqa: E402
+
 ZOO = REPO / "bench" / "zoo"
 COMMITS = 10
 SLOW_FROM = 6
@@ -52,17 +54,11 @@ def git(repo: Path, *args: str) -> str:
 
 
 def perfgate(repo: Path, *args: str) -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GH_"))}
-    p = subprocess.run(
-        [sys.executable, "-m", "perfgate", *args],
-        cwd=repo,
-        capture_output=True,
-        text=True,
-        env={**env, "GOTOOLCHAIN": "local"},
-    )
-    if p.returncode:
-        sys.exit(f"perfgate {' '.join(args)}: exit {p.returncode}\n{p.stdout}{p.stderr}")
-    return p.stdout
+    """The installed CLI's output (outside any Actions job, as the end-to-end tests run it)."""
+    r = run_perfgate(*args, cwd=repo)
+    if r.code:
+        sys.exit(f"perfgate {' '.join(args)}: exit {r.code}\n{r.out}{r.err}")
+    return r.out
 
 
 def one_history(service: str, runs: int | None, tmp: Path) -> dict[str, object]:
