@@ -324,8 +324,8 @@ def _large_enough(
     commits estimate the noise poorly — by chance their differences can be small, and a few
     percent of a machine's drift between records then looks like a step — hence the floor: a
     handler moves by about ``min_noise_pct`` between two sessions on its own (the gate allows
-    for as much, ``drift``), and a change smaller than a trend note would name is not one worth
-    naming either."""
+    for as much, ``drift``), and a change of a few percent (``min_change_pct``, 3% by default)
+    is a wobble between records, not one worth naming."""
     kept = list(cps)
     noise = _noise(values, s)
     min_gap = math.log1p(s.min_change_pct / 100)
