@@ -30,6 +30,7 @@ A measurement of noise, not a test: the numbers depend on the machine the runs w
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gzip
 import json
 import math
@@ -199,6 +200,18 @@ def perfgate_method(**settings):
     return run
 
 
+def unattributed(method):
+    """``method`` with every handler's change points its own: what ``alongside`` holds put
+    back among the change points (as perfgate reported them before it grouped a commit's)."""
+
+    def run(history, max_points: int | None = None):
+        found = method(history, max_points)
+        flat = [c for top in found.change_points for c in (top, *top.alongside)]
+        return dataclasses.replace(found, change_points=flat)
+
+    return run
+
+
 def otava_method(history, max_points: int | None = None):
     """Apache Otava's default analysis (Hunter: E-Divisive candidates in windows of 50, a
     t-test at p < 0.001, the merge step) on each handler's log p95, as its users run it."""
@@ -234,6 +247,7 @@ def otava_method(history, max_points: int | None = None):
 
 METHODS = {
     "perfgate": perfgate_method(),
+    "perfgate, each handler's own (no alongside)": unattributed(perfgate_method()),
     "perfgate, no shared-shift correction": perfgate_method(shared_shift=False),
     "perfgate, no min_t": perfgate_method(min_t=0),
     "perfgate, no noise floor or minimum change": perfgate_method(

@@ -29,6 +29,7 @@ from statistics import median
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
+from e2e_support import copy_module, slow_down  # noqa: E402
 from e2e_support import perfgate as run_perfgate  # noqa: E402
 
 ZOO = REPO / "bench" / "zoo"
@@ -45,6 +46,7 @@ SLOWED = {
     "reports": "GET /reports/{id}/digest",
     "search": "GET /docs/{id}",
     "sessions": "GET /sessions/{id}",
+    "example": "POST /checkout",  # example_service, slowed as its end-to-end test slows it
 }
 
 
@@ -61,14 +63,19 @@ def perfgate(repo: Path, *args: str) -> str:
     return r.out
 
 
-def one_history(service: str, runs: int | None, tmp: Path) -> dict[str, object]:
+def one_history(service: str, runs: int | None, tmp: Path, save: Path | None) -> dict[str, object]:
     handler = SLOWED[service]
     repo = tmp / service
-    shutil.copytree(ZOO, repo, ignore=shutil.ignore_patterns("*.py", "*.json", "__pycache__"))
-    test = f"TestPerf{service.capitalize()}"
-    (repo / "perfgate.toml").write_text(
-        f'[[targets]]\nname = "{service}"\npackage = "./{service}"\nrun = "^{test}$"\n'
-    )
+    if service == "example":
+        copy_module(repo)
+        target = "example_service"
+    else:
+        shutil.copytree(ZOO, repo, ignore=shutil.ignore_patterns("*.py", "*.json", "__pycache__"))
+        test = f"TestPerf{service.capitalize()}"
+        (repo / "perfgate.toml").write_text(
+            f'[[targets]]\nname = "{service}"\npackage = "./{service}"\nrun = "^{test}$"\n'
+        )
+        target = service
     git(repo, "init", "-q", "-b", "main")
     git(repo, "config", "user.name", "Check")
     git(repo, "config", "user.email", "check@example.com")
@@ -79,23 +86,29 @@ def one_history(service: str, runs: int | None, tmp: Path) -> dict[str, object]:
     for i in range(1, COMMITS + 1):
         if i == SLOW_FROM:
             before = [
-                json.loads(git(repo, "show", f"perfgate-history:{service}/{c}.json"))["handlers"][
+                json.loads(git(repo, "show", f"perfgate-history:{target}/{c}.json"))["handlers"][
                     handler
                 ]["p95_ns"]
                 for c in commits
             ]
             extra = round(median(before) / 4)
-            # The change: the package now sets the zoo's const knob for that handler (CPU work).
-            (repo / service / "change.go").write_text(
-                f'package {service}\n\nimport "os"\n\n'
-                f'func init() {{ os.Setenv("ZOO_SLOW", "{handler}=const:{extra}ns") }}\n'
-            )
+            if service == "example":  # a busy wait in checkout's code, as the e2e test adds
+                slow_down(repo / "example_service" / "checkout.go", "priceCart", extra // 1000)
+            else:  # the package now sets the zoo's const knob for that handler (CPU work)
+                (repo / service / "change.go").write_text(
+                    f'package {service}\n\nimport "os"\n\n'
+                    f'func init() {{ os.Setenv("ZOO_SLOW", "{handler}=const:{extra}ns") }}\n'
+                )
         (repo / "CHANGES.md").write_text(f"change {i}\n")
         git(repo, "add", "-A")
         git(repo, "commit", "-qm", f"change {i}")
         commits.append(git(repo, "rev-parse", "HEAD"))
         perfgate(repo, *record)
-    doc = json.loads(perfgate(repo, "history", "--json"))
+    raw = perfgate(repo, "history", "--json")
+    if save is not None:  # the history as analysed, for analysing it again offline
+        save.mkdir(parents=True, exist_ok=True)
+        (save / f"{service}-{commits[0][:7]}.json").write_text(raw)
+    doc = json.loads(raw)
     points = doc["change_points"]
     slower = [p for p in points if p["after_p95_ns"] > p["before_p95_ns"]]
     mine = [p for p in slower if p["handler"] == handler]
@@ -103,7 +116,7 @@ def one_history(service: str, runs: int | None, tmp: Path) -> dict[str, object]:
     others = [p["handler"] for p in slower if p["handler"] != handler]
     ok = any(abs(a - SLOW_FROM) <= 1 for a in at) and not others
     records = [
-        json.loads(git(repo, "show", f"perfgate-history:{service}/{c}.json"))["handlers"]
+        json.loads(git(repo, "show", f"perfgate-history:{target}/{c}.json"))["handlers"]
         for c in commits
     ]
     p95 = [r[handler]["p95_ns"] for r in records]
@@ -133,13 +146,14 @@ def main() -> None:
     ap.add_argument("--service", action="append", choices=sorted(SLOWED), required=True)
     ap.add_argument("--rounds", type=int, default=1, help="histories per service")
     ap.add_argument("--runs", type=int, default=None, help="runs per record (default: config)")
+    ap.add_argument("--save", type=Path, help="keep each history's `perfgate history --json` here")
     args = ap.parse_args()
     results = []
     for _ in range(args.rounds):
         for service in args.service:
             t0 = time.monotonic()
             with tempfile.TemporaryDirectory(prefix="perfgate-hcheck-") as tmp:
-                res = one_history(service, args.runs, Path(tmp))
+                res = one_history(service, args.runs, Path(tmp), args.save)
             res["seconds"] = round(time.monotonic() - t0)
             results.append(res)
             print(json.dumps(res), flush=True)

@@ -10,7 +10,9 @@ handler's change points are found on what is left: E-Divisive means with a permu
 (:func:`perfgate.history.changepoints.e_divisive`). The shared shift is estimated twice: once
 from each handler's overall level, then from its level between its own change points, so that
 one handler's step does not leak into the others'. Levels and changes are reported in real p95s:
-the median p95 of the commits between change points.
+the median p95 of the commits between change points. Change points of several handlers at one
+commit (or neighbouring ones) are one change, named after the handler it moved most, the others
+listed alongside it (:func:`attribute`).
 
 A *trend note* (:class:`~perfgate.report.TrendNote`), what a pull request's comment shows, is a
 change point among a handler's last ``recent`` commits, or several in a row the same way (a
@@ -43,6 +45,7 @@ from perfgate.report import TrendKind, TrendNote
 MIN_SHARED = 3  # handlers needed at a commit to estimate the shift they share (as the gate)
 POLISH_ROUNDS = 3  # turns of estimating levels and the shared shift together
 MAX_ROUNDS = 12  # change points taken into the handlers' levels, one per search, at most
+ALONGSIDE = 1  # commits apart at most for change points of two handlers to be one change
 LOADINGS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)  # see _loaded
 
 
@@ -100,24 +103,66 @@ def analyse(history: History, settings: Settings | None = None) -> History:
     cut = History(**{**_fields(history), "points": points})
     series = _series(cut)
     found = _change_points(series, cut.target, s)
-    results: list[ChangePointResult] = []
+    results = attribute(
+        cut,
+        [
+            _result(cut, ser, found[ser.handler], i)
+            for ser in series
+            for i in range(len(found[ser.handler]))
+        ],
+    )
+    folded = {(a.handler, a.commit) for r in results for a in r.alongside}
     trends: list[TrendNote] = []
     for ser in series:
         cps = found[ser.handler]
-        results += [_result(cut, ser, cps, i) for i in range(len(cps))]
         note = _trend(cut, ser, cps, s)
-        if note is not None:
+        # A handler that moved alongside another's larger change has no note of its own.
+        newest = cut.points[ser.at[cps[-1].index]].commit if cps else ""
+        if note is not None and (ser.handler, newest) not in folded:
             trends.append(note)
-    results.sort(key=lambda r: (r.handler, _position(cut, r.commit)))
     return dataclasses.replace(history, change_points=results, trends=trends)
+
+
+def attribute(history: History, found: Sequence[ChangePointResult]) -> list[ChangePointResult]:
+    """One change, one handler: change points of different handlers at the same commit or
+    neighbouring ones are taken as one change — named after the handler it moved most (by the
+    ratio of its p95s after and before) and listing the others as ``alongside`` it — sorted by
+    handler and commit.
+
+    A commit that makes one handler slower moves the others measured with it too: on a few
+    cores they wait for its extra CPU, with fewer of its requests done they share the machine
+    with less. That is real and is shown, but it is not the others' code, and a change point of
+    its own for each of them would point at code that did not change. A commit that really
+    slows several handlers (a shared middleware, a dependency) is one change point still, with
+    every handler it moved listed."""
+    pos = {p.commit: i for i, p in enumerate(history.points)}
+
+    def size(r: ChangePointResult) -> float:
+        return abs(math.log(max(r.after_p95_ns, 1) / max(r.before_p95_ns, 1)))
+
+    named: list[ChangePointResult] = []
+    for r in sorted(found, key=size, reverse=True):
+        lead = next(
+            (
+                n
+                for n in named
+                if n.handler != r.handler
+                and abs(pos[n.commit] - pos[r.commit]) <= ALONGSIDE
+                and all(a.handler != r.handler for a in n.alongside)
+            ),
+            None,
+        )
+        if lead is None:
+            named.append(r.model_copy(update={"alongside": []}))
+        else:
+            lead.alongside.append(r)
+    for n in named:
+        n.alongside.sort(key=lambda a: (pos[a.commit], a.handler))
+    return sorted(named, key=lambda r: (r.handler, pos[r.commit]))
 
 
 def _fields(history: History) -> dict[str, object]:
     return {f.name: getattr(history, f.name) for f in dataclasses.fields(history)}
-
-
-def _position(history: History, commit: str) -> int:
-    return next(i for i, p in enumerate(history.points) if p.commit == commit)
 
 
 def _series(history: History) -> list[_Series]:

@@ -98,7 +98,11 @@ class HistoryPoint:
 class ChangePointResult(BaseModel):
     """A change point of one handler: the first commit after it, the median p95 of the commits
     from the previous change point up to it (``before``) and from it up to the next
-    (``after``), and the permutation test's p-value."""
+    (``after``), and the permutation test's p-value.
+
+    ``alongside``: other handlers' change points at the same commit or a neighbour, smaller
+    than this one — one change, named after the handler it moved most (see
+    :func:`perfgate.history.analysis.attribute`)."""
 
     target: str
     handler: str
@@ -107,6 +111,7 @@ class ChangePointResult(BaseModel):
     after_p95_ns: int
     delta_pct: float
     p_value: float
+    alongside: list[ChangePointResult] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)

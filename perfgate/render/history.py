@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from tabulate import tabulate
 
 from perfgate import __version__
-from perfgate.history.model import History
+from perfgate.history.model import ChangePointResult, History
 from perfgate.render import escape
 from perfgate.render.charts import line_chart_svg
 from perfgate.render.text import trend_line
@@ -49,10 +49,21 @@ def _title(history: History, esc: Callable[[object], str], path: Callable[[objec
 
 def _change_lines(history: History, esc: Callable[[object], str]) -> list[str]:
     """One line per change point; ``esc`` neutralises the handler's name and the commit."""
+
+    def alongside(cp: ChangePointResult) -> str:
+        if not cp.alongside:
+            return ""
+        moved = ", ".join(
+            f"{esc(a.handler)} {format_pct(a.delta_pct)}"
+            + (f" at {esc(a.commit[:7])}" if a.commit != cp.commit else "")
+            for a in cp.alongside
+        )
+        return f"; alongside it: {moved}"
+
     return [
         f"{esc(cp.handler)}: {format_pct(cp.delta_pct)} at {esc(cp.commit[:7])} "
         f"(p95 {format_ns(cp.before_p95_ns)} → {format_ns(cp.after_p95_ns)}, "
-        f"p = {cp.p_value:.3g})"
+        f"p = {cp.p_value:.3g}){alongside(cp)}"
         for cp in history.change_points
     ]
 
@@ -160,7 +171,7 @@ def render_history_html(histories: Sequence[History]) -> str:
             at = [(i, p.p95_ns[handler]) for i, p in enumerate(h.points) if handler in p.p95_ns]
             marks = [
                 (i, f"{cp.delta_pct:+.0f}%")
-                for cp in h.change_points
+                for cp in [c for top in h.change_points for c in (top, *top.alongside)]
                 if cp.handler == handler
                 for i, p in enumerate(h.points)
                 if p.commit == cp.commit

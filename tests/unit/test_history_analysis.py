@@ -99,6 +99,38 @@ def test_two_handlers_are_analysed_as_they_are():
     assert found.trends[0].delta_pct < 0  # an improvement is a trend too
 
 
+def test_a_commit_that_moves_several_handlers_is_one_change_point_named_after_the_largest():
+    """Checkout 30% slower at commit 20; GET /a 12% slower at the same commit (it waits for
+    checkout's CPU) and GET /b 10% faster at the next (less load): one change point, POST /c's,
+    with the others listed alongside it, and no note of their own."""
+
+    # one handler left unmoved, so that the shared shift takes none of theirs away
+    def factor(h: str, i: int) -> float:
+        moves = {"POST /c": (20, 1.3), "GET /a": (20, 1.12), "GET /b": (21, 0.9)}
+        at, by = moves.get(h, (99, 1.0))
+        return by if i >= at else 1.0
+
+    found = analyse(history(30, factor, sd=0.01, seed=4))
+    (cp,) = found.change_points
+    assert (cp.handler, cp.commit) == ("POST /c", sha(20)) and cp.delta_pct > 25
+    moved = [(a.handler, a.commit, a.delta_pct > 0) for a in cp.alongside]
+    assert moved == [("GET /a", sha(20), True), ("GET /b", sha(21), False)]
+    assert all(a.alongside == [] and 0 < a.p_value <= 0.05 for a in cp.alongside)
+    assert [t.handler for t in found.trends] == ["POST /c"]
+
+
+def test_change_points_of_several_handlers_far_apart_stay_their_own():
+    def factor(h: str, i: int) -> float:
+        moves = {"POST /c": (12, 1.3), "GET /a": (20, 1.2)}
+        at, by = moves.get(h, (99, 1.0))
+        return by if i >= at else 1.0
+
+    found = analyse(history(30, factor, sd=0.01, seed=4))
+    got = [(cp.handler, cp.commit, cp.alongside) for cp in found.change_points]
+    assert got == [("GET /a", sha(20), []), ("POST /c", sha(12), [])]
+    assert sorted(t.handler for t in found.trends) == ["GET /a"]  # POST /c's is 18 commits old
+
+
 def test_a_drift_is_one_note_since_its_first_change_point():
     drift = lambda h, i: 1.03 ** max(0, i - 29) if h == "GET /b" else 1.0  # noqa: E731
     found = analyse(history(38, drift, sd=0.01, seed=5))
