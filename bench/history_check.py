@@ -7,7 +7,9 @@ and a perfgate.toml for that one service; ten commits on main, each recorded wit
 one handler is about a quarter slower (CPU work of a quarter of its median p95 over the first
 five records, through the zoo's ``const`` knob, set in the package's code by that commit); then
 ``perfgate history --json``. It passes when that handler's change point is at the sixth commit
-(or one next to it) and no other handler is named as slower.
+(or one next to it) and no other handler is named as slower (a change listed alongside it is
+not a change point of its own). ``--service example``: example_service, checkout slowed as its
+end-to-end test slows it.
 
     python bench/history_check.py --service sessions --service blog --rounds 2
 
@@ -133,6 +135,11 @@ def one_history(service: str, runs: int | None, tmp: Path, save: Path | None) ->
         "change_points": [
             f"{p['handler']} {p['delta_pct']:+.1f}% at {commits.index(p['commit']) + 1} "
             f"p={p['p_value']}"
+            + "".join(
+                f"; alongside: {a['handler']} {a['delta_pct']:+.1f}% at "
+                f"{commits.index(a['commit']) + 1}"
+                for a in p["alongside"]
+            )
             for p in points
         ],
         "others_p95_us": {

@@ -3,14 +3,21 @@ records are ordered and stored (perfgate.history.store), on histories whose answ
 
 from __future__ import annotations
 
+import json
 import math
 import random
+import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from perfgate.history import History, HistoryPoint, HistoryRecord, Settings, analyse
 from perfgate.history.store import DirectoryStore, order_records, to_history
+from perfgate.render.history import (
+    render_history_json,
+    render_history_markdown,
+    render_history_text,
+)
 from perfgate.report import HandlerStats, TrendKind
 
 LEVELS = {"GET /a": 20_000, "GET /b": 80_000, "POST /c": 300_000, "GET /d": 5_000}
@@ -99,24 +106,43 @@ def test_two_handlers_are_analysed_as_they_are():
     assert found.trends[0].delta_pct < 0  # an improvement is a trend too
 
 
-def test_a_commit_that_moves_several_handlers_is_one_change_point_named_after_the_largest():
+def moved_together() -> History:
     """Checkout 30% slower at commit 20; GET /a 12% slower at the same commit (it waits for
-    checkout's CPU) and GET /b 10% faster at the next (less load): one change point, POST /c's,
-    with the others listed alongside it, and no note of their own."""
+    checkout's CPU) and GET /b 10% faster at the next (less load); GET /d unmoved, so that the
+    shared shift takes none of theirs away."""
 
-    # one handler left unmoved, so that the shared shift takes none of theirs away
     def factor(h: str, i: int) -> float:
         moves = {"POST /c": (20, 1.3), "GET /a": (20, 1.12), "GET /b": (21, 0.9)}
         at, by = moves.get(h, (99, 1.0))
         return by if i >= at else 1.0
 
-    found = analyse(history(30, factor, sd=0.01, seed=4))
+    return history(30, factor, sd=0.01, seed=4)
+
+
+def test_a_commit_that_moves_several_handlers_is_one_change_point_named_after_the_largest():
+    # one change point, POST /c's, with the others listed alongside it, no note of their own
+    found = analyse(moved_together())
     (cp,) = found.change_points
     assert (cp.handler, cp.commit) == ("POST /c", sha(20)) and cp.delta_pct > 25
     moved = [(a.handler, a.commit, a.delta_pct > 0) for a in cp.alongside]
     assert moved == [("GET /a", sha(20), True), ("GET /b", sha(21), False)]
     assert all(a.alongside == [] and 0 < a.p_value <= 0.05 for a in cp.alongside)
     assert [t.handler for t in found.trends] == ["POST /c"]
+
+
+def test_what_moved_alongside_is_shown_with_its_change_point():
+    found = analyse(moved_together())
+    text = render_history_text(found)
+    # one line: checkout's change, then the others, with GET /b's own (next) commit named
+    (line,) = [line for line in text.splitlines() if "GET /a" in line and "%" in line]
+    assert re.fullmatch(
+        r"  POST /c: \+\d+\.\d% at 1414141 \(.*\); "
+        r"alongside it: GET /a \+\d+\.\d%, GET /b -\d+\.\d% at 1515151",
+        line,
+    ), line
+    assert "alongside it: GET /a +" in render_history_markdown(found)
+    (doc,) = json.loads(render_history_json([found]))["change_points"]
+    assert [a["handler"] for a in doc["alongside"]] == ["GET /a", "GET /b"]
 
 
 def test_change_points_of_several_handlers_far_apart_stay_their_own():
