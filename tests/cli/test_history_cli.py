@@ -95,8 +95,10 @@ def test_a_directory_store_shows_the_table_and_the_change_point(project, tmp_pat
     (cp,) = doc["change_points"]
     assert set(cp) == {
         "target", "handler", "commit", "before_p95_ns", "after_p95_ns", "delta_pct", "p_value",
+        "alongside",
     }  # fmt: skip
     assert cp["handler"] == "POST /c" and cp["commit"] == commits[8]
+    assert cp["alongside"] == []  # the others did not move
     assert 25 < cp["delta_pct"] < 35
     (trend,) = doc["trends"]
     assert trend["handler"] == "POST /c" and trend["merges"] == 4
