@@ -82,7 +82,10 @@ def test_unknown_ref_is_an_error_naming_it(repo):
 def _hold_worktree(repo) -> tuple[subprocess.Popen, Path]:
     """Another perfgate process inside worktree_at, waiting; returns it and its worktree."""
     code = (
-        "import sys, time\n"
+        "import signal, sys, time\n"
+        # Ctrl-C raises KeyboardInterrupt even when this test runs in a background job, whose
+        # children start with SIGINT ignored (a shell's `cmd &`), as Python then leaves it
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "from perfgate.git import worktree_at\n"
         "with worktree_at(sys.argv[1], 'HEAD') as wt:\n"
         "    print(wt.path, flush=True)\n"
