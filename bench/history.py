@@ -206,8 +206,7 @@ def unattributed(method):
 
     def run(history, max_points: int | None = None):
         found = method(history, max_points)
-        flat = [c for top in found.change_points for c in (top, *top.alongside)]
-        return dataclasses.replace(found, change_points=flat)
+        return dataclasses.replace(found, change_points=found.every_change_point)
 
     return run
 

@@ -136,6 +136,11 @@ class History:
         """Every handler that appears in any version, sorted."""
         return sorted({h for p in self.points for h in p.p95_ns})
 
+    @property
+    def every_change_point(self) -> list[ChangePointResult]:
+        """Every handler's change points, those listed alongside another's included."""
+        return [c for top in self.change_points for c in (top, *top.alongside)]
+
 
 BaselineHistory = History  # its name from when baseline files were the only source
 

@@ -171,7 +171,7 @@ def render_history_html(histories: Sequence[History]) -> str:
             at = [(i, p.p95_ns[handler]) for i, p in enumerate(h.points) if handler in p.p95_ns]
             marks = [
                 (i, f"{cp.delta_pct:+.0f}%")
-                for cp in [c for top in h.change_points for c in (top, *top.alongside)]
+                for cp in h.every_change_point
                 if cp.handler == handler
                 for i, p in enumerate(h.points)
                 if p.commit == cp.commit

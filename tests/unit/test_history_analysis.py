@@ -14,6 +14,7 @@ import pytest
 from perfgate.history import History, HistoryPoint, HistoryRecord, Settings, analyse
 from perfgate.history.store import DirectoryStore, order_records, to_history
 from perfgate.render.history import (
+    render_history_html,
     render_history_json,
     render_history_markdown,
     render_history_text,
@@ -143,6 +144,10 @@ def test_what_moved_alongside_is_shown_with_its_change_point():
     assert "alongside it: GET /a +" in render_history_markdown(found)
     (doc,) = json.loads(render_history_json([found]))["change_points"]
     assert [a["handler"] for a in doc["alongside"]] == ["GET /a", "GET /b"]
+    every = [(c.handler, c.commit) for c in found.every_change_point]
+    assert every == [("POST /c", sha(20)), ("GET /a", sha(20)), ("GET /b", sha(21))]
+    html = render_history_html([found])
+    assert html.count('class="cp"') == 3  # each handler's chart marks its own change
 
 
 def test_change_points_of_several_handlers_far_apart_stay_their_own():
