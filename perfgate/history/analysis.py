@@ -60,7 +60,9 @@ class Settings:
     own between two sessions); ``min_change_pct``: … and by at least this much (a practical
     effect: a few percent's wobble between records is not a change; 3% by default, below
     ``note_min_pct`` so that a change point can be found before it is large enough for a
-    note); ``shared_shift``: correct for the shift the other handlers share; ``max_points``:
+    note); ``shared_shift``: correct for the shift the other handlers share; ``max_loading``: the
+    largest loading on it a handler may take (:func:`_loaded`; lower only to measure what the
+    loadings do, ``bench/history.py``); ``max_points``:
     only the newest this many commits are analysed (the search is quadratic in it);
     ``recent``: a change point among a handler's newest this many commits makes a note;
     ``note_min_pct``: … when it changed the p95 by at least this much; ``chart_points``:
@@ -72,6 +74,7 @@ class Settings:
     min_size: int = DEFAULT_MIN_SIZE
     max_points: int = 120
     shared_shift: bool = True
+    max_loading: float = 3.0
     min_t: float = 3.0
     min_noise_pct: float = DEFAULT_DRIFT_PCT
     min_change_pct: float = DEFAULT_HISTORY_MIN_CHANGE_PCT
@@ -202,7 +205,7 @@ def _shared_shift(
 
 
 def _loaded(
-    series: Sequence[_Series], shift: dict[str, dict[int, float]]
+    series: Sequence[_Series], shift: dict[str, dict[int, float]], max_loading: float = 3.0
 ) -> dict[str, dict[int, float]]:
     """Each handler's correction: the others' shared shift times the handler's own loading on
     it — how much it moves when the others do, the one of :data:`LOADINGS` that leaves its
@@ -218,7 +221,7 @@ def _loaded(
             values = [v - beta * x for v, x in zip(ser.log, s, strict=True)]
             return (noise_of(values), abs(beta - 1))
 
-        beta = min(LOADINGS, key=noise)
+        beta = min((b for b in LOADINGS if b <= max_loading), key=noise)
         out[ser.handler] = {at: beta * x for at, x in zip(ser.at, s, strict=True)}
     return out
 
@@ -263,7 +266,7 @@ def _change_points(
         return detect({})
     modelled: dict[str, list[ChangePoint]] = {ser.handler: [] for ser in series}
     by_name = {ser.handler: ser for ser in series}
-    shift = _polish(series, modelled, {})
+    shift = _polish(series, modelled, {}, s.max_loading)
     for _ in range(MAX_ROUNDS):
         found = detect(shift)
         new = [
@@ -281,7 +284,7 @@ def _change_points(
             new, key=lambda item: _step_t(by_name[item[0]].log, modelled[item[0]], item[1], s)
         )
         modelled[h] = sorted([*modelled[h], cp], key=lambda c: c.index)
-        shift = _polish(series, modelled, shift)
+        shift = _polish(series, modelled, shift, s.max_loading)
     return found
 
 
@@ -305,6 +308,7 @@ def _polish(
     series: Sequence[_Series],
     modelled: dict[str, list[ChangePoint]],
     shift: dict[str, dict[int, float]],
+    max_loading: float = 3.0,
 ) -> dict[str, dict[int, float]]:
     """The shared shift, estimated in turns with each handler's levels between its modelled
     change points (levels from the shift-corrected values, the shift from the deviations from
@@ -314,7 +318,7 @@ def _polish(
             ser.handler: _segment_levels(_corrected(ser, shift), modelled[ser.handler])
             for ser in series
         }
-        shift = _loaded(series, _shared_shift(series, levels))
+        shift = _loaded(series, _shared_shift(series, levels), max_loading)
     return shift
 
 
