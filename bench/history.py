@@ -250,9 +250,9 @@ METHODS = {
     "perfgate, no shared-shift correction": perfgate_method(shared_shift=False),
     "perfgate, no min_t": perfgate_method(min_t=0),
     "perfgate, min_t 2.5": perfgate_method(min_t=2.5),
+    "perfgate, min_t 2": perfgate_method(min_t=2.0),
     "perfgate, loading at most 1.5": perfgate_method(max_loading=1.5),
     "perfgate, loading at most 1": perfgate_method(max_loading=1.0),
-    "perfgate, min_t 2": perfgate_method(min_t=2.0),
     "perfgate, no noise floor or minimum change": perfgate_method(
         min_noise_pct=0, min_change_pct=0
     ),

@@ -74,7 +74,7 @@ class Settings:
     min_size: int = DEFAULT_MIN_SIZE
     max_points: int = 120
     shared_shift: bool = True
-    max_loading: float = 3.0
+    max_loading: float = max(LOADINGS)
     min_t: float = 3.0
     min_noise_pct: float = DEFAULT_DRIFT_PCT
     min_change_pct: float = DEFAULT_HISTORY_MIN_CHANGE_PCT
@@ -205,7 +205,7 @@ def _shared_shift(
 
 
 def _loaded(
-    series: Sequence[_Series], shift: dict[str, dict[int, float]], max_loading: float = 3.0
+    series: Sequence[_Series], shift: dict[str, dict[int, float]], max_loading: float
 ) -> dict[str, dict[int, float]]:
     """Each handler's correction: the others' shared shift times the handler's own loading on
     it — how much it moves when the others do, the one of :data:`LOADINGS` that leaves its
@@ -300,7 +300,7 @@ def corrected_values(history: History) -> dict[str, list[float]]:
     series = _series(history)
     if len(series) < MIN_SHARED:
         return {ser.handler: list(ser.log) for ser in series}
-    shift = _polish(series, {ser.handler: [] for ser in series}, {})
+    shift = _polish(series, {ser.handler: [] for ser in series}, {}, Settings().max_loading)
     return {ser.handler: _corrected(ser, shift) for ser in series}
 
 
@@ -308,7 +308,7 @@ def _polish(
     series: Sequence[_Series],
     modelled: dict[str, list[ChangePoint]],
     shift: dict[str, dict[int, float]],
-    max_loading: float = 3.0,
+    max_loading: float,
 ) -> dict[str, dict[int, float]]:
     """The shared shift, estimated in turns with each handler's levels between its modelled
     change points (levels from the shift-corrected values, the shift from the deviations from
