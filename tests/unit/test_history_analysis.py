@@ -53,7 +53,17 @@ def history(
 
 
 def step(handler: str, at: int, by: float):
-    return lambda h, i: by if h == handler and i >= at else 1.0
+    return steps({handler: (at, by)})
+
+
+def steps(moves: dict[str, tuple[int, float]]):
+    """Each handler named steps by its factor from its commit on; the others stay."""
+
+    def factor(h: str, i: int) -> float:
+        at, by = moves.get(h, (math.inf, 1.0))
+        return by if i >= at else 1.0
+
+    return factor
 
 
 def test_a_step_in_one_handler_is_its_only_change_point():
@@ -111,13 +121,8 @@ def moved_together() -> History:
     """Checkout 30% slower at commit 20; GET /a 12% slower at the same commit (it waits for
     checkout's CPU) and GET /b 10% faster at the next (less load); GET /d unmoved, so that the
     shared shift takes none of theirs away."""
-
-    def factor(h: str, i: int) -> float:
-        moves = {"POST /c": (20, 1.3), "GET /a": (20, 1.12), "GET /b": (21, 0.9)}
-        at, by = moves.get(h, (99, 1.0))
-        return by if i >= at else 1.0
-
-    return history(30, factor, sd=0.01, seed=4)
+    moves = {"POST /c": (20, 1.3), "GET /a": (20, 1.12), "GET /b": (21, 0.9)}
+    return history(30, steps(moves), sd=0.01, seed=4)
 
 
 def test_a_commit_that_moves_several_handlers_is_one_change_point_named_after_the_largest():
@@ -167,12 +172,9 @@ def test_a_capped_loading_keeps_a_step_the_others_share_part_of():
 
 
 def test_change_points_of_several_handlers_far_apart_stay_their_own():
-    def factor(h: str, i: int) -> float:
-        moves = {"POST /c": (12, 1.3), "GET /a": (20, 1.2)}
-        at, by = moves.get(h, (99, 1.0))
-        return by if i >= at else 1.0
-
-    found = analyse(history(30, factor, sd=0.01, seed=4))
+    found = analyse(
+        history(30, steps({"POST /c": (12, 1.3), "GET /a": (20, 1.2)}), sd=0.01, seed=4)
+    )
     got = [(cp.handler, cp.commit, cp.alongside) for cp in found.change_points]
     assert got == [("GET /a", sha(20), []), ("POST /c", sha(12), [])]
     assert sorted(t.handler for t in found.trends) == ["GET /a"]  # POST /c's is 18 commits old
