@@ -248,6 +248,7 @@ METHODS = {
     "perfgate": perfgate_method(),
     "perfgate, each handler's own (no alongside)": unattributed(perfgate_method()),
     "perfgate, no shared-shift correction": perfgate_method(shared_shift=False),
+    "perfgate, permutation test on values": perfgate_method(rank_test=False),
     "perfgate, no min_t": perfgate_method(min_t=0),
     "perfgate, min_t 2.5": perfgate_method(min_t=2.5),
     "perfgate, min_t 2": perfgate_method(min_t=2.0),

@@ -74,6 +74,7 @@ class Settings:
     min_size: int = DEFAULT_MIN_SIZE
     max_points: int = 120
     shared_shift: bool = True
+    rank_test: bool = True
     max_loading: float = max(LOADINGS)
     min_t: float = 3.0
     min_noise_pct: float = DEFAULT_DRIFT_PCT
@@ -258,6 +259,7 @@ def _change_points(
                 permutations=s.permutations,
                 min_size=s.min_size,
                 seed=zlib.crc32(f"{target}\0{ser.handler}".encode()),
+                rank_test=s.rank_test,
             )
             out[ser.handler] = _large_enough(values, found, s, ser.log)
         return out
