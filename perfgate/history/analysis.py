@@ -75,6 +75,8 @@ class Settings:
     max_points: int = 120
     shared_shift: bool = True
     rank_test: bool = True
+    either: bool = False
+    shift_estimator: str = "medians"
     max_loading: float = max(LOADINGS)
     min_t: float = 3.0
     min_noise_pct: float = DEFAULT_DRIFT_PCT
@@ -260,6 +262,7 @@ def _change_points(
                 min_size=s.min_size,
                 seed=zlib.crc32(f"{target}\0{ser.handler}".encode()),
                 rank_test=s.rank_test,
+                either=s.either,
             )
             out[ser.handler] = _large_enough(values, found, s, ser.log)
         return out
@@ -333,7 +336,7 @@ def _step_t(
     bounds = [0, *cuts, len(values)]
     i = bounds.index(cp.index)
     before, after = values[bounds[i - 1] : cp.index], values[cp.index : bounds[i + 1]]
-    return _t(before, after, _noise(values, s))
+    return _t(before, after, _noise(values, s), s.shift_estimator)
 
 
 def _noise(values: Sequence[float], s: Settings) -> float:
@@ -341,9 +344,15 @@ def _noise(values: Sequence[float], s: Settings) -> float:
     return max(noise_of(values), math.log1p(s.min_noise_pct / 100))
 
 
-def _t(before: Sequence[float], after: Sequence[float], noise: float) -> float:
+def _t(
+    before: Sequence[float], after: Sequence[float], noise: float, estimator: str = "medians"
+) -> float:
     """The gap between the medians of ``before`` and ``after`` in standard errors (the median's
     error is 1.2533 × that of the mean for normal noise)."""
+    if estimator == "hl":
+        error = 1.0233 * noise * math.sqrt(1 / len(before) + 1 / len(after))
+        gap = abs(_median([a - b for a in after for b in before]))
+        return gap / error if error > 0 else math.inf
     error = 1.2533 * noise * math.sqrt(1 / len(before) + 1 / len(after))
     gap = abs(_median(after) - _median(before))
     return gap / error if error > 0 else math.inf
@@ -389,7 +398,7 @@ def _large_enough(
         ``b`` between the stretches ``a:b`` and ``b:c``."""
         parts = []
         if s.min_t > 0:
-            parts.append(_t(values[a:b], values[b:c], noise) / s.min_t)
+            parts.append(_t(values[a:b], values[b:c], noise, s.shift_estimator) / s.min_t)
         if min_gap > 0:
             parts += [gap(values, a, b, c)] + ([gap(raw, a, b, c)] if raw is not None else [])
         return min(parts, default=math.inf)
