@@ -30,6 +30,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Literal
 
 from perfgate.config import DEFAULT_DRIFT_PCT, DEFAULT_HISTORY_MIN_CHANGE_PCT
 from perfgate.history.changepoints import (
@@ -46,6 +47,7 @@ MIN_SHARED = 3  # handlers needed at a commit to estimate the shift they share (
 POLISH_ROUNDS = 3  # turns of estimating levels and the shared shift together
 MAX_ROUNDS = 12  # change points taken into the handlers' levels, one per search, at most
 ALONGSIDE = 1  # commits apart at most for change points of two handlers to be one change
+Gap = Literal["hodges-lehmann", "medians"]  # how min_t measures a step, see _t
 LOADINGS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)  # see _loaded
 
 
@@ -57,16 +59,16 @@ class Settings:
     commits on each side of a change point at least; ``min_t``: a change point must move the
     level by this many standard errors (see :func:`_large_enough`), the commit-to-commit noise
     taken as at least ``min_noise_pct`` (the gate's ``drift``: how far a handler moves on its
-    own between two sessions); ``min_change_pct``: … and by at least this much (a practical
-    effect: a few percent's wobble between records is not a change; 3% by default, below
-    ``note_min_pct`` so that a change point can be found before it is large enough for a
-    note); ``shared_shift``: correct for the shift the other handlers share; ``max_loading``: the
-    largest loading on it a handler may take (:func:`_loaded`; lower only to measure what the
-    loadings do, ``bench/history.py``); ``max_points``:
-    only the newest this many commits are analysed (the search is quadratic in it);
-    ``recent``: a change point among a handler's newest this many commits makes a note;
-    ``note_min_pct``: … when it changed the p95 by at least this much; ``chart_points``:
-    commits in a note's chart data.
+    own between two sessions), the step measured as ``gap`` says (:func:`_t`: the Hodges–Lehmann
+    shift; the medians' difference only to measure what it costs); ``min_change_pct``: … and by
+    at least this much (a practical effect: a few percent's wobble between records is not a
+    change; 3% by default, below ``note_min_pct`` so that a change point can be found before it
+    is large enough for a note); ``shared_shift``: correct for the shift the other handlers
+    share; ``max_loading``: the largest loading on it a handler may take (:func:`_loaded`; lower
+    only to measure what the loadings do, ``bench/history.py``); ``max_points``: only the newest
+    this many commits are analysed (the search is quadratic in it); ``recent``: a change point
+    among a handler's newest this many commits makes a note; ``note_min_pct``: … when it changed
+    the p95 by at least this much; ``chart_points``: commits in a note's chart data.
     """
 
     alpha: float = DEFAULT_ALPHA
@@ -75,8 +77,7 @@ class Settings:
     max_points: int = 120
     shared_shift: bool = True
     rank_test: bool = True
-    either: bool = False
-    shift_estimator: str = "medians"
+    gap: Gap = "hodges-lehmann"
     max_loading: float = max(LOADINGS)
     min_t: float = 3.0
     min_noise_pct: float = DEFAULT_DRIFT_PCT
@@ -262,7 +263,6 @@ def _change_points(
                 min_size=s.min_size,
                 seed=zlib.crc32(f"{target}\0{ser.handler}".encode()),
                 rank_test=s.rank_test,
-                either=s.either,
             )
             out[ser.handler] = _large_enough(values, found, s, ser.log)
         return out
@@ -336,7 +336,7 @@ def _step_t(
     bounds = [0, *cuts, len(values)]
     i = bounds.index(cp.index)
     before, after = values[bounds[i - 1] : cp.index], values[cp.index : bounds[i + 1]]
-    return _t(before, after, _noise(values, s), s.shift_estimator)
+    return _t(before, after, _noise(values, s), s.gap)
 
 
 def _noise(values: Sequence[float], s: Settings) -> float:
@@ -345,17 +345,25 @@ def _noise(values: Sequence[float], s: Settings) -> float:
 
 
 def _t(
-    before: Sequence[float], after: Sequence[float], noise: float, estimator: str = "medians"
+    before: Sequence[float], after: Sequence[float], noise: float, gap: Gap = "hodges-lehmann"
 ) -> float:
-    """The gap between the medians of ``before`` and ``after`` in standard errors (the median's
-    error is 1.2533 × that of the mean for normal noise)."""
-    if estimator == "hl":
-        error = 1.0233 * noise * math.sqrt(1 / len(before) + 1 / len(after))
-        gap = abs(_median([a - b for a in after for b in before]))
-        return gap / error if error > 0 else math.inf
-    error = 1.2533 * noise * math.sqrt(1 / len(before) + 1 / len(after))
-    gap = abs(_median(after) - _median(before))
-    return gap / error if error > 0 else math.inf
+    """The shift between ``before`` and ``after`` in standard errors, given each value's
+    ``noise`` (its standard deviation, were the noise normal).
+
+    ``"hodges-lehmann"``: the shift is the median of every difference ``after[j] − before[i]``
+    (Hodges and Lehmann's estimate, the one behind the Wilcoxon rank-sum test); its error is
+    √(π/3) ≈ 1.0233 × that of the difference of the means for normal noise (95% of the means'
+    efficiency), and like a median it does not follow one odd value. ``"medians"``: the
+    difference of the two medians, whose error is 1.2533 × the means' (64% of their
+    efficiency): the same step is fewer standard errors, so a noisy handler's real step was
+    found later or not at all (``bench/history.py``, docs/benchmarks.md)."""
+    scale = 1.0233 if gap == "hodges-lehmann" else 1.2533
+    error = scale * noise * math.sqrt(1 / len(before) + 1 / len(after))
+    if gap == "hodges-lehmann":
+        shift = abs(_median([a - b for a in after for b in before]))
+    else:
+        shift = abs(_median(after) - _median(before))
+    return shift / error if error > 0 else math.inf
 
 
 def noise_of(values: Sequence[float]) -> float:
@@ -373,19 +381,19 @@ def _large_enough(
     s: Settings,
     raw: Sequence[float] | None = None,
 ) -> list[ChangePoint]:
-    """Drop, weakest first, change points whose levels on either side (medians of the values
-    between change points) differ by less than ``s.min_t`` standard errors, given the noise of
-    the series (:func:`noise_of`, at least ``s.min_noise_pct``), or by less than
-    ``s.min_change_pct`` — in ``values`` and in ``raw`` (the values before the correction for
-    the shared shift, whose medians the change point reports). The permutation test keeps false
-    change points to ``alpha`` per test, but cannot go below the share of the series'
-    arrangements that are as extreme (2 in 252 for ten commits split five and five); a handler
-    whose change is no larger than what its noise makes of a few commits is not reported. Ten
-    commits estimate the noise poorly — by chance their differences can be small, and a few
-    percent of a machine's drift between records then looks like a step — hence the floor: a
-    handler moves by about ``min_noise_pct`` between two sessions on its own (the gate allows
-    for as much, ``drift``), and a change of a few percent (``min_change_pct``, 3% by default)
-    is a wobble between records, not one worth naming."""
+    """Drop, weakest first, change points whose stretches on either side (the values between
+    change points) differ by less than ``s.min_t`` standard errors (the shift of :func:`_t`),
+    given the noise of the series (:func:`noise_of`, at least ``s.min_noise_pct``), or whose
+    medians differ by less than ``s.min_change_pct`` — in ``values`` and in ``raw`` (the values
+    before the correction for the shared shift, whose medians the change point reports). The
+    permutation test keeps false change points to ``alpha`` per test, but cannot go below the
+    share of the series' arrangements that are as extreme (2 in 252 for ten commits split five
+    and five); a handler whose change is no larger than what its noise makes of a few commits is
+    not reported. Ten commits estimate the noise poorly — by chance their differences can be
+    small, and a few percent of a machine's drift between records then looks like a step — hence
+    the floor: a handler moves by about ``min_noise_pct`` between two sessions on its own (the
+    gate allows for as much, ``drift``), and a change of a few percent (``min_change_pct``, 3%
+    by default) is a wobble between records, not one worth naming."""
     kept = list(cps)
     noise = _noise(values, s)
     min_gap = math.log1p(s.min_change_pct / 100)
@@ -398,7 +406,7 @@ def _large_enough(
         ``b`` between the stretches ``a:b`` and ``b:c``."""
         parts = []
         if s.min_t > 0:
-            parts.append(_t(values[a:b], values[b:c], noise, s.shift_estimator) / s.min_t)
+            parts.append(_t(values[a:b], values[b:c], noise, s.gap) / s.min_t)
         if min_gap > 0:
             parts += [gap(values, a, b, c)] + ([gap(raw, a, b, c)] if raw is not None else [])
         return min(parts, default=math.inf)

@@ -184,7 +184,6 @@ def e_divisive(
     seed: int = 0,
     max_points: int | None = None,
     rank_test: bool = False,
-    either: bool = False,
 ) -> list[ChangePoint]:
     """The change points of ``series``, sorted by index (see the module docstring).
 
@@ -208,13 +207,7 @@ def e_divisive(
             break
         tested = _next_candidate(ranked, stretches, min_size) if rank_test else cand
         assert tested is not None  # the same stretches have a candidate
-        if either:
-            half = alpha / 2
-            p_r = _p_value(ranked, stretches, tested.qhat, min_size, half, permutations, rng)
-            p_v = _p_value(z, stretches, cand.qhat, min_size, half, permutations, rng)
-            p = min(1.0, 2 * min(p_r, p_v))
-        else:
-            p = _p_value(ranked, stretches, tested.qhat, min_size, alpha, permutations, rng)
+        p = _p_value(ranked, stretches, tested.qhat, min_size, alpha, permutations, rng)
         if p > alpha:
             break
         found.append(ChangePoint(cand.index, cand.qhat, p))

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from perfgate.history import History, HistoryPoint, HistoryRecord, Settings, analyse
+from perfgate.history.analysis import _t
 from perfgate.history.changepoints import e_divisive
 from perfgate.history.store import DirectoryStore, order_records, to_history
 from perfgate.render.history import (
@@ -243,9 +244,9 @@ def quiet_ten(factor) -> History:
 
 
 def test_the_noise_floor_keeps_a_few_percent_in_ten_commits_from_being_a_change_point():
-    # 4% in ten commits whose noise looks like 0.3%: about 13 standard errors by the series'
-    # own noise, 2.5 by the floor's 2% — what a handler drifts between sessions on its own.
-    wobble = quiet_ten(step("GET /b", 5, 1.04))
+    # 3.5% in ten commits whose noise looks like 0.3%: over 15 standard errors by the series'
+    # own noise, 2.7 by the floor's 2% — what a handler drifts between sessions on its own.
+    wobble = quiet_ten(step("GET /b", 5, 1.035))
     bare = Settings(min_noise_pct=0, min_change_pct=0)
     assert [cp.handler for cp in analyse(wobble, bare).change_points] == ["GET /b"]
     assert analyse(wobble, Settings(min_change_pct=0)).change_points == []
@@ -253,6 +254,30 @@ def test_the_noise_floor_keeps_a_few_percent_in_ten_commits_from_being_a_change_
     # a quarter is far beyond both
     (cp,) = analyse(quiet_ten(step("GET /b", 5, 1.25))).change_points
     assert cp.handler == "GET /b" and cp.commit == sha(5)
+
+
+def test_min_t_measures_a_step_by_the_hodges_lehmann_shift():
+    before, after = [0.0, 1.0, 2.0, 3.0], [5.0, 6.0]
+    # the median of the eight differences after − before (2, 3, 3, 4, 4, 5, 5, 6) is 4; its
+    # error, noise 1: 1.0233 × √(1/4 + 1/2)
+    assert _t(before, after, 1.0) == pytest.approx(4 / (1.0233 * math.sqrt(0.75)))
+    # the medians' difference (5.5 − 1.5) has the larger error of two medians
+    assert _t(before, after, 1.0, "medians") == pytest.approx(4 / (1.2533 * math.sqrt(0.75)))
+    # one wild value after the step does not carry the shift with it: the differences are
+    # 2 3 3 4 4 5 | 5 6 57 58 59 60, their median 5 (the means differ by 22.2)
+    assert _t(before, [5.0, 6.0, 60.0], 1.0) == pytest.approx(
+        5 / (1.0233 * math.sqrt(1 / 4 + 1 / 3))
+    )
+
+
+def test_a_noisy_handlers_step_is_found_by_its_hodges_lehmann_shift():
+    # 4% noise per commit and a +10% step five commits before the end: the medians' difference
+    # is too few standard errors to be named, the Hodges–Lehmann shift (95% of the means'
+    # efficiency against the medians' 64%) is enough.
+    noisy = history(35, step("GET /b", 30, 1.10), sd=0.04, seed=13)
+    found = analyse(noisy).change_points
+    assert [(cp.handler, cp.commit) for cp in found] == [("GET /b", sha(30))]
+    assert analyse(noisy, Settings(gap="medians")).change_points == []
 
 
 def test_only_the_newest_points_are_analysed():
