@@ -252,6 +252,7 @@ METHODS = {
     "perfgate, no min_t": perfgate_method(min_t=0),
     "perfgate, min_t on the medians' gap": perfgate_method(gap="medians"),
     "perfgate, alpha 0.2": perfgate_method(alpha=0.2),
+    "perfgate, shared shift from 2 handlers": perfgate_method(min_shared=2),
     "perfgate, min_t 2.5": perfgate_method(min_t=2.5),
     "perfgate, min_t 2": perfgate_method(min_t=2.0),
     "perfgate, loading at most 1.5": perfgate_method(max_loading=1.5),
@@ -337,6 +338,9 @@ def evaluate(args: argparse.Namespace) -> None:
             if args.services and svc not in args.services:
                 continue
             pool = commit_pool(svc_runs, n)
+            if args.handlers:  # a service with fewer routes: its first N by name
+                keep = sorted(pool[0])[: args.handlers]
+                pool = [{h: c[h] for h in keep} for c in pool]
             noise = spread(pool, random.Random(f"{args.seed}:{svc}:{n}:noise"))
             handlers = sorted(noise)
             for name, method in methods.items():
@@ -413,6 +417,9 @@ def main() -> None:
     ev.add_argument("--services", nargs="+", help="default: every service in the data")
     ev.add_argument("--series", type=int, default=10, help="series per handler and scenario")
     ev.add_argument("--seed", type=int, default=1)
+    ev.add_argument(
+        "--handlers", type=int, help="keep each service's first N handlers (few-route services)"
+    )
     ev.add_argument("--monitor", action="store_true", help="also count false PR notes (slow)")
     ev.add_argument("--verbose", action="store_true")
     args = parser.parse_args()

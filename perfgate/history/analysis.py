@@ -3,9 +3,10 @@ faster), and whether main has been drifting lately.
 
 Each handler's series is its log p95 per recorded commit, oldest first. Most of what moves a
 p95 from one record to the next is the machine — another runner, a busy neighbour — and it
-moves every handler of the target together; a change in the code moves one. So with three or
-more handlers, the shift the handlers share at a commit (the median of their deviations from
-their own levels) is taken out first, as the gate does with a committed baseline, and each
+moves every handler of the target together; a change in the code moves one. So with two or
+more handlers, the shift the others share at a commit (the median of their deviations from
+their own levels; with two handlers, the other's) is taken out first, much as the gate does
+with a committed baseline, and each
 handler's change points are found on what is left: E-Divisive means with a permutation test
 (:func:`perfgate.history.changepoints.e_divisive`). The shared shift is estimated twice: once
 from each handler's overall level, then from its level between its own change points, so that
@@ -43,7 +44,7 @@ from perfgate.history.changepoints import (
 from perfgate.history.model import ChangePointResult, History
 from perfgate.report import TrendKind, TrendNote
 
-MIN_SHARED = 3  # handlers needed at a commit to estimate the shift they share (as the gate)
+MIN_SHARED = 2  # handlers measured at a commit for a shared shift: each has another to go by
 POLISH_ROUNDS = 3  # turns of estimating levels and the shared shift together
 MAX_ROUNDS = 12  # change points taken into the handlers' levels, one per search, at most
 ALONGSIDE = 1  # commits apart at most for change points of two handlers to be one change
@@ -64,11 +65,13 @@ class Settings:
     at least this much (a practical effect: a few percent's wobble between records is not a
     change; 3% by default, below ``note_min_pct`` so that a change point can be found before it
     is large enough for a note); ``shared_shift``: correct for the shift the other handlers
-    share; ``max_loading``: the largest loading on it a handler may take (:func:`_loaded`; lower
-    only to measure what the loadings do, ``bench/history.py``); ``max_points``: only the newest
-    this many commits are analysed (the search is quadratic in it); ``recent``: a change point
-    among a handler's newest this many commits makes a note; ``note_min_pct``: … when it changed
-    the p95 by at least this much; ``chart_points``: commits in a note's chart data.
+    share (``min_shared``: handlers measured at a commit for that, at least; 3 only to measure
+    what two-route services gain); ``max_loading``: the largest loading on it a handler may take
+    (:func:`_loaded`; lower only to measure what the loadings do, ``bench/history.py``);
+    ``max_points``: only the newest this many commits are analysed (the search is quadratic in
+    it); ``recent``: a change point among a handler's newest this many commits makes a note;
+    ``note_min_pct``: … when it changed the p95 by at least this much; ``chart_points``: commits
+    in a note's chart data.
     """
 
     alpha: float = DEFAULT_ALPHA
@@ -79,6 +82,7 @@ class Settings:
     rank_test: bool = True
     gap: Gap = "hodges-lehmann"
     max_loading: float = max(LOADINGS)
+    min_shared: int = MIN_SHARED
     min_t: float = 3.0
     min_noise_pct: float = DEFAULT_DRIFT_PCT
     min_change_pct: float = DEFAULT_HISTORY_MIN_CHANGE_PCT
@@ -189,12 +193,19 @@ def _median(values: Sequence[float]) -> float:
 
 
 def _shared_shift(
-    series: Sequence[_Series], levels: dict[str, list[float]]
+    series: Sequence[_Series], levels: dict[str, list[float]], min_shared: int = MIN_SHARED
 ) -> dict[str, dict[int, float]]:
     """Per handler and history position: the shift the *other* handlers measured there share —
-    the median of their deviations from their levels; 0 where fewer than ``MIN_SHARED - 1``
+    the median of their deviations from their levels; 0 where fewer than ``min_shared - 1``
     others were measured. Leaving the handler out keeps its own change out of its correction
-    (with three handlers the median of all would often be the handler itself)."""
+    (with three handlers the median of all would often be the handler itself). With two
+    handlers each goes by the other alone: noisier than a median, but the loading
+    (:func:`_loaded`) is 0 where it would not make a handler steadier, and a service with two
+    routes is as much at the machine's mercy as one with ten (``bench/history.py --handlers
+    2``: a +10% step within five commits 56% → 82%, the issue's check 92% → 99%). Two routes
+    cannot always tell which of them changed: when the machine moved at the same commit, "B
+    +25% on a machine 15% faster" and "A −21% on one 6% slower" fit the same records, and the
+    analysis takes (roughly) the reading with the smaller machine move."""
     devs: dict[int, dict[str, float]] = {}
     for ser in series:
         for at, value, level in zip(ser.at, ser.log, levels[ser.handler], strict=True):
@@ -204,7 +215,7 @@ def _shared_shift(
         shift = out.setdefault(ser.handler, {})
         for at in ser.at:
             others = [d for h, d in devs[at].items() if h != ser.handler]
-            shift[at] = _median(others) if len(others) >= MIN_SHARED - 1 else 0.0
+            shift[at] = _median(others) if len(others) >= min_shared - 1 else 0.0
     return out
 
 
@@ -267,11 +278,11 @@ def _change_points(
             out[ser.handler] = _large_enough(values, found, s, ser.log)
         return out
 
-    if not s.shared_shift or len(series) < MIN_SHARED:
+    if not s.shared_shift or len(series) < s.min_shared:
         return detect({})
     modelled: dict[str, list[ChangePoint]] = {ser.handler: [] for ser in series}
     by_name = {ser.handler: ser for ser in series}
-    shift = _polish(series, modelled, {}, s.max_loading)
+    shift = _polish(series, modelled, {}, s.max_loading, s.min_shared)
     for _ in range(MAX_ROUNDS):
         found = detect(shift)
         new = [
@@ -289,7 +300,7 @@ def _change_points(
             new, key=lambda item: _step_t(by_name[item[0]].log, modelled[item[0]], item[1], s)
         )
         modelled[h] = sorted([*modelled[h], cp], key=lambda c: c.index)
-        shift = _polish(series, modelled, shift, s.max_loading)
+        shift = _polish(series, modelled, shift, s.max_loading, s.min_shared)
     return found
 
 
@@ -303,9 +314,10 @@ def corrected_values(history: History) -> dict[str, list[float]]:
     change point taken into the levels: the series change points are first searched in (for
     measuring a history's noise, ``bench/history.py``)."""
     series = _series(history)
-    if len(series) < MIN_SHARED:
+    s = Settings()
+    if len(series) < s.min_shared:
         return {ser.handler: list(ser.log) for ser in series}
-    shift = _polish(series, {ser.handler: [] for ser in series}, {}, Settings().max_loading)
+    shift = _polish(series, {ser.handler: [] for ser in series}, {}, s.max_loading, s.min_shared)
     return {ser.handler: _corrected(ser, shift) for ser in series}
 
 
@@ -314,6 +326,7 @@ def _polish(
     modelled: dict[str, list[ChangePoint]],
     shift: dict[str, dict[int, float]],
     max_loading: float,
+    min_shared: int = MIN_SHARED,
 ) -> dict[str, dict[int, float]]:
     """The shared shift, estimated in turns with each handler's levels between its modelled
     change points (levels from the shift-corrected values, the shift from the deviations from
@@ -323,7 +336,7 @@ def _polish(
             ser.handler: _segment_levels(_corrected(ser, shift), modelled[ser.handler])
             for ser in series
         }
-        shift = _loaded(series, _shared_shift(series, levels), max_loading)
+        shift = _loaded(series, _shared_shift(series, levels, min_shared), max_loading)
     return shift
 
 
