@@ -1,19 +1,18 @@
 """Change points and trends in a target's history: which commit made a handler slower (or
 faster), and whether main has been drifting lately.
 
-Each handler's series is its log p95 per recorded commit, oldest first. Most of what moves a
-p95 from one record to the next is the machine — another runner, a busy neighbour — and it
-moves every handler of the target together; a change in the code moves one. So with two or
-more handlers, the shift the others share at a commit (the median of their deviations from
-their own levels; with two handlers, the other's) is taken out first, much as the gate does
-with a committed baseline, and each
-handler's change points are found on what is left: E-Divisive means with a permutation test
-(:func:`perfgate.history.changepoints.e_divisive`). The shared shift is estimated twice: once
-from each handler's overall level, then from its level between its own change points, so that
-one handler's step does not leak into the others'. Levels and changes are reported in real p95s:
-the median p95 of the commits between change points. Change points of several handlers at one
-commit (or neighbouring ones) are one change, named after the handler it moved most, the others
-listed alongside it (:func:`attribute`).
+Each handler's series is its log p95 per recorded commit, oldest first. Most of what moves a p95
+from one record to the next is the machine — another runner, a busy neighbour — and it moves
+every handler of the target together; a change in the code moves one. So with two or more
+handlers, the shift the others share at a commit (the median of their deviations from their own
+levels; with two handlers, the other's) is taken out first, much as the gate does with a
+committed baseline, and each handler's change points are found on what is left: E-Divisive means
+with a permutation test (:func:`perfgate.history.changepoints.e_divisive`). The shared shift is
+estimated twice: once from each handler's overall level, then from its level between its own
+change points, so that one handler's step does not leak into the others'. Levels and changes are
+reported in real p95s: the median p95 of the commits between change points. Change points of
+several handlers at one commit (or neighbouring ones) are one change, named after the handler it
+moved most, the others listed alongside it (:func:`attribute`).
 
 A *trend note* (:class:`~perfgate.report.TrendNote`), what a pull request's comment shows, is a
 change point among a handler's last ``recent`` commits, or several in a row the same way (a
@@ -370,13 +369,12 @@ def _t(
     difference of the two medians, whose error is 1.2533 × the means' (64% of their
     efficiency): the same step is fewer standard errors, so a noisy handler's real step was
     found later or not at all (``bench/history.py``, docs/benchmarks.md)."""
-    scale = 1.0233 if gap == "hodges-lehmann" else 1.2533
-    error = scale * noise * math.sqrt(1 / len(before) + 1 / len(after))
     if gap == "hodges-lehmann":
-        shift = abs(_median([a - b for a in after for b in before]))
+        scale, shift = 1.0233, _median([a - b for a in after for b in before])
     else:
-        shift = abs(_median(after) - _median(before))
-    return shift / error if error > 0 else math.inf
+        scale, shift = 1.2533, _median(after) - _median(before)
+    error = scale * noise * math.sqrt(1 / len(before) + 1 / len(after))
+    return abs(shift) / error if error > 0 else math.inf
 
 
 def noise_of(values: Sequence[float]) -> float:
