@@ -192,7 +192,7 @@ def _median(values: Sequence[float]) -> float:
 
 
 def _shared_shift(
-    series: Sequence[_Series], levels: dict[str, list[float]], min_shared: int = MIN_SHARED
+    series: Sequence[_Series], levels: dict[str, list[float]], min_shared: int
 ) -> dict[str, dict[int, float]]:
     """Per handler and history position: the shift the *other* handlers measured there share —
     the median of their deviations from their levels; 0 where fewer than ``min_shared - 1``
@@ -325,7 +325,7 @@ def _polish(
     modelled: dict[str, list[ChangePoint]],
     shift: dict[str, dict[int, float]],
     max_loading: float,
-    min_shared: int = MIN_SHARED,
+    min_shared: int,
 ) -> dict[str, dict[int, float]]:
     """The shared shift, estimated in turns with each handler's levels between its modelled
     change points (levels from the shift-corrected values, the shift from the deviations from
