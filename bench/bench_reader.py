@@ -8,7 +8,8 @@ For each trace it times, in this run, each in a fresh process (so peaks do not m
   - both with the pure-Python fallback (PERFGATE_PURE_PYTHON=1),
   - the whole `perfgate report --states --json FILE` command,
 and prints the speed ratios against the tool and each process's peak RSS (ru_maxrss) next to
-the budget of 2 x trace size + 50 MB.
+the budget of 2 x trace size + 50 MB. Sizes and memory are both in MB of 10^6 bytes (ru_maxrss
+is in KiB: converted, not mixed; in MiB throughout the budget would be a little looser).
 
 The traces (cached in the temp dir; --size-mb sets their size) are written by the fixture
 program (scripts/fixture_program): an HTTP load test (a task, two regions and a log per
@@ -46,7 +47,7 @@ t = time.perf_counter()
 d = read_trace({path!r}, reader="native", states={states!r})
 el = time.perf_counter() - t
 a = d.annotations
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # KiB -> MB
 print(json.dumps({{"seconds": el, "maxrss_mb": rss, "tasks": len(a.tasks),
                   "regions": len(a.regions), "logs": len(a.logs),
                   "generations": d.generations, "version": d.version}}))
@@ -60,7 +61,7 @@ p = subprocess.run([sys.executable, "-m", "perfgate", "report", "--states", "--j
 el = time.perf_counter() - t
 if p.returncode:
     sys.exit(p.stderr.decode())
-print(el, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+print(el, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 / 1e6)  # KiB -> MB
 """
 
 
@@ -201,8 +202,8 @@ def show(rows: list[Row], tool: str) -> None:
                 cells.append(f"{'-':>18}")
                 continue
             mark = "within" if r.rss[w] <= budget else "OVER"
-            cells.append(f"{r.rss[w]:6.0f} MB {mark:>6}".rjust(18))
-        print(f"{r.label:<34} {budget:6.0f}MB  " + "  ".join(cells))
+            cells.append(f"{r.rss[w]:6.1f} MB {mark:>6}".rjust(18))
+        print(f"{r.label:<34} {budget:6.1f}MB  " + "  ".join(cells))
     print()
     goals = ", ".join(f"{w} >= {g:g}x" for w, g in GOALS.items())
     print(

@@ -172,7 +172,7 @@ def check(root: Path, runs: int) -> tuple[float, float, int]:
     if made != runs:
         sys.exit(f"perfgate check made {made} runs, not {runs}:\n{proc.stderr}")
     tasks = int(re.findall(r", (\d+) tasks", proc.stderr)[-1])
-    return elapsed, int(peak_file.read_text()) / 1024, tasks
+    return elapsed, int(peak_file.read_text()) * 1024 / 1e6, tasks  # ru_maxrss KiB -> MB
 
 
 def main() -> None:
