@@ -109,14 +109,18 @@ def load_runs(paths: list[Path]) -> dict[str, list[dict[str, list[int]]]]:
     return {svc: [d for _, d in sorted(rs, key=lambda x: x[0])] for svc, rs in runs.items()}
 
 
-def commit_pool(runs: list[dict[str, list[int]]], n: int) -> list[dict[str, int]]:
-    """Every commit a record of ``n`` runs could store: the pooled p95 per handler of each
-    ``n`` consecutive runs."""
+def commit_pool(runs: list[dict[str, list[int]]], n: int) -> list[dict[str, tuple[int, int]]]:
+    """Every commit a record of ``n`` runs could store: the pooled p95 and p50 per handler of
+    each ``n`` consecutive runs."""
     from perfgate.stats import nearest_rank
+
+    def p95_p50(durations: list[int]) -> tuple[int, int]:
+        ordered = sorted(durations)
+        return nearest_rank(ordered, 0.95), nearest_rank(ordered, 0.50)
 
     handlers = sorted(set.intersection(*(set(r) for r in runs)))
     return [
-        {h: nearest_rank(sorted(x for r in runs[s : s + n] for x in r[h]), 0.95) for h in handlers}
+        {h: p95_p50([x for r in runs[s : s + n] for x in r[h]]) for h in handlers}
         for s in range(len(runs) - n + 1)
     ]
 
@@ -131,23 +135,31 @@ def spread(pool: list[dict[str, int]], rng: random.Random) -> dict[str, float]:
     return {h: noise_of(v) for h, v in corrected_values(history).items()}
 
 
-def history_of(target: str, commits: list[dict[str, int]]):
-    """A History of simulated commits, oldest first."""
+def history_of(target: str, commits: list[dict[str, tuple[int, int]]]):
+    """A History of simulated commits (per handler its p95 and p50), oldest first."""
     from datetime import datetime, timedelta, timezone
 
     from perfgate.history.model import History, HistoryPoint
 
     t0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
     points = [
-        HistoryPoint(f"{i:040x}", t0 + timedelta(hours=i), f"commit {i}", "", dict(c))
+        HistoryPoint(
+            f"{i:040x}",
+            t0 + timedelta(hours=i),
+            f"commit {i}",
+            "",
+            {h: v[0] for h, v in c.items()},
+            p50_ns={h: v[1] for h, v in c.items()},
+        )
         for i, c in enumerate(commits)
     ]
     return History(target, points, target=target, source="store")
 
 
-def scaled(commits, handler: str, factors: list[float]) -> list[dict[str, int]]:
+def scaled(commits, handler: str, factors: list[float]) -> list[dict[str, tuple[int, int]]]:
+    """``handler`` slower by ``factors`` (one per commit): its whole distribution, p95 and p50."""
     return [
-        {h: round(v * f) if h == handler else v for h, v in c.items()}
+        {h: (round(v[0] * f), round(v[1] * f)) if h == handler else v for h, v in c.items()}
         for c, f in zip(commits, factors, strict=True)
     ]
 
@@ -256,6 +268,8 @@ METHODS = {
     "perfgate, min_t 2.5": perfgate_method(min_t=2.5),
     "perfgate, min_t 2": perfgate_method(min_t=2.0),
     "perfgate, loading at most 1.5": perfgate_method(max_loading=1.5),
+    "perfgate, named by p95 alone": perfgate_method(naming="p95"),
+    "perfgate, loading by the median difference": perfgate_method(loading_fit="mad"),
     "perfgate, loading at most 1": perfgate_method(max_loading=1.0),
     "perfgate, no noise floor or minimum change": perfgate_method(
         min_noise_pct=0, min_change_pct=0

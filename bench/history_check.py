@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -65,8 +66,10 @@ def perfgate(repo: Path, *args: str) -> str:
     return r.out
 
 
-def one_history(service: str, runs: int | None, tmp: Path, save: Path | None) -> dict[str, object]:
-    handler = SLOWED[service]
+def one_history(
+    service: str, runs: int | None, tmp: Path, save: Path | None, route: str | None = None
+) -> dict[str, object]:
+    handler = route or SLOWED[service]
     repo = tmp / service
     if service == "example":
         copy_module(repo)
@@ -107,9 +110,15 @@ def one_history(service: str, runs: int | None, tmp: Path, save: Path | None) ->
         commits.append(git(repo, "rev-parse", "HEAD"))
         perfgate(repo, *record)
     raw = perfgate(repo, "history", "--json")
-    if save is not None:  # the history as analysed, for analysing it again offline
+    if save is not None:  # the history as analysed and its records, to analyse them again
         save.mkdir(parents=True, exist_ok=True)
         (save / f"{service}-{commits[0][:7]}.json").write_text(raw)
+        kept = save / f"{service}-{commits[0][:7]}.records"
+        kept.mkdir()
+        (kept / "slowed").write_text(handler + "\n")
+        for i, c in enumerate(commits, start=1):
+            body = git(repo, "show", f"perfgate-history:{target}/{c}.json")
+            (kept / f"{i:02d}-{c[:7]}.json").write_text(body + "\n")
     doc = json.loads(raw)
     points = doc["change_points"]
     slower = [p for p in points if p["after_p95_ns"] > p["before_p95_ns"]]
@@ -148,22 +157,38 @@ def one_history(service: str, runs: int | None, tmp: Path, save: Path | None) ->
     }
 
 
+def routes(service: str) -> list[str]:
+    """The routes a zoo service's perf test measures (its ``handle("METHOD /path", …)``)."""
+    if service == "example":
+        return [SLOWED[service]]
+    text = "".join(p.read_text() for p in sorted((ZOO / service).glob("*.go")))
+    return sorted(set(re.findall(r'"((?:GET|POST|PUT|DELETE|PATCH) /[^"]*)"', text)))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--service", action="append", choices=sorted(SLOWED), required=True)
     ap.add_argument("--rounds", type=int, default=1, help="histories per service")
     ap.add_argument("--runs", type=int, default=None, help="runs per record (default: config)")
-    ap.add_argument("--save", type=Path, help="keep each history's `perfgate history --json` here")
+    ap.add_argument(
+        "--save", type=Path, help="keep each history's `perfgate history --json` and records here"
+    )
+    ap.add_argument(
+        "--every-route",
+        action="store_true",
+        help="slow each of the service's routes in turn (one history each), not only its first",
+    )
     args = ap.parse_args()
     results = []
     for _ in range(args.rounds):
         for service in args.service:
-            t0 = time.monotonic()
-            with tempfile.TemporaryDirectory(prefix="perfgate-hcheck-") as tmp:
-                res = one_history(service, args.runs, Path(tmp), args.save)
-            res["seconds"] = round(time.monotonic() - t0)
-            results.append(res)
-            print(json.dumps(res), flush=True)
+            for route in routes(service) if args.every_route else [None]:
+                t0 = time.monotonic()
+                with tempfile.TemporaryDirectory(prefix="perfgate-hcheck-") as tmp:
+                    res = one_history(service, args.runs, Path(tmp), args.save, route)
+                res["seconds"] = round(time.monotonic() - t0)
+                results.append(res)
+                print(json.dumps(res), flush=True)
     passed = sum(bool(r["ok"]) for r in results)
     print(f"passed {passed}/{len(results)}")
 

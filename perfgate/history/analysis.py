@@ -27,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal
@@ -48,6 +48,8 @@ POLISH_ROUNDS = 3  # turns of estimating levels and the shared shift together
 MAX_ROUNDS = 12  # change points taken into the handlers' levels, one per search, at most
 ALONGSIDE = 1  # commits apart at most for change points of two handlers to be one change
 Gap = Literal["hodges-lehmann", "medians"]  # how min_t measures a step, see _t
+Naming = Literal["p95+p50", "p95"]  # what a commit's change is named after, see _moved
+LoadingFit = Literal["trimmed", "mad"]  # how steady a loading leaves a handler, see _loaded
 LOADINGS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0)  # see _loaded
 
 
@@ -65,7 +67,11 @@ class Settings:
     change; 3% by default, below ``note_min_pct`` so that a change point can be found before it
     is large enough for a note); ``shared_shift``: correct for the shift the other handlers
     share (``min_shared``: handlers measured at a commit for that, at least; 3 only to measure
-    what two-route services gain); ``max_loading``: the largest loading on it a handler may take
+    what two-route services gain); ``naming``: what a commit's change is named after when it
+    moved several handlers (:func:`_moved`: their p95s and, from records, their medians;
+    ``"p95"`` only to measure what the medians add); ``loading_fit``: how a handler's loading
+    on the shared shift is chosen (:func:`_loaded`; ``"mad"`` only to measure what the trimmed
+    spread gives); ``max_loading``: the largest loading on it a handler may take
     (:func:`_loaded`; lower only to measure what the loadings do, ``bench/history.py``);
     ``max_points``: only the newest this many commits are analysed (the search is quadratic in
     it); ``recent``: a change point among a handler's newest this many commits makes a note;
@@ -82,6 +88,8 @@ class Settings:
     gap: Gap = "hodges-lehmann"
     max_loading: float = max(LOADINGS)
     min_shared: int = MIN_SHARED
+    naming: Naming = "p95+p50"
+    loading_fit: LoadingFit = "trimmed"
     min_t: float = 3.0
     min_noise_pct: float = DEFAULT_DRIFT_PCT
     min_change_pct: float = DEFAULT_HISTORY_MIN_CHANGE_PCT
@@ -113,6 +121,13 @@ def analyse(history: History, settings: Settings | None = None) -> History:
     cut = History(**{**_fields(history), "points": points})
     series = _series(cut)
     found = _change_points(series, cut.target, s)
+    sizes: dict[tuple[str, str], float] = {}
+    for ser in series:
+        cps = found[ser.handler]
+        b = _bounds(ser, cps)
+        for i, cp in enumerate(cps):
+            commit = cut.points[ser.at[cp.index]].commit
+            sizes[ser.handler, commit] = _moved(cut, ser, b[i], b[i + 1], b[i + 2], s.naming)
     results = attribute(
         cut,
         [
@@ -120,6 +135,7 @@ def analyse(history: History, settings: Settings | None = None) -> History:
             for ser in series
             for i in range(len(found[ser.handler]))
         ],
+        lambda r: sizes[r.handler, r.commit],
     )
     folded = {(a.handler, a.commit) for r in results for a in r.alongside}
     trends: list[TrendNote] = []
@@ -133,11 +149,40 @@ def analyse(history: History, settings: Settings | None = None) -> History:
     return dataclasses.replace(history, change_points=results, trends=trends)
 
 
-def attribute(history: History, found: Sequence[ChangePointResult]) -> list[ChangePointResult]:
+def _moved(history: History, ser: _Series, a: int, b: int, c: int, naming: Naming) -> float:
+    """How far the change at ``b`` (between the stretches ``a:b`` and ``b:c`` of ``ser``) moved
+    its handler, for naming a commit's change after the handler it moved most
+    (:func:`attribute`): the log ratio of its p95s after and before, plus — where the records
+    have medians — how far it moved the handler's median request beyond the median of every
+    handler's median move over the same commits (the machine's part; with three handlers or
+    more). A commit that adds work to one handler moves that handler's median request; a
+    handler that only waits longer for the CPU behind it moves its slowest requests, not its
+    median (``bench/history_check.py --every-route``, docs/benchmarks.md)."""
+    p95 = abs(math.log(_median(ser.p95[b:c]) / _median(ser.p95[a:b])))
+    if naming == "p95":
+        return p95
+    lo, mid, hi = ser.at[a], ser.at[b], ser.at[c - 1] + 1
+    moves = {}
+    for h in history.handlers:
+        before = [p.p50_ns.get(h, 0) for p in history.points[lo:mid]]
+        after = [p.p50_ns.get(h, 0) for p in history.points[mid:hi]]
+        if all(before) and all(after):
+            moves[h] = math.log(_median(after) / _median(before))
+    if ser.handler not in moves:
+        return p95
+    shared = _median(list(moves.values())) if len(moves) >= 3 else 0.0
+    return p95 + abs(moves[ser.handler] - shared)
+
+
+def attribute(
+    history: History,
+    found: Sequence[ChangePointResult],
+    moved: Callable[[ChangePointResult], float] | None = None,
+) -> list[ChangePointResult]:
     """One change, one handler: change points of different handlers at the same commit or
-    neighbouring ones are taken as one change — named after the handler it moved most (by the
-    ratio of its p95s after and before) and listing the others as ``alongside`` it — sorted by
-    handler and commit.
+    neighbouring ones are taken as one change — named after the handler it moved most
+    (``moved``: :func:`_moved`, where ``analyse`` calls this; else the ratio of the p95s after
+    and before) and listing the others as ``alongside`` it — sorted by handler and commit.
 
     A commit that makes one handler slower moves the others measured with it too: on a few
     cores they wait for its extra CPU, with fewer of its requests done they share the machine
@@ -148,6 +193,8 @@ def attribute(history: History, found: Sequence[ChangePointResult]) -> list[Chan
     pos = {p.commit: i for i, p in enumerate(history.points)}
 
     def size(r: ChangePointResult) -> float:
+        if moved is not None:
+            return moved(r)
         return abs(math.log(max(r.after_p95_ns, 1) / max(r.before_p95_ns, 1)))
 
     named: list[ChangePointResult] = []
@@ -219,13 +266,15 @@ def _shared_shift(
 
 
 def _loaded(
-    series: Sequence[_Series], shift: dict[str, dict[int, float]], max_loading: float
+    series: Sequence[_Series], shift: dict[str, dict[int, float]], settings: Settings
 ) -> dict[str, dict[int, float]]:
     """Each handler's correction: the others' shared shift times the handler's own loading on
     it — how much it moves when the others do, the one of :data:`LOADINGS` that leaves its
-    corrected values least noisy (:func:`noise_of`). A handler whose latency is dominated by
-    the machine moves with it (about 1), one its siblings' own noise would only disturb does
-    not (0: corrected by nothing), one that suffers more than the others more than 1."""
+    corrected values steadiest (:func:`_trimmed_spread`; ``settings.loading_fit == "mad"``:
+    :func:`noise_of`, as before, only to measure the difference). A handler whose latency is
+    dominated by the machine moves with it (about 1), one its siblings' own noise would only
+    disturb does not (0: corrected by nothing), one that suffers more than the others more
+    than 1."""
     out: dict[str, dict[int, float]] = {}
     for ser in series:
         own = shift.get(ser.handler, {})
@@ -233,11 +282,23 @@ def _loaded(
 
         def noise(beta: float, s: list[float] = s, ser: _Series = ser) -> tuple[float, float]:
             values = [v - beta * x for v, x in zip(ser.log, s, strict=True)]
-            return (noise_of(values), abs(beta - 1))
+            if settings.loading_fit == "mad":
+                return (noise_of(values), abs(beta - 1))
+            return (_trimmed_spread(values), abs(beta - 1))
 
-        beta = min((b for b in LOADINGS if b <= max_loading), key=noise)
+        beta = min((b for b in LOADINGS if b <= settings.max_loading), key=noise)
         out[ser.handler] = {at: beta * x for at, x in zip(ser.at, s, strict=True)}
     return out
+
+
+def _trimmed_spread(values: Sequence[float]) -> float:
+    """The root mean square of the differences between neighbouring values, the largest left
+    out: how unsteady a series is, for choosing a loading (:func:`_loaded`). Every difference
+    counts (the median of nine, :func:`noise_of`, is itself so noisy that a loading can make
+    five differences small while the others grow to 30%, and win), but the largest does not —
+    a step of the handler's own, or one busy record, is one difference."""
+    diffs = sorted(abs(b - a) for a, b in pairwise(values))[:-1]
+    return math.sqrt(sum(d * d for d in diffs) / len(diffs)) if diffs else 0.0
 
 
 def _segment_levels(values: Sequence[float], cps: Sequence[ChangePoint]) -> list[float]:
@@ -281,7 +342,7 @@ def _change_points(
         return detect({})
     modelled: dict[str, list[ChangePoint]] = {ser.handler: [] for ser in series}
     by_name = {ser.handler: ser for ser in series}
-    shift = _polish(series, modelled, {}, s.max_loading, s.min_shared)
+    shift = _polish(series, modelled, {}, s)
     for _ in range(MAX_ROUNDS):
         found = detect(shift)
         new = [
@@ -299,7 +360,7 @@ def _change_points(
             new, key=lambda item: _step_t(by_name[item[0]].log, modelled[item[0]], item[1], s)
         )
         modelled[h] = sorted([*modelled[h], cp], key=lambda c: c.index)
-        shift = _polish(series, modelled, shift, s.max_loading, s.min_shared)
+        shift = _polish(series, modelled, shift, s)
     return found
 
 
@@ -316,7 +377,7 @@ def corrected_values(history: History) -> dict[str, list[float]]:
     s = Settings()
     if len(series) < s.min_shared:
         return {ser.handler: list(ser.log) for ser in series}
-    shift = _polish(series, {ser.handler: [] for ser in series}, {}, s.max_loading, s.min_shared)
+    shift = _polish(series, {ser.handler: [] for ser in series}, {}, s)
     return {ser.handler: _corrected(ser, shift) for ser in series}
 
 
@@ -324,8 +385,7 @@ def _polish(
     series: Sequence[_Series],
     modelled: dict[str, list[ChangePoint]],
     shift: dict[str, dict[int, float]],
-    max_loading: float,
-    min_shared: int,
+    s: Settings,
 ) -> dict[str, dict[int, float]]:
     """The shared shift, estimated in turns with each handler's levels between its modelled
     change points (levels from the shift-corrected values, the shift from the deviations from
@@ -335,7 +395,7 @@ def _polish(
             ser.handler: _segment_levels(_corrected(ser, shift), modelled[ser.handler])
             for ser in series
         }
-        shift = _loaded(series, _shared_shift(series, levels, min_shared), max_loading)
+        shift = _loaded(series, _shared_shift(series, levels, s.min_shared), s)
     return shift
 
 

@@ -81,7 +81,7 @@ def parse_record(raw: bytes, where: str) -> HistoryRecord:
 class HistoryPoint:
     """One commit of a history: its sha, date, subject, where it was read from (a baseline
     file's path in that commit, or a record's path in the store), each handler's p95 (ns) and,
-    for records, how many runs it pooled."""
+    for records, how many runs it pooled and each handler's median (ns)."""
 
     commit: str
     date: datetime
@@ -89,6 +89,7 @@ class HistoryPoint:
     path: str
     p95_ns: dict[str, int]
     runs: int | None = None
+    p50_ns: dict[str, int] = field(default_factory=dict)  # records only: each handler's median
 
     @property
     def short_sha(self) -> str:

@@ -195,7 +195,7 @@ def order_records(
 def to_history(
     target: str, records: Sequence[HistoryRecord], where: str, notes: Sequence[str]
 ) -> History:
-    """The ordered records of one target as a :class:`History` of p95s."""
+    """The ordered records of one target as a :class:`History` of p95s (and medians)."""
     points = [
         HistoryPoint(
             r.commit,
@@ -204,6 +204,7 @@ def to_history(
             r.path,
             {h: s.p95_ns for h, s in r.handlers.items()},
             r.runs,
+            {h: s.p50_ns for h, s in r.handlers.items()},
         )
         for r in records
     ]

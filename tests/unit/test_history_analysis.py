@@ -3,6 +3,7 @@ records are ordered and stored (perfgate.history.store), on histories whose answ
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import random
@@ -170,6 +171,108 @@ def test_what_moved_alongside_is_shown_with_its_change_point():
     assert every == [("POST /c", sha(20)), ("GET /a", sha(20)), ("GET /b", sha(21))]
     html = render_history_html([found])
     assert html.count('class="cp"') == 3  # each handler's chart marks its own change
+
+
+def with_medians(moves: dict[str, tuple[float, float]], machine: tuple[float, float] = (1, 1)):
+    """Ten records of a three-route service (p95, p50 in ns; ``LEDGER``), 1% noise; from the
+    sixth, each handler's p95 and p50 times its ``moves`` factors, and every handler's times
+    ``machine`` (a machine faster or slower from then on)."""
+    rng = random.Random(3)
+    points = []
+    for i in range(10):
+        p95, p50 = {}, {}
+        for h, (level95, level50) in LEDGER.items():
+            f95, f50 = moves.get(h, (1, 1)) if i >= 5 else (1, 1)
+            m95, m50 = machine if i >= 5 else (1, 1)
+            p95[h] = round(level95 * f95 * m95 * math.exp(rng.gauss(0, 0.01)))
+            p50[h] = round(level50 * f50 * m50 * math.exp(rng.gauss(0, 0.01)))
+        points.append(
+            HistoryPoint(sha(i), T0 + timedelta(hours=i), f"c{i}", "", p95, 15, p50_ns=p50)
+        )
+    return History("store", points, target="svc", source="store")
+
+
+# The ledger service of docs/benchmarks.md: GET /balance's median request takes 0.6 µs, its
+# p95 is a request that waited for the CPU behind the others.
+LEDGER = {
+    "GET /statement": (69_000, 35_000),
+    "GET /balance": (35_000, 640),
+    "POST /x": (15_000, 3_000),
+}
+
+
+def p95_only(h: History) -> History:
+    points = [dataclasses.replace(p, p50_ns={}) for p in h.points]
+    return dataclasses.replace(h, points=points)
+
+
+def test_a_change_is_named_after_the_handler_whose_median_request_it_moved():
+    """GET /statement does more work from the sixth commit: its median +37%, its p95 +35%;
+    GET /balance waits longer for the CPU behind it: its p95 +43% (a small p95: the larger
+    ratio), its median not at all. Named after the larger p95 ratio alone (records without
+    medians), the change would be GET /balance's."""
+    moved = with_medians({"GET /statement": (1.35, 1.37), "GET /balance": (1.43, 1.0)})
+    (cp,) = analyse(moved).change_points
+    assert (cp.handler, cp.commit) == ("GET /statement", sha(5))
+    assert [a.handler for a in cp.alongside] == ["GET /balance"]
+    (old,) = analyse(p95_only(moved)).change_points
+    assert old.handler == "GET /balance"
+
+
+def test_a_machine_that_moved_at_the_same_commit_does_not_name_the_change():
+    """GET /statement +12% at the sixth commit on a machine 28% faster from then on (every
+    median 28% lower, every p95 20%): the others' medians fell with the machine, GET
+    /statement's rose beyond it; by the raw p95s the others' fall was the larger move."""
+    moved = with_medians({"GET /statement": (1.4, 1.55)}, machine=(0.8, 0.72))
+    (cp,) = analyse(moved).change_points
+    assert (cp.handler, cp.commit) == ("GET /statement", sha(5)) and cp.delta_pct > 0
+    assert sorted(a.handler for a in cp.alongside) == ["GET /balance", "POST /x"]
+    (old,) = analyse(p95_only(moved)).change_points
+    assert old.handler == "GET /balance" and old.delta_pct < 0
+
+
+# A real history (docs/benchmarks.md, "Naming a commit's change"): imgproc's GET /meta/{id}
+# busy-waits 7 µs more from the sixth of ten records (its p95 +45%, its median +70%); GET
+# /thumb/{id}, whose p95 is a request waiting for the CPU, rises with it, and POST /resize (2 ms
+# of CPU a request) hardly moves. p95s, then medians (ns).
+IMGPROC = {
+    "GET /meta/{id}": (
+        [23104, 26944, 29184, 25344, 26944, 41088, 34624, 33728, 38720, 38848],
+        [10816, 12416, 12608, 11648, 11520, 19968, 19008, 18560, 21184, 20800],
+    ),
+    "GET /thumb/{id}": (
+        [5248, 6976, 6976, 6592, 6848, 8704, 6848, 6912, 8256, 8384],
+        [1344, 1600, 1664, 1472, 1472, 1728, 1600, 1408, 1984, 1856],
+    ),
+    "POST /resize": (
+        [2040448, 2085440, 2102272, 2061632, 2052608, 2097088, 2096064, 2063040, 2164736, 2146304],
+        [1811072, 1836544, 1841280, 1823936, 1817920, 1839360, 1823168, 1816320, 1882176, 1861952],
+    ),
+}
+
+
+def test_a_loading_is_not_chosen_to_cancel_a_handlers_own_step():
+    """Each handler is corrected by the others' shared shift times the loading that leaves it
+    steadiest. Measured by the median of its nine record-to-record differences, GET /meta's
+    steadiest loading was 3: thrice GET /thumb's knock-on rise took its step away (five small
+    differences, the others up to 31%), and nothing was named. Measured by all of them but the
+    largest (the step's own), it is 1.25, and the step is found."""
+    points = [
+        HistoryPoint(
+            sha(i),
+            T0 + timedelta(hours=i),
+            f"c{i}",
+            "",
+            {h: v[0][i] for h, v in IMGPROC.items()},
+            15,
+            p50_ns={h: v[1][i] for h, v in IMGPROC.items()},
+        )
+        for i in range(10)
+    ]
+    history = History("store", points, target="imgproc", source="store")
+    (cp,) = analyse(history).change_points
+    assert (cp.handler, cp.commit) == ("GET /meta/{id}", sha(5)) and cp.delta_pct > 40
+    assert analyse(history, Settings(loading_fit="mad")).change_points == []
 
 
 def test_a_capped_loading_keeps_a_step_the_others_share_part_of():
