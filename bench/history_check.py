@@ -12,6 +12,10 @@ not a change point of its own). ``--service example``: example_service, checkout
 end-to-end test slows it.
 
     python bench/history_check.py --service sessions --service blog --rounds 2
+    python bench/history_check.py --every-route --service catalog --save DIR
+
+``--every-route`` slows each of a service's routes in turn (one history each) instead of its
+first; ``--save`` keeps each history's JSON and its records, to analyse them again offline.
 
 Prints one line per history and a summary. A measurement, not a test: what it finds depends
 on the machine's noise during the ten records.
