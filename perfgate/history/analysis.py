@@ -177,12 +177,12 @@ def _moved(history: History, ser: _Series, a: int, b: int, c: int, naming: Namin
 def attribute(
     history: History,
     found: Sequence[ChangePointResult],
-    moved: Callable[[ChangePointResult], float] | None = None,
+    moved: Callable[[ChangePointResult], float],
 ) -> list[ChangePointResult]:
     """One change, one handler: change points of different handlers at the same commit or
     neighbouring ones are taken as one change — named after the handler it moved most
-    (``moved``: :func:`_moved`, where ``analyse`` calls this; else the ratio of the p95s after
-    and before) and listing the others as ``alongside`` it — sorted by handler and commit.
+    (``moved``, :func:`_moved`) and listing the others as ``alongside`` it — sorted by handler
+    and commit.
 
     A commit that makes one handler slower moves the others measured with it too: on a few
     cores they wait for its extra CPU, with fewer of its requests done they share the machine
@@ -191,14 +191,8 @@ def attribute(
     slows several handlers (a shared middleware, a dependency) is one change point still, with
     every handler it moved listed."""
     pos = {p.commit: i for i, p in enumerate(history.points)}
-
-    def size(r: ChangePointResult) -> float:
-        if moved is not None:
-            return moved(r)
-        return abs(math.log(max(r.after_p95_ns, 1) / max(r.before_p95_ns, 1)))
-
     named: list[ChangePointResult] = []
-    for r in sorted(found, key=size, reverse=True):
+    for r in sorted(found, key=moved, reverse=True):
         lead = next(
             (
                 n
