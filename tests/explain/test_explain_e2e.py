@@ -212,16 +212,17 @@ def test_a_handler_slowed_by_sleeping_is_explained_by_blocking_in_the_runtime_li
     assert checkout["explain"][0]["what"] == "region price"
     # The goroutine states (GC mark, stop-the-world and assists overlap them, and a run's GC can
     # land in the p95 window either way): sleeping is new, about the sleep added, and one of the
-    # two largest increases. The other, on a machine where it happens, is a knock-on effect:
-    # with every request held longer more of them are in flight, and in the slowest ones they
-    # queue for the payment gateway's workers (blocked in select) — on a CI run as much as the
-    # sleep itself (185 µs against 182 µs).
+    # two largest increases. The other is a knock-on effect where a machine shows one: with
+    # every request held longer more of them are in flight, and in the slowest ones they queue
+    # for the payment gateway's workers (blocked in select: on a CI run as much as the sleep
+    # itself, 185 µs against 182 µs) or for a CPU (scheduler wait: 45 µs against 263 µs on
+    # another). Only a wait can be ahead of the sleep: never running.
     states = [i for i in checkout["runtime"] if i["what"] not in OVERLAPPING]
     sleep = next(i for i in states if i["what"] == "runtime: blocked (sleep)")
     assert sleep in states[:2], checkout["runtime"]
-    assert {i["what"] for i in states[:2]} <= {
-        "runtime: blocked (sleep)",
+    assert states[0] is sleep or states[0]["what"] in {
         "runtime: blocked (select)",
+        "runtime: scheduler wait",
     }, checkout["runtime"]
     assert sleep["baseline_ns"] * 20 < sleep["current_ns"]  # the baseline never sleeps
     assert sleep["current_ns"] >= 0.8 * extra * 1000, (extra, sleep)
