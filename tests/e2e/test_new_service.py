@@ -1,6 +1,7 @@
 """A new Go service gated from scratch with the perftest package: its own module (a replace
 directive to this repository), three routes on an http.ServeMux, a ten-line perf test, a
-three-key perfgate.toml. Baseline, an unchanged check, one route made slower."""
+three-key perfgate.toml. Baseline, an unchanged check (against its own commit, on this machine),
+one route made slower (against the baseline)."""
 
 from __future__ import annotations
 
@@ -164,14 +165,35 @@ def test_the_baseline_names_handlers_by_their_patterns(measured):
         assert h["count"] == 300 * runs, name  # the default PerRoute, and no warm-up task
 
 
+def commit_all(root: Path) -> None:
+    """Make ``root`` a git repository with everything in one commit."""
+    git = ["git", "-c", "user.name=Test Dev", "-c", "user.email=dev@example.com"]
+    for args in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "shop"]):
+        subprocess.run([*git, *args], cwd=root, check=True, capture_output=True)
+
+
 def test_unchanged_service_passes(measured, tmp_path):
+    root = tmp_path / "repo"
+    shutil.copytree(measured, root)
+    commit_all(root)
     report, junit = tmp_path / "report.json", tmp_path / "junit.xml"
     r = perfgate(
-        "check", "--json-out", str(report), "--junit-out", str(junit), cwd=measured, env=OFFLINE
+        "check",
+        "--against",
+        "HEAD",
+        "--json-out",
+        str(report),
+        "--junit-out",
+        str(junit),
+        cwd=root,
+        env=OFFLINE,
     )
-    # Never a false alarm. A microsecond handler with 300 requests a run can honestly come out
-    # inconclusive (exit 3: a rise within run-to-run noise) on a machine whose speed drifted
-    # between the baseline and the check; that is not a pass, but not an alarm either.
+    # Never a false alarm. On the same machine, in alternating runs: a check of unchanged code
+    # against a committed baseline measured in another session is not (this shared machine's
+    # µs handlers drift 6-7 % between sessions a few seconds apart; with alpha 0.05 a few
+    # percent of such checks fail, docs/benchmarks.md), which is why the pull-request gate
+    # compares with its base. A microsecond handler can honestly come out inconclusive (exit
+    # 3: a rise within run-to-run noise); that is not a pass, but not an alarm either.
     assert r.code in (0, 3), r.out + r.err
     verdicts = handlers(report)
     assert set(verdicts) == ROUTES
