@@ -217,7 +217,9 @@ class Config(BaseModel):
     history_min_change: float = DEFAULT_HISTORY_MIN_CHANGE_PCT
     # How many times a check judges its runs: it stops as soon as every handler is decided.
     looks: int = Field(default=DEFAULT_LOOKS, ge=1, le=10)
-    retries: int = Field(default=1, ge=0, le=5)  # re-measure when the machine was busy
+    # Measure again, from scratch, after an inconclusive check (a busy machine, or a rise
+    # within run-to-run noise; gate.check).
+    retries: int = Field(default=1, ge=0, le=5)
     # The busy-machine check (perfgate.busy): trace evidence that the machine was overloaded.
     machine_check: Literal["inconclusive", "warn", "ignore"] = "inconclusive"
     min_cpu_share: float = Field(default=0.75, gt=0, le=1)

@@ -4,8 +4,8 @@
 ``perfgate check`` (:func:`run_check`): measure the two sides — the working tree against the
 committed baseline, or against REF in a temporary worktree (``--against``), see
 :mod:`perfgate.sides` — judge them (:func:`perfgate.assess.assess`), and while handlers came out
-``inconclusive`` with nothing failed, measure and judge again (``retries``). One loop, whichever
-the mode: the modes differ only in how they measure.
+``inconclusive`` with nothing failed, measure and judge again from scratch (``retries``,
+:func:`check`). One loop, whichever the mode: the modes differ only in how they measure.
 
 ``perfgate baseline update`` (:func:`refresh_baselines`): measure every target first, and write
 files only when all measurements succeeded, so a failed refresh never leaves a partial baseline
@@ -163,23 +163,41 @@ def _committed_baseline(root: Path, target: Target) -> Baseline | None:
 Source = CommittedBaseline | AgainstRef
 
 
+def _plans(source: Source, config: Config) -> dict[str, list[int]]:
+    """Each target's stages: after how many rounds the check looks at its runs."""
+    paired = source.mode == Mode.AGAINST
+    return {t.name: stages(t.runs_for(paired), config.looks) for t in source.targets}
+
+
+def start_runners(
+    source: Source, config: Config, progress: Progress | None = None
+) -> dict[str, Runner]:
+    """A runner per target, with no runs yet (its trees built on first use)."""
+    plans = _plans(source, config)
+    runners = {}
+    for t in source.targets:
+        if progress:
+            paired = source.mode == Mode.AGAINST
+            what = f"{source.against_ref} and the working tree" if paired else "the working tree"
+            progress(f"{t.name}: building {what}")
+        runners[t.name] = Runner(source.subjects(t), config.max_neighbour_load, plans[t.name][-1])
+    return runners
+
+
 def measure_and_judge(
     source: Source,
     config: Config,
     provenance: Provenance,
     progress: Progress | None = None,
+    runners: Mapping[str, Runner] | None = None,
 ) -> Checked:
     """Measure every target in stages and judge after each (:func:`perfgate.measure.stages`),
-    until every handler is decided or every target has made its most runs."""
-    paired = source.mode == Mode.AGAINST
-    plans = {t.name: stages(t.runs_for(paired), config.looks) for t in source.targets}
+    until every handler is decided or every target has made its most runs (``runners``: fresh
+    ones from :func:`start_runners`, made here when not given)."""
+    plans = _plans(source, config)
     looks = max(len(p) for p in plans.values())
-    runners = {}
-    for t in source.targets:
-        if progress:
-            what = f"{source.against_ref} and the working tree" if paired else "the working tree"
-            progress(f"{t.name}: building {what}")
-        runners[t.name] = Runner(source.subjects(t), config.max_neighbour_load, plans[t.name][-1])
+    if runners is None:
+        runners = start_runners(source, config, progress)
     for look in range(1, looks + 1):
         for t in source.targets:
             plan = plans[t.name]
@@ -264,10 +282,9 @@ def run_check(
 ) -> Checked:
     """Measure and judge every target — against the committed baselines, or with ``against``
     (a ref; ``""``: the merge-base with the PR's base commit ``event_base`` when the clone has
-    it, else with its base branch) A/B — in stages until every
-    handler is decided; and measure again from scratch (up to ``retries`` more times) while
-    handlers came out ``inconclusive`` because the machine was busy and nothing failed: a
-    decided failure stands."""
+    it, else with its base branch) A/B — in stages until every handler is decided, and again
+    from scratch (up to ``retries`` more times) while the check came out ``inconclusive`` and
+    nothing failed (see :func:`check`): a decided failure stands."""
     commit = head_provenance(root)[0] or None
     with contextlib.ExitStack() as stack:
         scratch = Path(stack.enter_context(scratch_dir()))
@@ -279,25 +296,34 @@ def run_check(
             worktree = stack.enter_context(worktree_at(root, sha_or_ref))
             label = against or "merge-base"
             source = AgainstRef(root, targets, go, env, scratch, worktree, label)
-        attempts = 1 + config.retries
-        whys: list[str] = []
-        for attempt in range(1, attempts + 1):
-            provenance = Provenance(
-                created=now_iso(), commit=commit, against_ref=source.against_ref
-            )
-            checked = measure_and_judge(source, config, provenance, progress)
-            report = checked.report
-            if report.verdict != ReportVerdict.INCONCLUSIVE or attempt == attempts:
-                break
-            busy = [h.name for h in report.handlers if h.busy_machine]
-            why = (
-                f"{len(busy)} handler(s) moved while the machine was busy"
-                if busy
-                else "a handler rose by more than its threshold, but within run-to-run noise"
-            )
-            whys.append("a busy machine" if busy else "run-to-run noise")
-            if progress:
-                progress(f"{why}: measuring again, from scratch ({attempt + 1}/{attempts})")
+        return check(source, config, commit, progress)
+
+
+def check(
+    source: Source, config: Config, commit: str | None, progress: Progress | None = None
+) -> Checked:
+    """Measure and judge ``source``'s targets, and while the outcome is ``inconclusive`` and
+    nothing failed, measure again from scratch (up to ``config.retries`` more times): the last
+    measurement decides. (Pooling the runs instead, after run-to-run noise, was measured and
+    not kept: docs/benchmarks.md, *The retry after an inconclusive check*.)"""
+    attempts = 1 + config.retries
+    whys: list[str] = []
+    for attempt in range(1, attempts + 1):
+        provenance = Provenance(created=now_iso(), commit=commit, against_ref=source.against_ref)
+        runners = start_runners(source, config, progress if attempt == 1 else None)
+        checked = measure_and_judge(source, config, provenance, progress, runners)
+        report = checked.report
+        if report.verdict != ReportVerdict.INCONCLUSIVE or attempt == attempts:
+            break
+        busy = [h.name for h in report.handlers if h.busy_machine]
+        why = (
+            f"{len(busy)} handler(s) moved while the machine was busy"
+            if busy
+            else "a handler rose by more than its threshold, but within run-to-run noise"
+        )
+        whys.append("a busy machine" if busy else "run-to-run noise")
+        if progress:
+            progress(f"{why}: measuring again, from scratch ({attempt + 1}/{attempts})")
     if attempt > 1:
         warning = (
             f"measured {attempt} times: the earlier measurement(s) were inconclusive "

@@ -1,0 +1,118 @@
+"""How a check measures again after an inconclusive outcome (perfgate.gate.check): from
+scratch, whether the machine was busy or the rise was within run-to-run noise, and the new
+runs alone decide; a decided check is not measured again."""
+
+from __future__ import annotations
+
+import random
+
+from perfgate.baseline import Machine
+from perfgate.config import Config, Target
+from perfgate.gate import check
+from perfgate.report import Mode, ReportVerdict
+from perfgate.samples import RunSamples
+from perfgate.sides import against
+
+TARGET = Target(name="svc", package=".", run="x", runs=12)
+HERE = Machine(cpu="test", gomaxprocs=2)
+PAIRS = 12
+
+
+class Recorded:
+    """Stands in for a Subject: ``GET /noisy`` varies a lot from run to run; ``cpu_share``
+    is what every run reports (below the base's: other processes had the CPUs)."""
+
+    def __init__(self, label: str, scale: float, seed: int, cpu_share: float = 1.0) -> None:
+        self.target, self.label, self.scale, self.cpu_share = TARGET, label, scale, cpu_share
+        self.rng = random.Random(seed)
+        self.made = 0
+
+    def run_once(self, index: int) -> RunSamples:
+        self.made += 1
+        run_factor = self.rng.lognormvariate(0, 0.25)
+        durations = {
+            "GET /noisy": [
+                int(self.scale * run_factor * self.rng.lognormvariate(10, 0.3)) for _ in range(300)
+            ]
+        }
+        return RunSamples(
+            durations=durations,
+            incomplete=0,
+            seconds=0.1,
+            cpu_seconds=self.cpu_share,
+            running_seconds=1.0,
+        )
+
+
+class Source:
+    mode = Mode.AGAINST
+    against_ref = "main (abc1234)"
+
+    def __init__(self, seed: int, cpu_share: float = 1.0) -> None:
+        self.targets = [TARGET]
+        self.base = Recorded("base", 1.0, seed=1)
+        self.head = Recorded("head", 1.15, seed=seed, cpu_share=cpu_share)
+
+    def subjects(self, target):
+        return [self.base, self.head]
+
+    def sides(self, target, runner):
+        base, head = runner.measurements
+        return against(target, base, head, None, HERE)
+
+
+def run(seed: int, retries: int, cpu_share: float = 1.0):
+    source = Source(seed, cpu_share)
+    config = Config(targets=[TARGET], looks=1, retries=retries)
+    return check(source, config, None), source
+
+
+# A head 15% slower, within this handler's run-to-run noise at 12 pairs: the first
+# measurement is inconclusive (checked below, so a change to the stand-in shows).
+SEED = 3
+
+
+def test_after_run_to_run_noise_the_check_measures_again_from_scratch():
+    first, _ = run(SEED, retries=0)
+    assert first.report.verdict == ReportVerdict.INCONCLUSIVE
+    (h,) = first.report.handlers
+    assert "within run-to-run noise" in h.note and not h.busy_machine
+
+    checked, source = run(SEED, retries=1)
+    assert source.head.made == source.base.made == 2 * PAIRS
+    (h,) = checked.report.handlers
+    # the second measurement alone decides: the first one's runs are not judged again
+    assert len(h.current.run_counts) == len(h.baseline.run_counts) == PAIRS
+    assert h.current.count == PAIRS * 300
+    assert any(
+        "measured 2 times" in w and "(run-to-run noise)" in w and "the last one decides" in w
+        for w in checked.report.warnings
+    ), checked.report.warnings
+
+
+def test_after_a_busy_machine_the_check_measures_again_from_scratch():
+    first, _ = run(SEED, retries=0, cpu_share=0.3)
+    assert first.report.verdict == ReportVerdict.INCONCLUSIVE
+    assert first.report.handlers[0].busy_machine
+
+    checked, source = run(SEED, retries=1, cpu_share=0.3)
+    assert source.head.made == source.base.made == 2 * PAIRS
+    (h,) = checked.report.handlers
+    assert len(h.current.run_counts) == len(h.baseline.run_counts) == PAIRS
+    assert any(
+        "(a busy machine)" in w and "the last one decides" in w for w in checked.report.warnings
+    ), checked.report.warnings
+
+
+def test_a_decided_check_is_not_measured_again():
+    checked, source = run(2, retries=1)  # seed 2: +49%, beyond noise
+    assert checked.report.verdict == ReportVerdict.FAIL
+    assert source.head.made == PAIRS
+    assert not any("measured" in w for w in checked.report.warnings)
+
+
+def test_without_retries_nothing_is_measured_again():
+    checked, source = run(SEED, retries=0)
+    assert checked.report.verdict == ReportVerdict.INCONCLUSIVE
+    assert source.head.made == PAIRS
+    assert not any("measured" in w for w in checked.report.warnings)
