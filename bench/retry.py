@@ -128,9 +128,7 @@ def one(root: Path, checked_root: Path, env: dict[str, str]) -> dict:
         rec = {"first": outcome(first), "busy": any(h.busy_machine for h in first.report.handlers)}
         if first.report.verdict == ReportVerdict.INCONCLUSIVE and not rec["busy"]:
             made = {name: r.rounds for name, r in runners.items()}
-            rec["pooled"] = outcome(
-                gate.measure_more_and_judge(source, config, PROVENANCE, runners)
-            )
+            rec["pooled"] = outcome(pooled(source, config, runners))
             again = {name: Replay(r, made[name]) for name, r in runners.items()}
             rec["scratch"] = outcome(
                 gate.measure_and_judge(source, config, PROVENANCE, None, again)
