@@ -26,7 +26,7 @@ from perfgate.config import Config, Target
 from perfgate.errors import PerfgateError
 from perfgate.git import Worktree, default_against_ref, head_provenance, worktree_at
 from perfgate.measure import Progress, Runner, Subject, measure, scratch_dir, stages
-from perfgate.report import Mode, ReportVerdict, Verdict
+from perfgate.report import Mode, Report, ReportVerdict, Verdict
 from perfgate.samples import Measurement
 from perfgate.toolchain import Go, child_env, machine, missing_tests
 
@@ -324,14 +324,32 @@ def check(
         whys.append("a busy machine" if busy else "run-to-run noise")
         if progress:
             progress(f"{why}: measuring again, from scratch ({attempt + 1}/{attempts})")
+    added = []
     if attempt > 1:
-        warning = (
+        added.append(
             f"measured {attempt} times: the earlier measurement(s) were inconclusive "
             f"({', '.join(dict.fromkeys(whys))}); the last one decides"
         )
-        report = report.model_copy(update={"warnings": [*report.warnings, warning]})
+    if source.mode == Mode.BASELINE and report.verdict == ReportVerdict.FAIL:
+        added.append(confirm_hint(report))
+    if added:
+        report = report.model_copy(update={"warnings": [*report.warnings, *added]})
         checked = Checked(report, checked.sides)
     return checked
+
+
+def confirm_hint(report: Report) -> str:
+    """How to confirm a regression found against a committed baseline: measure the commit the
+    baseline was made from and the working tree on this machine, in alternating runs."""
+    failed = {h.target for h in report.handlers if h.verdict == Verdict.REGRESSED}
+    commits = sorted({t.baseline_commit for t in report.targets if t.name in failed} - {None})
+    ref = commits[0][:12] if len(commits) == 1 else "<the baseline's commit>"
+    return (
+        "judged against a baseline measured in another session: between sessions a shared "
+        "machine can move a handler's p95 by more than its runs show, one handler more than "
+        "another (docs/benchmarks.md: 4-30 % of checks of unchanged code failed there); to "
+        f"confirm on this machine: perfgate check --against {ref}"
+    )
 
 
 def refresh_baselines(

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import random
 
-from perfgate.baseline import Machine
+from perfgate.baseline import Machine, build_baseline
 from perfgate.config import Config, Target
 from perfgate.gate import check
 from perfgate.report import Mode, ReportVerdict
-from perfgate.samples import RunSamples
-from perfgate.sides import against
+from perfgate.samples import Measurement, RunSamples
+from perfgate.sides import against, committed
 
 TARGET = Target(name="svc", package=".", run="x", runs=12)
 HERE = Machine(cpu="test", gomaxprocs=2)
@@ -116,3 +116,37 @@ def test_without_retries_nothing_is_measured_again():
     assert checked.report.verdict == ReportVerdict.INCONCLUSIVE
     assert source.head.made == PAIRS
     assert not any("measured" in w for w in checked.report.warnings)
+
+
+class Committed:
+    """Committed-baseline mode: a baseline made from the base's runs at COMMIT, and the head."""
+
+    mode = Mode.BASELINE
+    against_ref = None
+
+    def __init__(self, seed: int) -> None:
+        self.targets = [TARGET]
+        base = Recorded("base", 1.0, seed=1)
+        runs = Measurement(label="baseline", runs=[base.run_once(i) for i in range(2 * PAIRS)])
+        self.baseline = build_baseline(TARGET, runs, HERE, COMMIT, "main", "2026-01-01T00:00:00Z")
+        self.head = Recorded("head", 1.15, seed=seed)
+
+    def subjects(self, target):
+        return [self.head]
+
+    def sides(self, target, runner):
+        return committed(target, self.baseline, runner.measurements[0], HERE)
+
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+def test_a_failure_against_a_committed_baseline_says_how_to_confirm_it_on_this_machine():
+    checked = check(Committed(seed=2), Config(targets=[TARGET], looks=1, retries=0), None)
+    assert checked.report.verdict == ReportVerdict.FAIL
+    hints = [w for w in checked.report.warnings if "to confirm on this machine" in w]
+    assert hints == [hints[0]] and hints[0].endswith("perfgate check --against 0123456789ab")
+    # A/B mode measured on this machine already: no such hint
+    ab, _ = run(2, retries=0)
+    assert ab.report.verdict == ReportVerdict.FAIL
+    assert not any("to confirm" in w for w in ab.report.warnings)
