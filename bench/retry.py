@@ -17,8 +17,9 @@ more and the outcome is judged two ways:
   (:func:`pooled`: the alternative measured here, not adopted).
 
 Services: zoo services (``bench/zoo``, a scratch copy each; ``--knob`` slows one handler, see
-``bench/zoo/variants.json``) or ``--shop``, the three-route service of
-``tests/e2e/test_new_service.py`` (``--shop-slow-ns`` adds a busy wait to ``GET /items/{id}``).
+``bench/zoo/variants.json``), ``--shop``, the three-route service of
+``tests/e2e/test_new_service.py`` (``--shop-slow-ns`` adds a busy wait to ``GET /items/{id}``),
+and ``--example``, this repository's example_service (a copy).
 Prints, per service, how the checks ended with no retry, with the retry from scratch and with
 the pooled retry; ``--out FILE`` keeps one JSON line per check. Measures time: run it alone.
 """
@@ -143,6 +144,7 @@ def main() -> None:
     ap.add_argument("--services", nargs="*", default=[], help="zoo services")
     ap.add_argument("--shop", action="store_true", help="the e2e shop service too")
     ap.add_argument("--shop-slow-ns", type=int, default=0)
+    ap.add_argument("--example", action="store_true", help="this repository's example_service")
     ap.add_argument("--knob", help="ZOO_SLOW for the checked tree of the zoo services")
     ap.add_argument("--checks", type=int, default=40)
     ap.add_argument("--out", type=Path)
@@ -160,6 +162,12 @@ def main() -> None:
         trees.append((service, root, checked, env))
     if args.shop:
         trees.append(("shop", *shop(args.shop_slow_ns)))
+    if args.example:
+        sys.path.insert(0, str(REPO / "tests" / "e2e"))
+        from e2e_support import copy_module
+
+        root = copy_module(Path(tempfile.mkdtemp(prefix="perfgate-retry-")) / "example")
+        trees.append(("example_service", root, root, {**os.environ, "GOTOOLCHAIN": "local"}))
     out = args.out.open("a") if args.out else None
     rows = []
     for name, root, checked, env in trees:
