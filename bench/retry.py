@@ -4,17 +4,20 @@
     python bench/retry.py --services catalog blog --checks 40
     python bench/retry.py --shop --checks 200
     python bench/retry.py --services catalog --knob "GET /items/{id}=const:1500ns" --checks 40
+    python bench/retry.py --services blog --knob "GET /feed=const:21415ns" --against --checks 30
 
 For each check: a fresh `perfgate baseline update` of the unchanged code (the real CLI), then,
-in this process, the check's first measurement in committed-baseline mode
+in this process, the check's first measurement in committed-baseline mode (with ``--against``:
+A/B, the working tree against HEAD in pairs of runs, no baseline)
 (:func:`perfgate.gate.measure_and_judge`, its staged looks and all). When that comes out
 ``inconclusive`` within run-to-run noise (not a busy machine), the check's runs are made once
 more and the outcome is judged two ways:
 
-* **from scratch** — the new runs alone, with the same staged looks (what ``retries`` does:
-  the last measurement decides, :func:`perfgate.gate.check`);
+* **from scratch** — the new runs alone, with the same staged looks (what ``retries`` does
+  against a committed baseline: the last measurement decides, :func:`perfgate.gate.check`);
 * **pooled** — every run of both measurements together, judged once at the last look's level
-  (:func:`pooled`: the alternative measured here, not adopted).
+  (what ``retries`` does in A/B mode: :func:`perfgate.gate.measure_more_and_judge`; the
+  bench's own :func:`pooled` does the same in either mode).
 
 Services: zoo services (``bench/zoo``, a scratch copy each; ``--knob`` slows one handler, see
 ``bench/zoo/variants.json``), ``--shop``, the three-route service of
@@ -46,6 +49,7 @@ from tabulate import tabulate  # noqa: E402
 from perfgate import gate  # noqa: E402
 from perfgate.assess import Checked, Look, Provenance, assess  # noqa: E402
 from perfgate.config import load_config  # noqa: E402
+from perfgate.git import worktree_at  # noqa: E402
 from perfgate.measure import scratch_dir, stages  # noqa: E402
 from perfgate.report import Mode, ReportVerdict  # noqa: E402
 from perfgate.samples import Measurement  # noqa: E402
@@ -111,6 +115,28 @@ def outcome(c: Checked) -> dict:
     }
 
 
+def one_against(root: Path, env: dict[str, str]) -> dict:
+    """A/B: the check of ``root``'s working tree against ``HEAD`` (what ``slow_file`` left
+    uncommitted is the change), in pairs of runs."""
+    config, croot = load_config(None, root)
+    with scratch_dir() as tmp, worktree_at(croot, "HEAD") as tree:
+        source = gate.AgainstRef(croot, config.targets, find_go(env), env, Path(tmp), tree, "HEAD")
+        return judged(source, config)
+
+
+def judged(source, config) -> dict:
+    """The first measurement; after an inconclusive one within noise, both retries."""
+    runners = gate.start_runners(source, config)
+    first = gate.measure_and_judge(source, config, PROVENANCE, None, runners)
+    rec = {"first": outcome(first), "busy": any(h.busy_machine for h in first.report.handlers)}
+    if first.report.verdict == ReportVerdict.INCONCLUSIVE and not rec["busy"]:
+        made = {name: r.rounds for name, r in runners.items()}
+        rec["pooled"] = outcome(pooled(source, config, runners))
+        again = {name: Replay(r, made[name]) for name, r in runners.items()}
+        rec["scratch"] = outcome(gate.measure_and_judge(source, config, PROVENANCE, None, again))
+    return rec
+
+
 def one(root: Path, checked_root: Path, env: dict[str, str]) -> dict:
     """A baseline update of ``root`` and the check of ``checked_root`` against it."""
     pg = [sys.executable, "-m", "perfgate"]
@@ -124,17 +150,7 @@ def one(root: Path, checked_root: Path, env: dict[str, str]) -> dict:
     config, croot = load_config(None, checked_root)
     with scratch_dir() as tmp:
         source = gate.CommittedBaseline(croot, config.targets, find_go(env), env, Path(tmp))
-        runners = gate.start_runners(source, config)
-        first = gate.measure_and_judge(source, config, PROVENANCE, None, runners)
-        rec = {"first": outcome(first), "busy": any(h.busy_machine for h in first.report.handlers)}
-        if first.report.verdict == ReportVerdict.INCONCLUSIVE and not rec["busy"]:
-            made = {name: r.rounds for name, r in runners.items()}
-            rec["pooled"] = outcome(pooled(source, config, runners))
-            again = {name: Replay(r, made[name]) for name, r in runners.items()}
-            rec["scratch"] = outcome(
-                gate.measure_and_judge(source, config, PROVENANCE, None, again)
-            )
-    return rec
+        return judged(source, config)
 
 
 def main() -> None:
@@ -147,6 +163,11 @@ def main() -> None:
     ap.add_argument("--example", action="store_true", help="this repository's example_service")
     ap.add_argument("--knob", help="ZOO_SLOW for the checked tree of the zoo services")
     ap.add_argument("--checks", type=int, default=40)
+    ap.add_argument(
+        "--against",
+        action="store_true",
+        help="zoo services: A/B against HEAD (the knob uncommitted) instead of a baseline",
+    )
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
 
@@ -154,7 +175,10 @@ def main() -> None:
     for service in args.services:
         root = scratch_repo(service, "TestPerf" + service.capitalize())
         checked = root
-        if args.knob:
+        if args.against:
+            if args.knob:
+                slow_file(root, service, args.knob)
+        elif args.knob:
             checked = Path(tempfile.mkdtemp(prefix="perfgate-retry-slow-")) / service
             shutil.copytree(root, checked)
             slow_file(checked, service, args.knob)
@@ -173,7 +197,8 @@ def main() -> None:
     for name, root, checked, env in trees:
         ends: dict[str, Counter] = {k: Counter() for k in ("no retry", "from scratch", "pooled")}
         for i in range(args.checks):
-            rec = {"service": name, **one(root, checked, env)}
+            made = one_against(root, env) if args.against else one(root, checked, env)
+            rec = {"service": name, **made}
             if out:
                 out.write(json.dumps(rec) + "\n")
                 out.flush()

@@ -217,8 +217,8 @@ class Config(BaseModel):
     history_min_change: float = DEFAULT_HISTORY_MIN_CHANGE_PCT
     # How many times a check judges its runs: it stops as soon as every handler is decided.
     looks: int = Field(default=DEFAULT_LOOKS, ge=1, le=10)
-    # Measure again, from scratch, after an inconclusive check (a busy machine, or a rise
-    # within run-to-run noise; gate.check).
+    # Measure again after an inconclusive check (gate.check: A/B after run-to-run noise, as
+    # many pairs again judged with the first; otherwise from scratch).
     retries: int = Field(default=1, ge=0, le=5)
     # The busy-machine check (perfgate.busy): trace evidence that the machine was overloaded.
     machine_check: Literal["inconclusive", "warn", "ignore"] = "inconclusive"

@@ -4,8 +4,9 @@
 ``perfgate check`` (:func:`run_check`): measure the two sides — the working tree against the
 committed baseline, or against REF in a temporary worktree (``--against``), see
 :mod:`perfgate.sides` — judge them (:func:`perfgate.assess.assess`), and while handlers came out
-``inconclusive`` with nothing failed, measure and judge again from scratch (``retries``,
-:func:`check`). One loop, whichever the mode: the modes differ only in how they measure.
+``inconclusive`` with nothing failed, measure and judge again (``retries``: from scratch, or in
+A/B mode after run-to-run noise as many pairs again judged with the first; :func:`check`). One
+loop, whichever the mode: the modes differ only in how they measure.
 
 ``perfgate baseline update`` (:func:`refresh_baselines`): measure every target first, and write
 files only when all measurements succeeded, so a failed refresh never leaves a partial baseline
@@ -225,6 +226,32 @@ def measure_and_judge(
     raise AssertionError("the last look decides every handler")
 
 
+def measure_more_and_judge(
+    source: Source,
+    config: Config,
+    provenance: Provenance,
+    runners: Mapping[str, Runner],
+    progress: Progress | None = None,
+) -> Checked:
+    """After an A/B check that ended ``inconclusive`` within run-to-run noise: as many pairs
+    of runs again per target, added to those made, and every pair judged together at the last
+    look's level (see :func:`check`)."""
+    plans = _plans(source, config)
+    looks = max(len(p) for p in plans.values())
+    for t in source.targets:
+        runner, more = runners[t.name], plans[t.name][-1]
+        runner.rerun_budget += more
+        total = runner.rounds + more
+        runner.extend(total, total, progress)
+    return assess(
+        [source.sides(t, runners[t.name]) for t in source.targets],
+        source.mode,
+        config,
+        provenance,
+        Look(looks, looks),
+    )
+
+
 def _rising(checked: Checked) -> bool:
     """Whether a handler not decided yet rose by more than its threshold: it may be the change's
     real culprit (a regression elsewhere can be its side effect: shared GC, a shared lock), so
@@ -283,8 +310,8 @@ def run_check(
     """Measure and judge every target — against the committed baselines, or with ``against``
     (a ref; ``""``: the merge-base with the PR's base commit ``event_base`` when the clone has
     it, else with its base branch) A/B — in stages until every handler is decided, and again
-    from scratch (up to ``retries`` more times) while the check came out ``inconclusive`` and
-    nothing failed (see :func:`check`): a decided failure stands."""
+    (up to ``retries`` more times) while the check came out ``inconclusive`` and nothing
+    failed (see :func:`check`): a decided failure stands."""
     commit = head_provenance(root)[0] or None
     with contextlib.ExitStack() as stack:
         scratch = Path(stack.enter_context(scratch_dir()))
@@ -302,33 +329,54 @@ def run_check(
 def check(
     source: Source, config: Config, commit: str | None, progress: Progress | None = None
 ) -> Checked:
-    """Measure and judge ``source``'s targets, and while the outcome is ``inconclusive`` and
-    nothing failed, measure again from scratch (up to ``config.retries`` more times): the last
-    measurement decides. (Pooling the runs instead, after run-to-run noise, was measured and
-    not kept: docs/benchmarks.md, *The retry after an inconclusive check*.)"""
+    """Measure and judge ``source``'s targets; while the outcome is ``inconclusive`` and nothing
+    failed, measure again (up to ``config.retries`` more times), which way depending on why:
+
+    * a handler moved while the machine was busy (:mod:`perfgate.busy`): those runs are
+      suspect, so the check measures again from scratch and the new runs alone decide;
+    * A/B, a rise beyond the threshold within run-to-run noise: the pairs are sound but too
+      few, so the check makes as many pairs again and judges all of them together
+      (:func:`measure_more_and_judge`): both sides' intervals narrow, where a second draw of
+      the same size would be as likely to stay inconclusive as the first;
+    * committed baseline, the same: from scratch. Pooling there was measured and gained
+      nothing, since the baseline's runs, half the interval's variance, do not grow
+      (docs/benchmarks.md, *The retry after run-to-run noise*).
+
+    A failure against a committed baseline ends with a warning naming how to confirm it on
+    this machine (:func:`confirm_hint`).
+    """
     attempts = 1 + config.retries
     whys: list[str] = []
+    runners: dict[str, Runner] | None = None
+    pool = False
     for attempt in range(1, attempts + 1):
         provenance = Provenance(created=now_iso(), commit=commit, against_ref=source.against_ref)
-        runners = start_runners(source, config, progress if attempt == 1 else None)
-        checked = measure_and_judge(source, config, provenance, progress, runners)
+        if pool and runners is not None:
+            checked = measure_more_and_judge(source, config, provenance, runners, progress)
+        else:
+            runners = start_runners(source, config, progress if attempt == 1 else None)
+            checked = measure_and_judge(source, config, provenance, progress, runners)
         report = checked.report
         if report.verdict != ReportVerdict.INCONCLUSIVE or attempt == attempts:
             break
         busy = [h.name for h in report.handlers if h.busy_machine]
-        why = (
-            f"{len(busy)} handler(s) moved while the machine was busy"
-            if busy
-            else "a handler rose by more than its threshold, but within run-to-run noise"
-        )
+        pool = not busy and source.mode == Mode.AGAINST
         whys.append("a busy machine" if busy else "run-to-run noise")
         if progress:
-            progress(f"{why}: measuring again, from scratch ({attempt + 1}/{attempts})")
+            if busy:
+                why = f"{len(busy)} handler(s) moved while the machine was busy"
+            else:
+                why = "a handler rose by more than its threshold, but within run-to-run noise"
+            how = "as many pairs again, judged with the first" if pool else "from scratch"
+            progress(f"{why}: measuring again, {how} ({attempt + 1}/{attempts})")
     added = []
     if attempt > 1:
+        last = (
+            "every pair since the machine was last busy decides" if pool else "the last one decides"
+        )
         added.append(
             f"measured {attempt} times: the earlier measurement(s) were inconclusive "
-            f"({', '.join(dict.fromkeys(whys))}); the last one decides"
+            f"({', '.join(dict.fromkeys(whys))}); {last}"
         )
     if source.mode == Mode.BASELINE and report.verdict == ReportVerdict.FAIL:
         added.append(confirm_hint(report))

@@ -1,6 +1,7 @@
-"""How a check measures again after an inconclusive outcome (perfgate.gate.check): from
-scratch, whether the machine was busy or the rise was within run-to-run noise, and the new
-runs alone decide; a decided check is not measured again."""
+"""How a check measures again after an inconclusive outcome (perfgate.gate.check): in A/B mode
+after run-to-run noise, as many pairs again judged with the first; after a busy machine, or
+against a committed baseline, from scratch (the new runs alone decide); a decided check is not
+measured again; a committed-mode failure says how to confirm it."""
 
 from __future__ import annotations
 
@@ -72,21 +73,39 @@ def run(seed: int, retries: int, cpu_share: float = 1.0):
 SEED = 3
 
 
-def test_after_run_to_run_noise_the_check_measures_again_from_scratch():
+def test_ab_after_run_to_run_noise_the_pairs_made_are_kept_and_as_many_added():
     first, _ = run(SEED, retries=0)
     assert first.report.verdict == ReportVerdict.INCONCLUSIVE
     (h,) = first.report.handlers
     assert "within run-to-run noise" in h.note and not h.busy_machine
+    assert len(h.current.run_counts) == PAIRS
 
     checked, source = run(SEED, retries=1)
     assert source.head.made == source.base.made == 2 * PAIRS
     (h,) = checked.report.handlers
-    # the second measurement alone decides: the first one's runs are not judged again
-    assert len(h.current.run_counts) == len(h.baseline.run_counts) == PAIRS
-    assert h.current.count == PAIRS * 300
+    # every pair judged together, the first measurement's too
+    assert len(h.current.run_counts) == len(h.baseline.run_counts) == 2 * PAIRS
+    assert h.current.count == 2 * PAIRS * 300
     assert any(
-        "measured 2 times" in w and "(run-to-run noise)" in w and "the last one decides" in w
+        "measured 2 times" in w and "(run-to-run noise)" in w and "every pair since" in w
         for w in checked.report.warnings
+    ), checked.report.warnings
+
+
+def test_committed_after_run_to_run_noise_the_check_measures_again_from_scratch():
+    config = Config(targets=[TARGET], looks=1, retries=0)
+    first = check(Committed(seed=3), config, None)
+    assert first.report.verdict == ReportVerdict.INCONCLUSIVE
+    assert "within run-to-run noise" in first.report.handlers[0].note
+
+    source = Committed(seed=3)
+    checked = check(source, config.model_copy(update={"retries": 1}), None)
+    assert source.head.made == 2 * PAIRS
+    (h,) = checked.report.handlers
+    # the baseline's runs do not grow: the second measurement alone decides
+    assert len(h.current.run_counts) == PAIRS
+    assert any(
+        "(run-to-run noise)" in w and "the last one decides" in w for w in checked.report.warnings
     ), checked.report.warnings
 
 
