@@ -16,8 +16,8 @@ more and the outcome is judged two ways:
 * **from scratch** — the new runs alone, with the same staged looks (what ``retries`` does
   against a committed baseline: the last measurement decides, :func:`perfgate.gate.check`);
 * **pooled** — every run of both measurements together, judged once at the last look's level
-  (what ``retries`` does in A/B mode: :func:`perfgate.gate.measure_more_and_judge`; the
-  bench's own :func:`pooled` does the same in either mode).
+  (:func:`perfgate.gate.measure_more_and_judge`, here in either mode: what ``retries`` does
+  in A/B mode).
 
 Services: zoo services (``bench/zoo``, a scratch copy each; ``--knob`` slows one handler, see
 ``bench/zoo/variants.json``), ``--shop``, the three-route service of
@@ -47,28 +47,15 @@ from checks import scratch_repo, slow_file  # noqa: E402
 from tabulate import tabulate  # noqa: E402
 
 from perfgate import gate  # noqa: E402
-from perfgate.assess import Checked, Look, Provenance, assess  # noqa: E402
+from perfgate.assess import Checked, Provenance  # noqa: E402
 from perfgate.config import load_config  # noqa: E402
 from perfgate.git import worktree_at  # noqa: E402
-from perfgate.measure import scratch_dir, stages  # noqa: E402
-from perfgate.report import Mode, ReportVerdict  # noqa: E402
+from perfgate.measure import scratch_dir  # noqa: E402
+from perfgate.report import ReportVerdict  # noqa: E402
 from perfgate.samples import Measurement  # noqa: E402
 from perfgate.toolchain import find_go  # noqa: E402
 
 PROVENANCE = Provenance(created="2026-12-01T00:00:00+00:00")
-
-
-def pooled(source, config, runners) -> Checked:
-    """As many runs again per target, added to those made, all judged at the last look."""
-    paired = source.mode == Mode.AGAINST
-    plans = {t.name: stages(t.runs_for(paired), config.looks) for t in source.targets}
-    looks = max(len(p) for p in plans.values())
-    for t in source.targets:
-        runner, more = runners[t.name], plans[t.name][-1]
-        runner.rerun_budget += more
-        runner.extend(runner.rounds + more)
-    sides = [source.sides(t, runners[t.name]) for t in source.targets]
-    return assess(sides, source.mode, config, PROVENANCE, Look(looks, looks))
 
 
 class Replay:
@@ -131,7 +118,7 @@ def judged(source, config) -> dict:
     rec = {"first": outcome(first), "busy": any(h.busy_machine for h in first.report.handlers)}
     if first.report.verdict == ReportVerdict.INCONCLUSIVE and not rec["busy"]:
         made = {name: r.rounds for name, r in runners.items()}
-        rec["pooled"] = outcome(pooled(source, config, runners))
+        rec["pooled"] = outcome(gate.measure_more_and_judge(source, config, PROVENANCE, runners))
         again = {name: Replay(r, made[name]) for name, r in runners.items()}
         rec["scratch"] = outcome(gate.measure_and_judge(source, config, PROVENANCE, None, again))
     return rec
