@@ -175,11 +175,11 @@ def start_runners(
 ) -> dict[str, Runner]:
     """A runner per target, with no runs yet (its trees built on first use)."""
     plans = _plans(source, config)
+    paired = source.mode == Mode.AGAINST
+    what = f"{source.against_ref} and the working tree" if paired else "the working tree"
     runners = {}
     for t in source.targets:
         if progress:
-            paired = source.mode == Mode.AGAINST
-            what = f"{source.against_ref} and the working tree" if paired else "the working tree"
             progress(f"{t.name}: building {what}")
         runners[t.name] = Runner(source.subjects(t), config.max_neighbour_load, plans[t.name][-1])
     return runners
@@ -340,7 +340,7 @@ def check(
       the same size would be as likely to stay inconclusive as the first;
     * committed baseline, the same: from scratch. Pooling there was measured and gained
       nothing, since the baseline's runs, half the interval's variance, do not grow
-      (docs/benchmarks.md, *The retry after run-to-run noise*).
+      (docs/benchmarks.md, *Committed mode on a shared machine*).
 
     A failure against a committed baseline ends with a warning naming how to confirm it on
     this machine (:func:`confirm_hint`).
