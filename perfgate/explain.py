@@ -272,8 +272,11 @@ def run_components(data: TraceData) -> dict[str, RunComponents]:
     (``"runtime: …"``, see :mod:`perfgate.trace.states`).
 
     With the C extension this works on the trace's columns (:func:`_columns`): no object per
-    task or region, C loops for the common tasks, :func:`attribute` only for the odd ones. The
-    pure-Python path builds the objects (:func:`_objects`). Both give the same numbers."""
+    task or region, :func:`attribute`'s rules in C (``_scan.region_components``: the same
+    integers, and the same float shares and rounding for regions on several goroutines), and
+    :func:`attribute` itself only for the odd tasks (a task id used twice, a task of zero
+    length). The pure-Python path builds the objects (:func:`_objects`). Both give the same
+    numbers."""
     from perfgate.trace import scan
 
     if scan.accelerated():
@@ -317,12 +320,15 @@ def _columns(data: TraceData) -> dict[str, RunComponents] | None:
     )
     if got is None:
         return None
-    odd_b, names_b, matrix = got
+    odd_b, names_b, matrix, zeros_b = got
     matrix = memoryview(matrix)
-    region_names = [region_component(strings[k]) for k in memoryview(names_b).cast("I")]
+    names = [*(region_component(strings[k]) for k in memoryview(names_b).cast("I")), OUTSIDE]
     columns: dict[str, memoryview] = {
-        name: matrix[j * n * 8 : (j + 1) * n * 8] for j, name in enumerate([*region_names, OUTSIDE])
+        name: matrix[j * n * 8 : (j + 1) * n * 8] for j, name in enumerate(names)
     }
+    # Shares that rounded to 0: attribute() still names them (a column of its own).
+    zero_pairs = memoryview(zeros_b).cast("q")
+    zero_keys = [(zero_pairs[j], names[zero_pairs[j + 1]]) for j in range(0, len(zero_pairs), 2)]
     states = data.states.task_columns(ann, rows) if data.states is not None else {}
     odd = array("q")
     odd.frombytes(odd_b)
@@ -338,6 +344,7 @@ def _columns(data: TraceData) -> dict[str, RunComponents] | None:
         )
         mine = [(r - lo, parts) for r, parts in odd_parts if lo <= r < hi]
         keys = {key for _, parts in mine for key in parts}
+        keys.update(key for r, key in zero_keys if lo <= r < hi)
         for cname, buf in columns.items():
             col = array("q")
             col.frombytes(buf[lo * 8 : hi * 8])
@@ -347,7 +354,7 @@ def _columns(data: TraceData) -> dict[str, RunComponents] | None:
             col = col_all[lo:hi]
             if any(col):
                 comp.columns[cname] = col
-        for r, parts in mine:  # regions on several goroutines, nested, ...: attribute()
+        for r, parts in mine:  # a task id used twice, a zero-length task: attribute()
             for key in parts.keys() - comp.columns.keys():
                 comp.columns[key] = array("q", bytes(8 * (hi - lo)))
             for key, col in comp.columns.items():

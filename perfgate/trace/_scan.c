@@ -2515,33 +2515,103 @@ done:
     return result;
 }
 
-/* ---- region_components: explain.py's attribute for the common tasks ------------------------- */
+/* ---- region_components: explain.py's attribute, task by task ------------------------------ */
 
 typedef struct {
     int64_t b, e;
-    uint64_t row, name, g;
+    uint64_t row, name, g, x; /* x: the region's index, Python's stable order among equals */
 } Span;
 
 static int cmp_span(const void *pa, const void *pb) {
     const Span *a = pa, *b = pb;
     if (a->row != b->row) return (a->row > b->row) - (a->row < b->row);
+    if (a->g != b->g) return (a->g > b->g) - (a->g < b->g);
     if (a->b != b->b) return (a->b > b->b) - (a->b < b->b);
-    return (a->e < b->e) - (a->e > b->e); /* longer first: (begin, -end) */
+    if (a->e != b->e) return (a->e < b->e) - (a->e > b->e); /* longer first: (begin, -end) */
+    return (a->x > b->x) - (a->x < b->x);
 }
+
+typedef struct {
+    int64_t b, e;
+    uint32_t k; /* matrix column */
+} Piece;
+
+typedef struct {
+    int64_t end, cursor;
+    uint32_t k;
+} Open;
+
+typedef struct {
+    int64_t t;
+    int64_t step;
+    uint32_t k;
+} Edge;
+
+static int cmp_edge(const void *pa, const void *pb) {
+    const Edge *a = pa, *b = pb;
+    return (a->t > b->t) - (a->t < b->t); /* ties: any order (only the time's last state counts) */
+}
+
+DEFVEC(Piece, PieceVec)
+DEFVEC(Open, OpenVec)
+DEFVEC(Edge, EdgeVec)
+
+static int piece(PieceVec *out, int64_t b, int64_t e, uint32_t k) {
+    Piece p = {b, e, k};
+    return PUSH(out, p);
+}
+
+/* explain.py's _leaf_spans: the self-time pieces of one goroutine's spans (sorted by begin,
+ * -end, index), each where its region is the innermost open one; a region that outlives its
+ * enclosing one is cut at the enclosing one's end. */
+static int leaf_pieces(const Span *s, Py_ssize_t m, Map *cols, OpenVec *stack, PieceVec *out) {
+    stack->n = 0;
+    for (Py_ssize_t i = 0; i <= m; i++) {
+        int64_t b = i < m ? s[i].b : INT64_MAX, e = i < m ? s[i].e : 0;
+        while (stack->n && stack->v[stack->n - 1].end <= b) { /* close_until(b) */
+            Open o = stack->v[--stack->n];
+            if (o.end > o.cursor && piece(out, o.cursor, o.end, o.k) < 0) return -1;
+            if (stack->n) stack->v[stack->n - 1].cursor = o.end;
+        }
+        if (i == m) break;
+        if (stack->n) {
+            Open *parent = &stack->v[stack->n - 1];
+            if (e > parent->end) e = parent->end;
+            if (b > parent->cursor && piece(out, parent->cursor, b, parent->k) < 0) return -1;
+            parent->cursor = b;
+        }
+        Open o = {e, b, *map_get(cols, s[i].name)};
+        if (PUSH(stack, o) < 0) return -1;
+    }
+    return 0;
+}
+
+/* Python's round() of a non-negative double below 2^62: to nearest, halves to even. */
+static int64_t round_half_even(double x) {
+    int64_t i = (int64_t)x;
+    double frac = x - (double)i;
+    if (frac > 0.5 || (frac == 0.5 && (i & 1))) i++;
+    return i;
+}
+
+#define EXACT_PRODUCTS ((int64_t)1 << 53) /* segment x count below this: Python's int / int */
+
+PyDoc_STRVAR(region_components_doc,
+"region_components(tasks, rows, regions) -> (odd, names, matrix, zeros) or None\n"
+"--\n\n"
+"explain.py's attribute for each given task (rows: int64 indices of complete tasks): each\n"
+"region name's self time and the time outside regions; with regions on several goroutines,\n"
+"each instant shared equally by the innermost open regions (the same float arithmetic and\n"
+"rounding as Python). tasks: (id, begin, end) columns; regions: (task, name, goroutine,\n"
+"begin, end) columns. odd: int64 positions in rows left to Python (a task id used by several\n"
+"given tasks, a task of zero length); names: uint32 region name indices, one per matrix\n"
+"column; matrix: int64 column-major, len(names) + 1 columns of len(rows) (the last: outside\n"
+"regions), 0 for odd rows; zeros: int64 (row, column) pairs of a share that rounded to 0\n"
+"(Python's result holds the name, with 0). None when the matrix would be too large.");
 
 #define MAX_CELLS ((int64_t)1 << 27) /* region columns x rows beyond this: None (Python path) */
 
-PyDoc_STRVAR(region_components_doc,
-"region_components(tasks, rows, regions) -> (odd, names, matrix) or None\n"
-"--\n\n"
-"explain.py's attribute for each given task (rows: int64 indices of complete tasks) whose\n"
-"regions, clipped to its span, are on one goroutine and none inside another: each region\n"
-"name's self time and the time outside regions. tasks: (id, begin, end) columns; regions:\n"
-"(task, name, goroutine, begin, end) columns. odd: int64 positions in rows left to Python\n"
-"(regions on several goroutines, nested regions, a task id used by several given tasks, a\n"
-"task of zero length); names: uint32 region name indices, one per matrix column; matrix:\n"
-"int64 column-major, len(names) + 1 columns of len(rows) (the last: outside regions), 0 for\n"
-"odd rows. None when the matrix would be too large.");
+enum { ROW_SIMPLE = 0, ROW_ODD = 1, ROW_GENERAL = 2 };
 
 static PyObject *region_components(PyObject *self, PyObject *args) {
     (void)self;
@@ -2556,12 +2626,19 @@ static PyObject *region_components(PyObject *self, PyObject *args) {
     int ntb = 0, nrb = 0, have_rows = 0;
     PyObject *result = NULL;
     Map byid = {0}, cols = {0};
-    I64Vec odd = {0};
+    I64Vec odd = {0}, zeros = {0};
     U32Vec names = {0};
+    PieceVec pieces = {0};
+    OpenVec stack = {0};
+    EdgeVec edges = {0};
     Span *spans = NULL;
     Py_ssize_t nspans = 0, spancap = 0;
-    uint8_t *bad = NULL;
-    int64_t *matrix = NULL;
+    uint8_t *kind = NULL;
+    int64_t *matrix = NULL, *count = NULL;
+    int32_t *slot = NULL;
+    uint32_t *slot_k = NULL;
+    double *acc = NULL;
+    uint8_t *hit = NULL;
     for (; ntb < 3; ntb++)
         if (hold(NULL, PyTuple_GET_ITEM(tasks, ntb), &tb[ntb]) < 0) goto done;
     for (; nrb < 5; nrb++)
@@ -2581,8 +2658,8 @@ static PyObject *region_components(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_ValueError, "region columns differ in length");
             goto done;
         }
-    bad = xcalloc((size_t)(n ? n : 1), 1);
-    if (bad == NULL) {
+    kind = xcalloc((size_t)(n ? n : 1), 1);
+    if (kind == NULL) {
         PyErr_NoMemory();
         goto done;
     }
@@ -2597,19 +2674,19 @@ static PyObject *region_components(PyObject *self, PyObject *args) {
             PyErr_SetString(PyExc_ValueError, "rows must be complete tasks");
             goto done;
         }
-        if ((int64_t)at(&tb[2], i) == (int64_t)at(&tb[1], i)) bad[r] = 1;
+        if ((int64_t)at(&tb[2], i) == (int64_t)at(&tb[1], i)) kind[r] = ROW_ODD;
         int created;
-        uint32_t *slot = map_slot(&byid, at(&tb[0], i), (uint32_t)r, &created);
-        if (slot == NULL) goto done;
+        uint32_t *s = map_slot(&byid, at(&tb[0], i), (uint32_t)r, &created);
+        if (s == NULL) goto done;
         if (!created) {
-            bad[r] = 1;
-            bad[*slot] = 1;
+            kind[r] = ROW_ODD;
+            kind[*s] = ROW_ODD;
         }
     }
     for (Py_ssize_t x = 0; x < nr; x++) {
-        uint32_t *slot = map_get(&byid, at(&rb[0], x));
-        if (slot == NULL || bad[*slot]) continue;
-        Py_ssize_t i = (Py_ssize_t)rows[*slot];
+        uint32_t *s = map_get(&byid, at(&rb[0], x));
+        if (s == NULL || kind[*s] == ROW_ODD) continue;
+        Py_ssize_t i = (Py_ssize_t)rows[*s];
         int64_t tbeg = (int64_t)at(&tb[1], i), tend = (int64_t)at(&tb[2], i);
         int64_t b = (int64_t)at(&rb[3], x), e = (int64_t)at(&rb[4], x);
         b = b == NO_TIME ? tbeg : (b > tbeg ? b : tbeg);
@@ -2619,21 +2696,26 @@ static PyObject *region_components(PyObject *self, PyObject *args) {
         uint64_t g = at(&rb[2], x);
         spans[nspans].b = b;
         spans[nspans].e = e;
-        spans[nspans].row = *slot;
+        spans[nspans].row = *s;
         spans[nspans].name = at(&rb[1], x);
         spans[nspans].g = none_g(g) ? NO_G : g;
+        spans[nspans].x = (uint64_t)x;
         nspans++;
     }
     qsort(spans, (size_t)nspans, sizeof(Span), cmp_span);
-    /* Odd tasks: several goroutines, or nesting (in nesting order, a region starting before the
-     * previous one ended). */
+    /* Per task: simple (its regions on one goroutine, none inside another: plain sums) or
+     * general (several goroutines, or nesting); a task too long for exact float shares: odd. */
     for (Py_ssize_t x = 0; x < nspans;) {
         Py_ssize_t y = x + 1;
-        while (y < nspans && spans[y].row == spans[x].row) {
-            if (spans[y].g != spans[x].g || spans[y].b < spans[y - 1].e) bad[spans[x].row] = 1;
+        uint64_t r = spans[x].row;
+        while (y < nspans && spans[y].row == r) {
+            if (spans[y].g != spans[y - 1].g || spans[y].b < spans[y - 1].e) kind[r] = ROW_GENERAL;
             y++;
         }
-        if (!bad[spans[x].row])
+        Py_ssize_t i = (Py_ssize_t)rows[r];
+        int64_t total = (int64_t)at(&tb[2], i) - (int64_t)at(&tb[1], i);
+        if (kind[r] == ROW_GENERAL && total >= EXACT_PRODUCTS / (y - x)) kind[r] = ROW_ODD;
+        if (kind[r] != ROW_ODD)
             for (Py_ssize_t z = x; z < y; z++) {
                 int created;
                 if (map_slot(&cols, spans[z].name, (uint32_t)names.n, &created) == NULL) goto done;
@@ -2648,27 +2730,106 @@ static PyObject *region_components(PyObject *self, PyObject *args) {
         goto done;
     }
     matrix = xcalloc((size_t)(n ? width * n : 1), sizeof(int64_t));
-    if (matrix == NULL) {
+    slot = xmalloc((size_t)width * sizeof(int32_t));
+    slot_k = xmalloc((size_t)width * sizeof(uint32_t));
+    count = xcalloc((size_t)width, sizeof(int64_t));
+    acc = xcalloc((size_t)width, sizeof(double));
+    hit = xcalloc((size_t)width, 1);
+    if (matrix == NULL || slot == NULL || slot_k == NULL || count == NULL || acc == NULL ||
+        hit == NULL) {
         PyErr_NoMemory();
         goto done;
     }
+    for (Py_ssize_t k = 0; k < width; k++) slot[k] = -1;
     int64_t *outside = matrix + names.n * n;
     for (Py_ssize_t r = 0; r < n; r++) {
-        if (bad[r]) continue;
+        if (kind[r] == ROW_ODD) continue;
         Py_ssize_t i = (Py_ssize_t)rows[r];
         outside[r] = (int64_t)at(&tb[2], i) - (int64_t)at(&tb[1], i);
     }
-    for (Py_ssize_t x = 0; x < nspans; x++) {
+    for (Py_ssize_t x = 0; x < nspans;) {
+        Py_ssize_t y = x + 1;
         Py_ssize_t r = (Py_ssize_t)spans[x].row;
-        if (bad[r]) continue;
-        uint32_t k = *map_get(&cols, spans[x].name);
-        matrix[k * n + r] += spans[x].e - spans[x].b;
-        outside[r] -= spans[x].e - spans[x].b; /* not nested: never below 0 */
+        while (y < nspans && spans[y].row == (uint64_t)r) y++;
+        if (kind[r] == ROW_SIMPLE) {
+            for (Py_ssize_t z = x; z < y; z++) {
+                uint32_t k = *map_get(&cols, spans[z].name);
+                matrix[k * n + r] += spans[z].e - spans[z].b;
+                outside[r] -= spans[z].e - spans[z].b; /* not nested: never below 0 */
+            }
+        } else if (kind[r] == ROW_GENERAL) {
+            /* Each goroutine's leaf pieces (explain._leaf_spans). */
+            pieces.n = 0;
+            Py_ssize_t ngor = 0;
+            for (Py_ssize_t a = x; a < y;) {
+                Py_ssize_t c = a + 1;
+                while (c < y && spans[c].g == spans[a].g) c++;
+                if (leaf_pieces(spans + a, c - a, &cols, &stack, &pieces) < 0) goto done;
+                ngor++;
+                a = c;
+            }
+            int64_t covered = 0;
+            if (ngor == 1) { /* explain._one_goroutine: exact integers */
+                for (Py_ssize_t z = 0; z < pieces.n; z++) {
+                    matrix[pieces.v[z].k * n + r] += pieces.v[z].e - pieces.v[z].b;
+                    covered += pieces.v[z].e - pieces.v[z].b;
+                }
+                outside[r] -= covered;
+            } else { /* explain._shared: each instant split equally by the innermost regions */
+                edges.n = 0;
+                if (RESERVE(&edges, 2 * pieces.n) < 0) goto done;
+                for (Py_ssize_t z = 0; z < pieces.n; z++) {
+                    Edge up = {pieces.v[z].b, 1, pieces.v[z].k};
+                    Edge down = {pieces.v[z].e, -1, pieces.v[z].k};
+                    edges.v[edges.n++] = up;
+                    edges.v[edges.n++] = down;
+                }
+                qsort(edges.v, (size_t)edges.n, sizeof(Edge), cmp_edge);
+                Py_ssize_t i = (Py_ssize_t)rows[r];
+                int64_t prev = (int64_t)at(&tb[1], i), n_open = 0;
+                Py_ssize_t nslots = 0;
+                for (Py_ssize_t z = 0; z < edges.n; z++) {
+                    int64_t t = edges.v[z].t;
+                    if (t > prev && n_open) {
+                        int64_t segment = t - prev;
+                        covered += segment;
+                        for (Py_ssize_t q = 0; q < nslots; q++)
+                            if (count[q]) {
+                                acc[q] += (double)(segment * count[q]) / (double)n_open;
+                                hit[q] = 1;
+                            }
+                    }
+                    if (t > prev) prev = t;
+                    uint32_t k = edges.v[z].k;
+                    if (slot[k] < 0) {
+                        slot[k] = (int32_t)nslots;
+                        slot_k[nslots] = k;
+                        acc[nslots] = 0.0;
+                        hit[nslots] = 0;
+                        count[nslots++] = 0;
+                    }
+                    count[slot[k]] += edges.v[z].step;
+                    n_open += edges.v[z].step;
+                }
+                for (Py_ssize_t q = 0; q < nslots; q++) {
+                    uint32_t k = slot_k[q];
+                    slot[k] = -1;
+                    count[q] = 0;
+                    if (!hit[q]) continue; /* no share: Python made no key */
+                    int64_t v = round_half_even(acc[q]);
+                    matrix[k * n + r] = v;
+                    if (v == 0 && (PUSH(&zeros, (int64_t)r) < 0 || PUSH(&zeros, (int64_t)k) < 0))
+                        goto done;
+                }
+                outside[r] -= covered;
+            }
+        }
+        x = y;
     }
     for (Py_ssize_t r = 0; r < n; r++)
-        if (bad[r] && PUSH(&odd, r) < 0) goto done;
-    result = Py_BuildValue("(NNN)", take_bytes(odd.v, odd.n, 8), take_bytes(names.v, names.n, 4),
-                           take_bytes(matrix, width * n, 8));
+        if (kind[r] == ROW_ODD && PUSH(&odd, r) < 0) goto done;
+    result = Py_BuildValue("(NNNN)", take_bytes(odd.v, odd.n, 8), take_bytes(names.v, names.n, 4),
+                           take_bytes(matrix, width * n, 8), take_bytes(zeros.v, zeros.n, 8));
 done:
     for (int k = 0; k < ntb; k++) PyBuffer_Release(&tb[k]);
     for (int k = 0; k < nrb; k++) PyBuffer_Release(&rb[k]);
@@ -2676,10 +2837,19 @@ done:
     map_free(&byid);
     map_free(&cols);
     FREE(&odd);
+    FREE(&zeros);
     FREE(&names);
+    FREE(&pieces);
+    FREE(&stack);
+    FREE(&edges);
     xfree(spans);
-    xfree(bad);
+    xfree(kind);
     xfree(matrix);
+    xfree(slot);
+    xfree(slot_k);
+    xfree(count);
+    xfree(acc);
+    xfree(hit);
     return result;
 }
 

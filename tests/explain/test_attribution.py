@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -216,3 +217,29 @@ def test_run_components_from_columns_equal_the_object_path(data):
         }
 
     assert plain(_columns(data)) == plain(_objects(data))
+
+
+def test_run_components_from_columns_keep_a_share_that_rounds_to_zero():
+    """Three goroutines share one nanosecond: c's third rounds to 0, and attribute() still
+    names it; the C path (several goroutines, float shares) gives the same columns."""
+    from perfgate.explain import _columns, _objects
+    from perfgate.trace import scan
+
+    if not scan.accelerated():
+        pytest.skip("the C extension is not built")
+    data = TraceData(
+        path="t",
+        version="1.26",
+        tasks=[Task(id=1, name="GET /a", begin_ns=0, end_ns=100)],
+        regions=[
+            reg("a", 0, 100, g=1, task=1),
+            reg("b", 50, 100, g=2, task=1),
+            reg("c", 50, 51, g=3, task=1),
+        ],
+    )
+    want = {"region a": 75, "region b": 25, "region c": 0}  # 50 + 1/3 + 49/2, 1/3 + 49/2, 1/3
+    assert attribute(0, 100, data.regions) == want
+    for got in (_columns(data), _objects(data)):
+        assert {k: list(v) for k, v in got["GET /a"].columns.items()} == {
+            k: [v] for k, v in sorted(want.items())
+        }
