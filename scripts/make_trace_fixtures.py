@@ -145,12 +145,7 @@ def make_runtime(version: str, install: bool) -> None:
             cwd=PROGRAM,
             check=True,
         )
-    for path in (
-        trace,
-        OUT / f"{name}.trace",
-        OUT / f"{name}-startstop.trace",
-        OUT / f"{name}-flight.trace",
-    ):
+    for path in (trace, OUT / f"{name}.trace", OUT / f"{name}-startstop.trace"):
         if path.exists():
             write_json(path.with_suffix(".states.json"), expected_states(go, version, path))
 
@@ -222,24 +217,14 @@ def make_flight(version: str, install: bool) -> None:
     trace = OUT / f"go{short(version)}-flight.trace"
     env_run = go_env()
     env_run["FIXTURE_TRACE_OUT"] = str(trace)
-    with tempfile.TemporaryDirectory() as tmp:
-        print("+ go test -run ^TestFlightRecorder$", flush=True)
-        subprocess.run(
-            [
-                str(go),
-                "test",
-                "-run",
-                "^TestFlightRecorder$",
-                "-count=1",
-                "-o",
-                str(Path(tmp) / "f.test"),
-                ".",
-            ],
-            cwd=PROGRAM,
-            env=env_run,
-            check=True,
-            text=True,
-        )
+    print("+ go test -run ^TestFlightRecorder$", flush=True)
+    subprocess.run(
+        [str(go), "test", "-run", "^TestFlightRecorder$", "-count=1", "."],
+        cwd=PROGRAM,
+        env=env_run,
+        check=True,
+        text=True,
+    )
     write_json(trace.with_suffix(".expected.json"), expected(go, version, trace))
     write_json(trace.with_suffix(".states.json"), expected_states(go, version, trace))
 
