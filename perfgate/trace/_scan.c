@@ -2541,20 +2541,9 @@ typedef struct {
     uint32_t k;
 } Open;
 
-typedef struct {
-    int64_t t;
-    int64_t step;
-    uint32_t k;
-} Edge;
-
-static int cmp_edge(const void *pa, const void *pb) {
-    const Edge *a = pa, *b = pb;
-    return (a->t > b->t) - (a->t < b->t); /* ties: any order (only the time's last state counts) */
-}
-
 DEFVEC(Piece, PieceVec)
 DEFVEC(Open, OpenVec)
-DEFVEC(Edge, EdgeVec)
+DEFVEC(Endpoint, EndpointVec) /* a piece's ends: x its time, sign +1 / -1, row its column */
 
 static int piece(PieceVec *out, int64_t b, int64_t e, uint32_t k) {
     Piece p = {b, e, k};
@@ -2630,7 +2619,7 @@ static PyObject *region_components(PyObject *self, PyObject *args) {
     U32Vec names = {0};
     PieceVec pieces = {0};
     OpenVec stack = {0};
-    EdgeVec edges = {0};
+    EndpointVec edges = {0};
     Span *spans = NULL;
     Py_ssize_t nspans = 0, spancap = 0;
     uint8_t *kind = NULL;
@@ -2779,17 +2768,18 @@ static PyObject *region_components(PyObject *self, PyObject *args) {
                 edges.n = 0;
                 if (RESERVE(&edges, 2 * pieces.n) < 0) goto done;
                 for (Py_ssize_t z = 0; z < pieces.n; z++) {
-                    Edge up = {pieces.v[z].b, 1, pieces.v[z].k};
-                    Edge down = {pieces.v[z].e, -1, pieces.v[z].k};
+                    Endpoint up = {pieces.v[z].b, 1, pieces.v[z].k};
+                    Endpoint down = {pieces.v[z].e, -1, pieces.v[z].k};
                     edges.v[edges.n++] = up;
                     edges.v[edges.n++] = down;
                 }
-                qsort(edges.v, (size_t)edges.n, sizeof(Edge), cmp_edge);
+                /* By time; ties in any order: a segment is counted at the first end past it. */
+                qsort(edges.v, (size_t)edges.n, sizeof(Endpoint), cmp_endpoint);
                 Py_ssize_t i = (Py_ssize_t)rows[r];
                 int64_t prev = (int64_t)at(&tb[1], i), n_open = 0;
                 Py_ssize_t nslots = 0;
                 for (Py_ssize_t z = 0; z < edges.n; z++) {
-                    int64_t t = edges.v[z].t;
+                    int64_t t = edges.v[z].x;
                     if (t > prev && n_open) {
                         int64_t segment = t - prev;
                         covered += segment;
@@ -2800,7 +2790,7 @@ static PyObject *region_components(PyObject *self, PyObject *args) {
                             }
                     }
                     if (t > prev) prev = t;
-                    uint32_t k = edges.v[z].k;
+                    uint32_t k = (uint32_t)edges.v[z].row;
                     if (slot[k] < 0) {
                         slot[k] = (int32_t)nslots;
                         slot_k[nslots] = k;
@@ -2808,8 +2798,8 @@ static PyObject *region_components(PyObject *self, PyObject *args) {
                         hit[nslots] = 0;
                         count[nslots++] = 0;
                     }
-                    count[slot[k]] += edges.v[z].step;
-                    n_open += edges.v[z].step;
+                    count[slot[k]] += edges.v[z].sign;
+                    n_open += edges.v[z].sign;
                 }
                 for (Py_ssize_t q = 0; q < nslots; q++) {
                     uint32_t k = slot_k[q];
