@@ -2600,7 +2600,7 @@ PyDoc_STRVAR(region_components_doc,
 
 #define MAX_CELLS ((int64_t)1 << 27) /* region columns x rows beyond this: None (Python path) */
 
-enum { ROW_SIMPLE = 0, ROW_ODD = 1, ROW_GENERAL = 2 };
+enum { ROW_OK = 0, ROW_ODD = 1 };
 
 static PyObject *region_components(PyObject *self, PyObject *args) {
     (void)self;
@@ -2692,18 +2692,15 @@ static PyObject *region_components(PyObject *self, PyObject *args) {
         nspans++;
     }
     qsort(spans, (size_t)nspans, sizeof(Span), cmp_span);
-    /* Per task: simple (its regions on one goroutine, none inside another: plain sums) or
-     * general (several goroutines, or nesting); a task too long for exact float shares: odd. */
+    /* A task on several goroutines too long for exact float shares: odd (Python's). */
     for (Py_ssize_t x = 0; x < nspans;) {
         Py_ssize_t y = x + 1;
         uint64_t r = spans[x].row;
-        while (y < nspans && spans[y].row == r) {
-            if (spans[y].g != spans[y - 1].g || spans[y].b < spans[y - 1].e) kind[r] = ROW_GENERAL;
-            y++;
-        }
+        int several = 0;
+        for (; y < nspans && spans[y].row == r; y++) several |= spans[y].g != spans[x].g;
         Py_ssize_t i = (Py_ssize_t)rows[r];
         int64_t total = (int64_t)at(&tb[2], i) - (int64_t)at(&tb[1], i);
-        if (kind[r] == ROW_GENERAL && total >= EXACT_PRODUCTS / (y - x)) kind[r] = ROW_ODD;
+        if (several && total >= EXACT_PRODUCTS / (y - x)) kind[r] = ROW_ODD;
         if (kind[r] != ROW_ODD)
             for (Py_ssize_t z = x; z < y; z++) {
                 int created;
@@ -2740,13 +2737,7 @@ static PyObject *region_components(PyObject *self, PyObject *args) {
         Py_ssize_t y = x + 1;
         Py_ssize_t r = (Py_ssize_t)spans[x].row;
         while (y < nspans && spans[y].row == (uint64_t)r) y++;
-        if (kind[r] == ROW_SIMPLE) {
-            for (Py_ssize_t z = x; z < y; z++) {
-                uint32_t k = *map_get(&cols, spans[z].name);
-                matrix[k * n + r] += spans[z].e - spans[z].b;
-                outside[r] -= spans[z].e - spans[z].b; /* not nested: never below 0 */
-            }
-        } else if (kind[r] == ROW_GENERAL) {
+        if (kind[r] == ROW_OK) {
             /* Each goroutine's leaf pieces (explain._leaf_spans). */
             pieces.n = 0;
             Py_ssize_t ngor = 0;
